@@ -1,0 +1,111 @@
+"""Composition root: builds every component from the config and starts/stops them in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import aiohttp
+from aiohttp import web
+
+from . import __version__
+from .bus import EventBus
+from .config import Config
+from .devices import DeviceManager
+from .history import EventHistory
+from .plugins import DriverRegistry, load_drivers
+from .storage import CameraRecord, CameraRepository, Database, EventRepository
+from .web import create_web_app
+from .web.keys import BUS, CONFIG, DATABASE, DEVICES, DRIVERS
+
+_log = logging.getLogger(__name__)
+
+DB_FILENAME = "doorstep.db"
+SHUTDOWN_BUDGET_S = 4.0
+"""Ctrl-C must finish within 5 s; the web server's own grace period comes out of this."""
+
+
+async def _storage(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    database = await Database.open(config.storage.data_dir / DB_FILENAME)
+    app[DATABASE] = database
+    cameras = CameraRepository(database.standard)
+    now = datetime.now(UTC)
+    for camera in config.cameras:
+        await cameras.upsert(
+            CameraRecord(camera.id, camera.name, camera.driver, camera.host, camera.port, now)
+        )
+    yield
+    await database.close()
+
+
+async def _bus(app: web.Application) -> AsyncIterator[None]:
+    app[BUS] = EventBus(app[CONFIG].bus.queue_size)
+    database = app[DATABASE]
+    history = EventHistory(
+        app[BUS], CameraRepository(database.standard), EventRepository(database.standard)
+    )
+    history.start()
+    yield
+    await history.stop()
+    await app[BUS].close()
+
+
+async def _devices(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    async with aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=30, connect=10), trust_env=False
+    ) as http:
+        manager = DeviceManager(
+            config.cameras, app[DRIVERS], app[BUS], http, config.storage.data_dir, config.supervisor
+        )
+        app[DEVICES] = manager
+        manager.start()
+        yield
+        await manager.stop()
+
+
+def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Application:
+    """The whole gateway as an aiohttp application (components start with the app).
+
+    Blocking (it reads driver metadata and the UI directory): call it before the event loop
+    runs, or in a thread.
+    """
+    app = create_web_app()
+    app[CONFIG] = config
+    app[DRIVERS] = load_drivers() if drivers is None else drivers
+    # Storage first up and last down; cameras last up and first down.
+    app.cleanup_ctx.extend([_storage, _bus, _devices])
+    return app
+
+
+async def serve(
+    app: web.Application, config: Config, on_ready: Callable[[str], None] | None = None
+) -> None:
+    """Run a built gateway until SIGINT/SIGTERM, then stop every component in reverse order."""
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        site = web.TCPSite(runner, config.server.host, config.server.port)
+        await site.start()
+        host = f"[{config.server.host}]" if ":" in config.server.host else config.server.host
+        url = f"http://{host}:{config.server.port}/"
+        _log.info("Doorstep %s listening on %s", __version__, url)
+        if on_ready is not None:
+            on_ready(url)
+        await stop.wait()
+        _log.info("shutting down")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(runner.cleanup(), SHUTDOWN_BUDGET_S)
+    _log.info("stopped")

@@ -1,0 +1,131 @@
+"""The `doorstep` command: run the gateway, run the demo, check a config file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .app import build_app, serve
+from .config import (
+    Config,
+    ConfigError,
+    LoggingConfig,
+    ServerConfig,
+    StorageConfig,
+    load_config,
+)
+from .logs import setup_logging
+from .storage import StorageError
+
+EXIT_CONFIG = 2
+EXIT_RUNTIME = 1
+DEMO_DATA_DIR = Path(".demo")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="doorstep", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"doorstep {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the gateway")
+    run.add_argument(
+        "-c", "--config", type=Path, help="YAML config file (default: built-in defaults)"
+    )
+    _add_overrides(run)
+
+    demo = commands.add_parser(
+        "demo", help="run the gateway on its embedded default, for trying it out"
+    )
+    _add_overrides(demo)
+
+    check = commands.add_parser(
+        "check-config", help="validate a config file and list every problem"
+    )
+    check.add_argument("file", type=Path)
+    return parser
+
+
+def _add_overrides(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--host", help="listen address (overrides the config)")
+    command.add_argument("--port", type=int, help="listen port (overrides the config)")
+    command.add_argument("--data-dir", type=Path, help="data directory (overrides the config)")
+
+
+def _with_overrides(config: Config, args: argparse.Namespace) -> Config:
+    """Apply command-line overrides, validated like the file's values."""
+    server = config.server.model_dump()
+    storage = config.storage.model_dump()
+    if args.host is not None:
+        server["host"] = args.host
+    if args.port is not None:
+        server["port"] = args.port
+    if args.data_dir is not None:
+        storage["data_dir"] = args.data_dir
+    return config.model_copy(
+        update={
+            "server": ServerConfig.model_validate(server),
+            "storage": StorageConfig.model_validate(storage),
+        }
+    )
+
+
+def _check_config(path: Path) -> int:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"{path}: ok ({len(config.cameras)} camera(s))")
+    return 0
+
+
+def _announce(url: str) -> None:
+    print(f"Doorstep is running: open {url}", flush=True)
+
+
+def _run(config: Config) -> int:
+    setup_logging(config.logging.level, config.logging.format, config.secrets())
+    log = logging.getLogger("gateway")
+    try:
+        app = build_app(config)
+        asyncio.run(serve(app, config, on_ready=_announce))
+    except StorageError as exc:
+        log.error("cannot open storage: %s", exc)
+        return EXIT_RUNTIME
+    except OSError as exc:
+        log.error("cannot start: %s", exc)
+        return EXIT_RUNTIME
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `doorstep` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "check-config":
+        return _check_config(args.file)
+    try:
+        if args.command == "demo":
+            base = Config.model_validate({"storage": {"data_dir": DEMO_DATA_DIR.resolve()}})
+        else:
+            base = load_config(args.config)
+        config = _with_overrides(base, args)
+    except ConfigError as exc:
+        setup_logging(LoggingConfig().level)
+        for problem in exc.problems:
+            print(f"{exc.source}: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ValueError as exc:  # a bad --host/--port override
+        print(f"doorstep: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return _run(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

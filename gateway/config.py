@@ -1,0 +1,356 @@
+"""Gateway configuration: pydantic models, safe YAML loading and `${ENV}` secret substitution."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+CONFIG_VERSION = 1
+
+_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Shell and URL-handler syntax that has no business in a name or option; refusing it early means
+# no later component can be tricked into passing it on (SECURITY.md, threat 3).
+_HOSTILE = re.compile(r"\$\(|`|^\s*(exec|file|javascript):", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+_IPV6 = re.compile(r"^[0-9A-Fa-f:.]+$")
+
+
+def _safe_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("control characters are not allowed")
+    if _HOSTILE.search(value):
+        raise ValueError(
+            "shell or URL-handler syntax ($(…), backticks, exec:, file:) is not allowed"
+        )
+    return value
+
+
+def _host(value: str) -> str:
+    if _HOSTNAME.match(value) or (":" in value and _IPV6.match(value)):
+        return value
+    raise ValueError("must be a host name or an IP address")
+
+
+def _expand_home(value: Path) -> Path:
+    return value.expanduser()
+
+
+SafeText = Annotated[str, AfterValidator(_safe_text)]
+HostName = Annotated[str, AfterValidator(_host)]
+
+
+def _safe_option(value: str | int | float | bool) -> str | int | float | bool:
+    return _safe_text(value) if isinstance(value, str) else value
+
+
+OptionValue = Annotated[str | int | float | bool, AfterValidator(_safe_option)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def default_data_dir() -> Path:
+    """The XDG data directory for Doorstep (`~/.local/share/doorstep` by default)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "doorstep"
+
+
+class ServerConfig(_Section):
+    """Where the web UI and API listen."""
+
+    host: HostName = Field(
+        "127.0.0.1",
+        title="Listen address",
+        description="Address to bind. Loopback by default: opening it to the LAN is a choice.",
+    )
+    port: int = Field(8420, ge=1, le=65535, title="Port", description="TCP port of the web UI.")
+
+
+class StorageConfig(_Section):
+    """Where the database and clips live."""
+
+    data_dir: Annotated[Path, AfterValidator(_expand_home)] = Field(
+        default_factory=default_data_dir,
+        title="Data directory",
+        description="Holds doorstep.db and the clips/ directory. Created if missing.",
+    )
+
+
+class RetentionConfig(_Section):
+    """How long recordings and events are kept."""
+
+    clip_days: int = Field(
+        7,
+        ge=1,
+        le=3650,
+        title="Clip retention (days)",
+        description="Unheld clips older than this are deleted.",
+    )
+    event_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        title="Event retention (days)",
+        description="Event history kept for this long.",
+    )
+    min_free_mib: int = Field(
+        1024,
+        ge=64,
+        title="Minimum free space (MiB)",
+        description="Oldest unheld clips are deleted before free space falls below this.",
+    )
+
+
+class LoggingConfig(_Section):
+    """Log level and format. Credentials are redacted in every format."""
+
+    level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", title="Level", description="Least severe level written."
+    )
+    format: Literal["text", "json"] = Field(
+        "text",
+        title="Format",
+        description="'text' for people, 'json' (one object a line) for machines.",
+    )
+
+
+class SupervisorConfig(_Section):
+    """How the gateway retries cameras that fail."""
+
+    backoff_initial_s: float = Field(
+        1.0, gt=0, le=60, title="First retry delay (s)", description="Delay before the first retry."
+    )
+    backoff_max_s: float = Field(
+        60.0,
+        gt=0,
+        le=60,
+        title="Longest retry delay (s)",
+        description="Cap of the jittered backoff.",
+    )
+
+
+class BusConfig(_Section):
+    """The in-process event bus."""
+
+    queue_size: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        title="Queue size per subscriber",
+        description="Events queued for a slow subscriber before the oldest are dropped (counted).",
+    )
+
+
+class CameraConfig(_Section):
+    """One adopted camera or doorbell."""
+
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        title="Id",
+        description="Stable identifier: lower-case letters, digits, '-' and '_'.",
+    )
+    name: SafeText = Field(max_length=100, title="Name", description="Shown in the UI.")
+    driver: str = Field(
+        "onvif",
+        pattern=r"^[a-z0-9_]{1,32}$",
+        title="Driver",
+        description="Short name of the driver.",
+    )
+    host: HostName = Field(
+        title="Host", description="The camera's address; every URL it returns must stay on it."
+    )
+    port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        title="Port",
+        description="Control port; the driver's default if empty.",
+    )
+    username: SafeText | None = Field(
+        None, max_length=256, title="User name", description="Camera account."
+    )
+    password: SecretStr | None = Field(
+        None,
+        title="Password",
+        description="Camera password; write `${ENV_VAR}` to keep it out of the file.",
+    )
+    enabled: bool = Field(
+        True, title="Enabled", description="Disabled cameras are kept but not connected."
+    )
+    options: dict[str, OptionValue] = Field(
+        default_factory=dict, title="Driver options", description="Driver-specific settings."
+    )
+
+
+class Config(_Section):
+    """The whole gateway configuration. An empty file is a valid configuration."""
+
+    version: Literal[1] = Field(
+        1, title="Config version", description="Format version of this file; always 1 for now."
+    )
+    server: ServerConfig = Field(
+        default_factory=ServerConfig, title="Web server", description="Listener."
+    )
+    storage: StorageConfig = Field(
+        default_factory=StorageConfig, title="Storage", description="Data location."
+    )
+    retention: RetentionConfig = Field(
+        default_factory=RetentionConfig, title="Retention", description="How long data is kept."
+    )
+    logging: LoggingConfig = Field(
+        default_factory=LoggingConfig, title="Logging", description="Log output."
+    )
+    supervisor: SupervisorConfig = Field(
+        default_factory=SupervisorConfig, title="Supervisor", description="Camera retry policy."
+    )
+    bus: BusConfig = Field(
+        default_factory=BusConfig, title="Event bus", description="Event delivery."
+    )
+    cameras: list[CameraConfig] = Field(
+        default_factory=list, title="Cameras", description="Adopted cameras and doorbells."
+    )
+
+    def secrets(self) -> Iterator[str]:
+        """Every secret value in the config, so logging can redact it verbatim."""
+        for camera in self.cameras:
+            if camera.password is not None and camera.password.get_secret_value():
+                yield camera.password.get_secret_value()
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One thing wrong with a config file, located by its field path."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '<root>'}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` lists every reason with its field path."""
+
+    def __init__(self, source: str, problems: list[ConfigProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
+
+
+def _format_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class _StrictSafeLoader(yaml.SafeLoader):
+    """Safe loader that also refuses duplicate keys (a silent override hides mistakes)."""
+
+
+def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node)
+    return mapping
+
+
+_StrictSafeLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def _substitute_env(
+    value: Any,
+    env: dict[str, str] | os._Environ[str],
+    loc: tuple[int | str, ...],
+    problems: list[ConfigProblem],
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute_env(v, env, (*loc, k), problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_env(v, env, (*loc, i), problems) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:  # "$$" escapes a literal dollar sign
+            return "$"
+        if name not in env:
+            problems.append(
+                ConfigProblem(_format_path(loc), f"environment variable {name} is not set")
+            )
+            return ""
+        return env[name]
+
+    return _ENV_REF.sub(replace, value)
+
+
+def parse_config(text: str, source: str = "<config>", env: dict[str, str] | None = None) -> Config:
+    """Parse YAML text into a `Config`; raise `ConfigError` listing every problem found."""
+    try:
+        raw = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [ConfigProblem("", f"{where}: {reason}")]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            source, [ConfigProblem("", "the top level must be a mapping of sections")]
+        )
+    version = raw.get("version", CONFIG_VERSION)
+    if isinstance(version, int) and not isinstance(version, bool) and version > CONFIG_VERSION:
+        raise ConfigError(
+            source, [ConfigProblem("version", f"written for a newer Doorstep (version {version})")]
+        )
+    problems: list[ConfigProblem] = []
+    raw = _substitute_env(raw, os.environ if env is None else env, (), problems)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(
+            ConfigProblem(_format_path(tuple(err["loc"])), err["msg"]) for err in exc.errors()
+        )
+    else:
+        ids = [c.id for c in config.cameras]
+        problems.extend(
+            ConfigProblem(f"cameras[{i}].id", f"duplicate camera id {cid!r}")
+            for i, cid in enumerate(ids)
+            if cid in ids[:i]
+        )
+    if problems:
+        raise ConfigError(source, problems)
+    return config
+
+
+def load_config(path: Path | None, env: dict[str, str] | None = None) -> Config:
+    """Read and parse a config file; `None` gives the built-in defaults."""
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [ConfigProblem("", f"cannot read: {exc}")]) from None
+    return parse_config(text, str(path), env)

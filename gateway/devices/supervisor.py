@@ -1,0 +1,180 @@
+"""One task per camera: connect through its driver, pump its events, retry, report state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from drivers.sdk import (
+    AuthenticationFailed,
+    Device,
+    DeviceConfig,
+    DeviceInfo,
+    DeviceUnavailable,
+    DriverContext,
+    DriverError,
+    DriverFactory,
+    HasEvents,
+    ProtocolError,
+    Unsupported,
+    capabilities_of,
+)
+
+from ..bus import EventBus
+from ..events import CameraEventReceived, CameraState, CameraStateChanged
+from .backoff import Backoff
+
+_log = logging.getLogger(__name__)
+
+HEALTHY_AFTER_S = 60.0
+"""A device online this long has its backoff reset; shorter stints keep backing off (flapping)."""
+CLOSE_TIMEOUT_S = 3.0
+"""A driver's close() gets this long, so shutdown stays within its 5 s budget."""
+
+
+class DeviceSupervisor:
+    """Keeps one camera connected and its events flowing, whatever the camera does."""
+
+    def __init__(
+        self,
+        config: DeviceConfig,
+        factory: DriverFactory | None,
+        context: DriverContext,
+        bus: EventBus,
+        backoff: Backoff,
+        *,
+        enabled: bool = True,
+        missing_driver: str | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.camera_id = config.id
+        self.state = CameraState.STOPPED
+        self.reason: str | None = None
+        self.info: DeviceInfo | None = None
+        self.capabilities: frozenset[str] = frozenset()
+        self._factory = factory
+        self._context = context
+        self._bus = bus
+        self._backoff = backoff
+        self._enabled = enabled
+        self._missing_driver = missing_driver
+        self._sleep = sleep
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+        self._device: Device | None = None
+        self._down_since: float | None = None
+        self._log = logging.LoggerAdapter(_log, {"camera": config.id})
+
+    def start(self) -> None:
+        """Start supervising (no-op if already running)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._supervise(), name=f"camera:{self.camera_id}")
+
+    async def stop(self) -> None:
+        """Stop supervising and release the device."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._close_device()
+        self._set_state(CameraState.STOPPED)
+
+    async def reconnect(self) -> None:
+        """Drop the current attempt and connect again now, resetting the backoff."""
+        await self.stop()
+        self._backoff.reset()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        """True while the supervising task is alive (it ends on auth failure or disable)."""
+        return self._task is not None and not self._task.done()
+
+    def _set_state(
+        self, state: CameraState, reason: str | None = None, info: DeviceInfo | None = None
+    ) -> None:
+        if state == self.state and reason == self.reason:
+            return
+        self.state, self.reason = state, reason
+        self._bus.publish(CameraStateChanged(self.camera_id, state, reason, info))
+
+    async def _supervise(self) -> None:
+        if not self._enabled:
+            self._set_state(CameraState.DISABLED, "disabled in config")
+            return
+        if self._factory is None:
+            self._set_state(CameraState.DISABLED, self._missing_driver or "driver not available")
+            self._log.error("camera disabled: %s", self.reason)
+            return
+        while True:
+            online_at: float | None = None
+            try:
+                self._set_state(CameraState.CONNECTING)
+                self._device = self._factory.create(self.config, self._context)
+                self.info = await self._device.connect()
+                online_at = self._clock()
+                self.capabilities = capabilities_of(self._device)
+                self._went_online(self.info)
+                await self._pump_events(self._device)
+            except AuthenticationFailed as exc:
+                self._set_state(CameraState.NEEDS_CREDENTIALS, str(exc) or "credentials refused")
+                self._log.warning("needs credentials: %s", self.reason)
+                await self._close_device()
+                return
+            except Unsupported as exc:
+                self._set_state(CameraState.DISABLED, f"unsupported: {exc}")
+                self._log.error("camera disabled: %s", self.reason)
+                await self._close_device()
+                return
+            except (DeviceUnavailable, ProtocolError, DriverError) as exc:
+                self._went_down(f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # a driver bug must not end supervision of the camera
+                self._went_down(f"driver error {type(exc).__name__}: {exc}", exc_info=True)
+            await self._close_device()
+            if online_at is not None and self._clock() - online_at >= HEALTHY_AFTER_S:
+                self._backoff.reset()
+            delay = self._backoff.next()
+            self._log.debug("retrying in %.1f s", delay)
+            await self._sleep(delay)
+
+    async def _pump_events(self, device: Device) -> None:
+        if not isinstance(device, HasEvents):
+            await asyncio.Event().wait()  # nothing to pump: stay online until stopped
+            return
+        async for event in device.events():
+            self._bus.publish(CameraEventReceived(self.camera_id, event, datetime.now(UTC)))
+        raise DeviceUnavailable("event stream ended")
+
+    def _went_online(self, info: DeviceInfo) -> None:
+        self._set_state(CameraState.ONLINE, None, info)
+        if self._down_since is not None:
+            self._log.info("back online after %.0f s", self._clock() - self._down_since)
+            self._down_since = None
+        else:
+            self._log.info("online: %s %s", info.manufacturer, info.model)
+
+    def _went_down(self, reason: str, exc_info: bool = False) -> None:
+        # Logged once per outage at WARNING; repeats go to DEBUG so an offline camera cannot
+        # fill the log.
+        if self._down_since is None:
+            self._down_since = self._clock()
+            self._log.warning("unavailable: %s", reason, exc_info=exc_info)
+        else:
+            self._log.debug("still unavailable: %s", reason)
+        self._set_state(CameraState.UNAVAILABLE, reason)
+
+    async def _close_device(self) -> None:
+        device, self._device = self._device, None
+        if device is None:
+            return
+        try:
+            await asyncio.wait_for(device.close(), CLOSE_TIMEOUT_S)
+        except Exception as exc:  # close() must not raise, but a broken driver might
+            self._log.debug("close failed: %s: %s", type(exc).__name__, exc)

@@ -1,0 +1,28 @@
+"""Persistence: SQLite (WAL) behind repositories; knows nothing of who calls it."""
+
+from .db import Database, DatabaseCorrupt, DatabaseTooNew, StorageError
+from .repositories import (
+    CameraRecord,
+    CameraRepository,
+    ClipRecord,
+    ClipRepository,
+    EventRecord,
+    EventRepository,
+    UserRecord,
+    UserRepository,
+)
+
+__all__ = [
+    "CameraRecord",
+    "CameraRepository",
+    "ClipRecord",
+    "ClipRepository",
+    "Database",
+    "DatabaseCorrupt",
+    "DatabaseTooNew",
+    "EventRecord",
+    "EventRepository",
+    "StorageError",
+    "UserRecord",
+    "UserRepository",
+]

@@ -1,0 +1,98 @@
+"""Adopted cameras and the identity they reported."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..db import Connection
+from ._time import from_db, maybe_from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class CameraRecord:
+    """A camera row: configuration essentials plus the identity last read from the device."""
+
+    id: str
+    name: str
+    driver: str
+    host: str
+    port: int | None
+    created_at: datetime
+    stable_id: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    last_seen_at: datetime | None = None
+
+
+def _record(row: sqlite3.Row) -> CameraRecord:
+    return CameraRecord(
+        id=row["id"],
+        name=row["name"],
+        driver=row["driver"],
+        host=row["host"],
+        port=row["port"],
+        created_at=from_db(row["created_at"]),
+        stable_id=row["stable_id"],
+        manufacturer=row["manufacturer"],
+        model=row["model"],
+        firmware=row["firmware"],
+        last_seen_at=maybe_from_db(row["last_seen_at"]),
+    )
+
+
+class CameraRepository:
+    """Reads and writes the `cameras` table."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def upsert(self, camera: CameraRecord) -> None:
+        """Insert a camera, or update its configured fields (keeping identity and creation time)."""
+        await self._conn.execute(
+            """INSERT INTO cameras (id, name, driver, host, port, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET
+                 name = excluded.name, driver = excluded.driver,
+                 host = excluded.host, port = excluded.port""",
+            (
+                camera.id,
+                camera.name,
+                camera.driver,
+                camera.host,
+                camera.port,
+                to_db(camera.created_at),
+            ),
+        )
+
+    async def record_identity(
+        self,
+        camera_id: str,
+        seen_at: datetime,
+        stable_id: str | None,
+        manufacturer: str | None,
+        model: str | None,
+        firmware: str | None,
+    ) -> None:
+        """Store what the device said about itself when it last connected."""
+        await self._conn.execute(
+            """UPDATE cameras SET stable_id = ?, manufacturer = ?, model = ?, firmware = ?,
+                 last_seen_at = ? WHERE id = ?""",
+            (stable_id, manufacturer, model, firmware, to_db(seen_at), camera_id),
+        )
+
+    async def get(self, camera_id: str) -> CameraRecord | None:
+        """One camera by id."""
+        row = await self._conn.fetchone("SELECT * FROM cameras WHERE id = ?", (camera_id,))
+        return None if row is None else _record(row)
+
+    async def list(self) -> list[CameraRecord]:
+        """Every camera, by id."""
+        return [_record(r) for r in await self._conn.fetchall("SELECT * FROM cameras ORDER BY id")]
+
+    async def delete(self, camera_id: str) -> bool:
+        """Delete a camera and its events; refused by the schema while it still has clips."""
+        outcome = await self._conn.execute("DELETE FROM cameras WHERE id = ?", (camera_id,))
+        return outcome.rowcount > 0

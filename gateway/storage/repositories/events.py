@@ -1,0 +1,95 @@
+"""History of camera events (motion, doorbell presses, …)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..db import Connection
+from ._time import from_db, inserted_id, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One stored event; `received_at` (gateway clock) is authoritative over `occurred_at`."""
+
+    camera_id: str
+    kind: str
+    active: bool
+    occurred_at: datetime
+    received_at: datetime
+    source: str | None = None
+    topic: str = ""
+    initial: bool = False
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    id: int | None = None
+
+
+def _record(row: sqlite3.Row) -> EventRecord:
+    return EventRecord(
+        id=row["id"],
+        camera_id=row["camera_id"],
+        kind=row["kind"],
+        active=bool(row["active"]),
+        occurred_at=from_db(row["occurred_at"]),
+        received_at=from_db(row["received_at"]),
+        source=row["source"],
+        topic=row["topic"],
+        initial=bool(row["initial"]),
+        attributes=json.loads(row["attributes"]),
+    )
+
+
+class EventRepository:
+    """Reads and writes the `events` table."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add(self, event: EventRecord) -> int:
+        """Store an event and return its id."""
+        outcome = await self._conn.execute(
+            """INSERT INTO events (camera_id, kind, active, initial, occurred_at, received_at,
+                                   source, topic, attributes)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                event.camera_id,
+                event.kind,
+                int(event.active),
+                int(event.initial),
+                to_db(event.occurred_at),
+                to_db(event.received_at),
+                event.source,
+                event.topic,
+                json.dumps(dict(event.attributes), sort_keys=True),
+            ),
+        )
+        return inserted_id(outcome.lastrowid)
+
+    async def recent(
+        self, camera_ids: list[str] | None = None, limit: int = 100, before: datetime | None = None
+    ) -> list[EventRecord]:
+        """Newest events first, optionally limited to some cameras and to before a time."""
+        where, params = [], []
+        if camera_ids is not None:
+            where.append(f"camera_id IN ({','.join('?' * len(camera_ids))})")
+            params.extend(camera_ids)
+        if before is not None:
+            where.append("received_at < ?")
+            params.append(to_db(before))
+        sql = "SELECT * FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY received_at DESC, id DESC LIMIT ?"
+        rows = await self._conn.fetchall(sql, (*params, max(1, min(limit, 1000))))
+        return [_record(r) for r in rows]
+
+    async def delete_older_than(self, cutoff: datetime) -> int:
+        """Delete events received before `cutoff`; returns how many."""
+        outcome = await self._conn.execute(
+            "DELETE FROM events WHERE received_at < ?", (to_db(cutoff),)
+        )
+        return outcome.rowcount

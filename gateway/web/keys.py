@@ -1,0 +1,17 @@
+"""Typed application state shared by the composition root and the web handlers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..bus import EventBus
+from ..config import Config
+from ..devices import DeviceManager
+from ..plugins import DriverRegistry
+from ..storage import Database
+
+CONFIG = web.AppKey("config", Config)
+DATABASE = web.AppKey("database", Database)
+BUS = web.AppKey("bus", EventBus)
+DRIVERS = web.AppKey("drivers", DriverRegistry)
+DEVICES = web.AppKey("devices", DeviceManager)

@@ -1,0 +1,102 @@
+"""Suite-wide fixtures: the blocking-I/O guard, free ports, and gateway processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from blockbuster import BlockBuster, blockbuster_ctx
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_io_on_loop() -> Iterator[BlockBuster]:
+    """Fail any test in which gateway or driver code blocks the running event loop.
+
+    Blocking calls (file I/O, sleep, sqlite3, socket) made from our packages' frames while a
+    loop is running raise `BlockingError`; work sent to threads is unaffected.
+    """
+    with blockbuster_ctx(["gateway", "drivers"]) as guard:
+        yield guard
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def port() -> int:
+    """A free loopback port."""
+    return free_port()
+
+
+class GatewayProcess:
+    """A real `doorstep` process on loopback, with its output collected to a file."""
+
+    def __init__(self, args: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", *args],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=log_path.parent,
+            env={**os.environ, **(env or {})},
+        )
+
+    def output(self) -> str:
+        """Everything the process wrote so far."""
+        return self.log_path.read_text()
+
+    def wait_for_output(self, needle: str, timeout: float = 20.0) -> None:
+        """Block until `needle` appears in the output (the process must stay alive)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.output():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"gateway exited ({self.proc.returncode}):\n{self.output()}")
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} not seen within {timeout}s:\n{self.output()}")
+
+    def close(self) -> None:
+        """Kill the process if it is still running."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+StartGateway = Callable[..., GatewayProcess]
+
+
+@pytest.fixture
+def start_gateway(tmp_path: Path) -> Iterator[StartGateway]:
+    """Start `python -m gateway ARGS…` processes; all are killed at the end of the test."""
+    started: list[GatewayProcess] = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> GatewayProcess:
+        process = GatewayProcess(list(args), tmp_path / f"gateway-{len(started)}.log", env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.close()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A second free loopback port, where nothing listens."""
+    return free_port()

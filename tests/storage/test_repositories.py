@@ -1,0 +1,135 @@
+"""Repositories against a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gateway.storage import (
+    CameraRecord,
+    CameraRepository,
+    ClipRecord,
+    ClipRepository,
+    Database,
+    EventRecord,
+    EventRepository,
+    UserRepository,
+)
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = await Database.open(tmp_path / "doorstep.db")
+    await CameraRepository(db.standard).upsert(
+        CameraRecord("door", "Door", "onvif", "192.0.2.1", 80, T0)
+    )
+    yield db
+    await db.close()
+
+
+async def test_camera_upsert_keeps_identity(database: Database) -> None:
+    cameras = CameraRepository(database.standard)
+    await cameras.record_identity("door", T0, "aa:bb:cc:dd:ee:ff", "Reolink", "Doorbell", "v3")
+    await cameras.upsert(
+        CameraRecord("door", "Front door", "onvif", "192.0.2.2", 8000, T0 + timedelta(1))
+    )
+    camera = await cameras.get("door")
+    assert camera is not None
+    assert (camera.name, camera.host, camera.port) == ("Front door", "192.0.2.2", 8000)
+    assert camera.stable_id == "aa:bb:cc:dd:ee:ff"
+    assert camera.created_at == T0
+    assert camera.last_seen_at == T0
+    assert [c.id for c in await cameras.list()] == ["door"]
+    assert await cameras.get("nope") is None
+
+
+async def test_events_round_trip_newest_first_and_expire(database: Database) -> None:
+    events = EventRepository(database.standard)
+    for minute in range(5):
+        await events.add(
+            EventRecord(
+                "door", "doorbell", minute % 2 == 0, T0, T0 + timedelta(minutes=minute),
+                source="000", topic="tns1:RuleEngine/MyRuleDetector/Visitor",
+                attributes={"n": str(minute)},
+            )
+        )  # fmt: skip
+    recent = await events.recent(["door"], limit=3)
+    assert [e.attributes["n"] for e in recent] == ["4", "3", "2"]
+    assert recent[0].active is True
+    assert recent[0].topic.endswith("Visitor")
+    earlier = await events.recent(before=T0 + timedelta(minutes=2))
+    assert [e.attributes["n"] for e in earlier] == ["1", "0"]
+    assert await events.delete_older_than(T0 + timedelta(minutes=3)) == 3
+    assert len(await events.recent()) == 2
+    assert await events.recent(["other"]) == []
+
+
+async def test_events_need_a_known_camera(database: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        await EventRepository(database.standard).add(EventRecord("ghost", "motion", True, T0, T0))
+
+
+async def test_naive_times_are_refused(database: Database) -> None:
+    naive = datetime(2026, 1, 1)  # noqa: DTZ001
+    with pytest.raises(ValueError, match="naive"):
+        await EventRepository(database.standard).add(EventRecord("door", "motion", True, naive, T0))
+
+
+async def test_clips_hold_protects_from_retention_and_delete(database: Database) -> None:
+    clips = ClipRepository(database.standard)
+    for i in range(3):
+        await clips.add(ClipRecord(f"clip{i}", "door", f"door/{i}.mp4", T0 + timedelta(hours=i)))
+    assert await clips.set_held("clip0", True)
+    expired = await clips.expired(T0 + timedelta(hours=10))
+    assert [c.id for c in expired] == ["clip1", "clip2"]
+    assert not await clips.delete("clip0")
+    assert await clips.delete("clip1")
+    assert [c.id for c in await clips.for_camera("door")] == ["clip2", "clip0"]
+    held = await clips.get("clip0")
+    assert held is not None
+    assert held.held
+
+
+async def test_camera_with_clips_cannot_be_deleted(database: Database) -> None:
+    await ClipRepository(database.standard).add(ClipRecord("c", "door", "door/c.mp4", T0))
+    with pytest.raises(sqlite3.IntegrityError):
+        await CameraRepository(database.standard).delete("door")
+
+
+async def test_users_are_unique_case_insensitively(database: Database) -> None:
+    users = UserRepository(database.durable)
+    user_id = await users.add("Alice", "$argon2id$v=19$...", "owner", T0)
+    with pytest.raises(sqlite3.IntegrityError):
+        await users.add("alice", "$argon2id$v=19$...", "resident", T0)
+    with pytest.raises(ValueError, match="unknown role"):
+        await users.add("bob", "h", "god", T0)
+    found = await users.by_username("ALICE")
+    assert found is not None
+    assert (found.id, found.role, found.disabled) == (user_id, "owner", False)
+    assert await users.set_disabled(user_id, True)
+    assert await users.set_password_hash(user_id, "$argon2id$new")
+    again = await users.by_username("alice")
+    assert again is not None
+    assert again.disabled
+    assert again.password_hash == "$argon2id$new"
+
+
+async def test_transaction_rolls_back_on_error(database: Database) -> None:
+    cameras = CameraRepository(database.standard)
+
+    async def change_then_fail() -> None:
+        async with database.standard.transaction() as tx:
+            await tx.execute("UPDATE cameras SET name = 'changed' WHERE id = 'door'")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await change_then_fail()
+    camera = await cameras.get("door")
+    assert camera is not None
+    assert camera.name == "Door"

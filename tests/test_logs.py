@@ -1,0 +1,73 @@
+"""Credentials never reach the log: URL user info, secret fields, auth headers, known secrets."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from gateway.logs import REDACTED, redact, setup_logging
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("opening rtsp://admin:hunter22@192.0.2.1:554/stream1", "hunter22"),
+        ("opening rtsp://admin:p@ss@192.0.2.1/s", "p@ss"),
+        ("GET http://user:pw1234@cam.local/onvif/snapshot", "pw1234"),
+        ("RTSPS URL rtsps://only-user@cam/", "only-user"),
+        ("login failed password=letmein99 for admin", "letmein99"),
+        ('{"password": "topsecret1", "user": "x"}', "topsecret1"),
+        ("Authorization: Digest username=admin, response=abcdef123456", "abcdef123456"),
+        ("Authorization: Basic YWRtaW46c2VjcmV0", "YWRtaW46c2VjcmV0"),
+        ('<wsse:Password Type="…#PasswordDigest">Zm9vYmFyYmF6</wsse:Password>', "Zm9vYmFyYmF6"),
+        ("token=abcdefabcdef0123 expired", "abcdefabcdef0123"),
+    ],
+)
+def test_redact_removes_credentials(text: str, secret: str) -> None:
+    cleaned = redact(text)
+    assert secret not in cleaned
+    assert REDACTED in cleaned
+
+
+def test_redact_keeps_ordinary_text() -> None:
+    text = "camera front-door online: Reolink Video Doorbell PoE at rtsp://192.0.2.1:554/h264"
+    assert redact(text) == text
+
+
+def test_known_secrets_are_redacted_verbatim() -> None:
+    assert redact("camera said 'Sup3rS3cret' back", ["Sup3rS3cret"]) == "camera said '***' back"
+    assert redact("a b c", ["b"]) == "a b c"  # too short to redact without mangling text
+
+
+def _logged(fmt: str, secrets: list[str]) -> str:
+    stream = io.StringIO()
+    handler = setup_logging("debug", fmt, secrets, stream)
+    try:
+        log = logging.getLogger("drivers.test")
+        log.warning("cannot open %s", "rtsp://admin:Cam3raPass@192.0.2.9/live")
+        try:
+            raise ConnectionError("401 for http://admin:Cam3raPass@192.0.2.9/onvif")
+        except ConnectionError:
+            log.exception(
+                "connect failed", extra={"camera": "front", "url": "rtsp://a:Cam3raPass@x/"}
+            )
+        log.info("the password is still %s", "Cam3raPass")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.captureWarnings(False)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_log_records_are_redacted_including_tracebacks_and_extras(fmt: str) -> None:
+    output = _logged(fmt, ["Cam3raPass"])
+    assert "Cam3raPass" not in output
+    assert "192.0.2.9" in output  # the rest of the line survives
+    assert "ConnectionError" in output  # so does the traceback
+    if fmt == "json":
+        entries = [json.loads(line) for line in output.splitlines()]
+        assert entries[1]["camera"] == "front"
+        assert "exc" in entries[1]

@@ -1,0 +1,1 @@
+"""Static web UI (HTML, CSS, JS) served by the gateway; no build step."""
