@@ -19,7 +19,14 @@ from .config import (
     StorageConfig,
     load_config,
 )
+from .demo import run_demo
 from .logs import setup_logging
+from .simulator.command import (
+    add_simctl_arguments,
+    add_simulate_arguments,
+    run_simctl,
+    run_simulate,
+)
 from .storage import StorageError
 
 EXIT_CONFIG = 2
@@ -39,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_overrides(run)
 
     demo = commands.add_parser(
-        "demo", help="run the gateway on its embedded default, for trying it out"
+        "demo", help="run the gateway with a simulated doorbell and camera, to try it out"
     )
     _add_overrides(demo)
 
@@ -47,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         "check-config", help="validate a config file and list every problem"
     )
     check.add_argument("file", type=Path)
+
+    simulate = commands.add_parser("simulate", help="run simulated ONVIF cameras and doorbells")
+    add_simulate_arguments(simulate)
+    simctl = commands.add_parser("simctl", help="drive the simulator: press, motion, reboot, …")
+    add_simctl_arguments(simctl)
     return parser
 
 
@@ -105,17 +117,26 @@ def _run(config: Config) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `doorstep` console script."""
-    args = _parser().parse_args(argv)
-    if args.command == "check-config":
-        return _check_config(args.file)
+def _demo(args: argparse.Namespace) -> int:
+    defaults = ServerConfig()
+    data_dir = (args.data_dir or DEMO_DATA_DIR).resolve()
+    host = args.host or defaults.host
+    port = args.port or defaults.port
+    setup_logging("info", "text")
     try:
-        if args.command == "demo":
-            base = Config.model_validate({"storage": {"data_dir": DEMO_DATA_DIR.resolve()}})
-        else:
-            base = load_config(args.config)
-        config = _with_overrides(base, args)
+        asyncio.run(run_demo(data_dir, host, port))
+    except StorageError as exc:
+        logging.getLogger("gateway").error("cannot open storage: %s", exc)
+        return EXIT_RUNTIME
+    except OSError as exc:
+        logging.getLogger("gateway").error("cannot start: %s", exc)
+        return EXIT_RUNTIME
+    return 0
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    try:
+        config = _with_overrides(load_config(args.config), args)
     except ConfigError as exc:
         setup_logging(LoggingConfig().level)
         for problem in exc.problems:
@@ -125,6 +146,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"doorstep: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     return _run(config)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    setup_logging("info", "text")
+    return run_simulate(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `doorstep` console script."""
+    args = _parser().parse_args(argv)
+    commands = {
+        "run": _run_command,
+        "demo": _demo,
+        "check-config": lambda a: _check_config(a.file),
+        "simulate": _simulate,
+        "simctl": run_simctl,
+    }
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":
