@@ -76,10 +76,13 @@ class StreamSource(_Frozen):
 
 
 class DeviceEvent(_Frozen):
-    """A normalised event: something started (`active`) or ended on the device."""
+    """A normalised event: something started or ended on the device, or simply happened."""
 
     kind: EventKind
-    active: bool
+    active: bool | None = Field(
+        description="True when it starts, False when it ends, None for a one-off occurrence "
+        "(a line crossed) or telemetry that has no on/off state."
+    )
     time: AwareDatetime = Field(description="When the device says it happened, in UTC.")
     source: str | None = Field(
         default=None, max_length=256, description="Video source, input or rule that fired."

@@ -94,7 +94,8 @@ def _draw_digit(rgb: npt.NDArray[np.uint8], char: str, x: int, y: int, size: int
 
 def render_pattern(index: int, fps: int, width: int, height: int) -> npt.NDArray[np.uint8]:
     """Colour bars that scroll, a bouncing box, and a clock (seconds.tenths) of the loop."""
-    columns = (np.arange(width) * len(_BAR_COLOURS) // width + index // 2) % len(_BAR_COLOURS)
+    shift = index * max(1, width // 160)  # the bars scroll a few pixels per frame
+    columns = ((np.arange(width) + shift) * len(_BAR_COLOURS) // width) % len(_BAR_COLOURS)
     rgb = np.ascontiguousarray(np.broadcast_to(_BAR_COLOURS[columns], (height, width, 3)))
     box = max(8, height // 8)
     travel = max(1, width - box)

@@ -196,15 +196,31 @@ class Database:
 
 
 async def _migrate(conn: aiosqlite.Connection, pending: list[Migration]) -> None:
-    for migration in pending:
-        # executescript() commits first, so the BEGIN/COMMIT here make each step atomic together
-        # with its version bump.
-        bump = f"PRAGMA user_version = {migration.version};"
-        script = f"BEGIN IMMEDIATE;\n{migration.sql}\n{bump}\nCOMMIT;"
-        try:
-            await conn.executescript(script)
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            raise StorageError(f"migration {migration.name} failed: {exc}") from exc
-        _log.info("database migrated to schema %d (%s)", migration.version, migration.name)
+    if not pending:
+        return
+    # Table rebuilds must not fire ON DELETE actions, so foreign keys are off while migrating
+    # (it cannot change inside a transaction) and checked before each step commits.
+    await conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for migration in pending:
+            await _apply(conn, migration)
+    finally:
+        await conn.execute("PRAGMA foreign_keys = ON")
+
+
+async def _apply(conn: aiosqlite.Connection, migration: Migration) -> None:
+    # executescript() commits whatever is pending first; the script opens its own transaction
+    # and leaves it open so the foreign-key check can decide between COMMIT and ROLLBACK.
+    bump = f"PRAGMA user_version = {migration.version};"
+    try:
+        await conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sql}\n{bump}")
+        async with conn.execute("PRAGMA foreign_key_check") as cursor:
+            violations = await cursor.fetchall()
+        if violations:
+            raise sqlite3.IntegrityError(f"{len(violations)} foreign key violation(s)")
+        await conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        raise StorageError(f"migration {migration.name} failed: {exc}") from exc
+    _log.info("database migrated to schema %d (%s)", migration.version, migration.name)

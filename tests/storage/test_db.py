@@ -130,3 +130,35 @@ async def test_failed_migration_rolls_back_whole(
 def test_migrations_are_numbered_without_gaps() -> None:
     versions = [m.version for m in db_module.load_migrations()]
     assert versions == list(range(1, len(versions) + 1))
+
+
+async def test_rebuilding_migration_keeps_rows_and_links(tmp_path: Path) -> None:
+    """0002 rebuilds `events`; clip→event links and event rows must survive it."""
+    path = tmp_path / "doorstep.db"
+    conn = sqlite3.connect(path)
+    migrations = await asyncio.to_thread(db_module.load_migrations)
+    conn.executescript(migrations[0].sql + "\nPRAGMA user_version = 1;")
+    conn.executescript(
+        "INSERT INTO cameras (id, name, driver, host, created_at)"
+        " VALUES ('c', 'C', 'onvif', 'h', 't');"
+        "INSERT INTO events (id, camera_id, kind, active, occurred_at, received_at)"
+        " VALUES (7, 'c', 'motion', 1, 't', 't');"
+        "INSERT INTO clips (id, camera_id, event_id, path, started_at)"
+        " VALUES ('k', 'c', 7, 'c/k.mp4', 't');"
+    )
+    conn.close()
+    database = await Database.open(path)
+    try:
+        assert await database.schema_version() == len(migrations)
+        clip = await database.standard.fetchone("SELECT event_id FROM clips WHERE id = 'k'")
+        assert clip is not None
+        assert clip[0] == 7
+        await database.standard.execute(
+            "INSERT INTO events (camera_id, kind, active, occurred_at, received_at)"
+            " VALUES ('c', 'line_crossing', NULL, 't', 't')"
+        )
+        fk = await database.standard.fetchone("PRAGMA foreign_keys")
+        assert fk is not None
+        assert fk[0] == 1
+    finally:
+        await database.close()

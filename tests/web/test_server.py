@@ -16,6 +16,7 @@ from gateway.app import build_app
 from gateway.config import Config
 from gateway.plugins import DriverRegistry
 from gateway.storage import EventRepository
+from gateway.storage.db import load_migrations
 from gateway.web.keys import DATABASE, DEVICES
 from gateway.web.policy import POLICIES, Access, allow
 
@@ -40,7 +41,8 @@ async def test_health_reports_components(aiohttp_client: ClientFactory, tmp_path
     assert response.headers["Cache-Control"] == "no-store"
     body = await response.json()
     assert body["status"] == "ok"
-    assert body["storage"] == {"state": "ok", "schema_version": 1}
+    latest = (await asyncio.to_thread(load_migrations))[-1].version
+    assert body["storage"] == {"state": "ok", "schema_version": latest}
     assert "rtsp" in body["drivers"]["loaded"]
     assert body["cameras"] == {"total": 0, "by_state": {}}
     assert [s["name"] for s in body["bus"]["subscribers"]] == ["history"]

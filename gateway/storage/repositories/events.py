@@ -18,7 +18,7 @@ class EventRecord:
 
     camera_id: str
     kind: str
-    active: bool
+    active: bool | None
     occurred_at: datetime
     received_at: datetime
     source: str | None = None
@@ -33,7 +33,7 @@ def _record(row: sqlite3.Row) -> EventRecord:
         id=row["id"],
         camera_id=row["camera_id"],
         kind=row["kind"],
-        active=bool(row["active"]),
+        active=None if row["active"] is None else bool(row["active"]),
         occurred_at=from_db(row["occurred_at"]),
         received_at=from_db(row["received_at"]),
         source=row["source"],
@@ -58,7 +58,7 @@ class EventRepository:
             (
                 event.camera_id,
                 event.kind,
-                int(event.active),
+                None if event.active is None else int(event.active),
                 int(event.initial),
                 to_db(event.occurred_at),
                 to_db(event.received_at),
