@@ -215,7 +215,7 @@ async def _apply(conn: aiosqlite.Connection, migration: Migration) -> None:
     try:
         await conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sql}\n{bump}")
         async with conn.execute("PRAGMA foreign_key_check") as cursor:
-            violations = await cursor.fetchall()
+            violations = list(await cursor.fetchall())
         if violations:
             raise sqlite3.IntegrityError(f"{len(violations)} foreign key violation(s)")
         await conn.execute("COMMIT")
