@@ -32,6 +32,10 @@ _log = logging.getLogger(__name__)
 
 HEALTHY_AFTER_S = 60.0
 """A device online this long has its backoff reset; shorter stints keep backing off (flapping)."""
+RECENTLY_ONLINE_S = 120.0
+RECENT_RETRY_CAP_S = 4.0
+"""A camera that was online moments ago is probably rebooting: retry it every few seconds for a
+while, so its events resume within seconds of it answering (SECURITY.md: 15 s)."""
 CLOSE_TIMEOUT_S = 3.0
 """A driver's close() gets this long, so shutdown stays within its 5 s budget."""
 
@@ -69,6 +73,7 @@ class DeviceSupervisor:
         self._task: asyncio.Task[None] | None = None
         self._device: Device | None = None
         self._down_since: float | None = None
+        self._last_online: float | None = None
         self._log = logging.LoggerAdapter(_log, {"camera": config.id})
 
     def start(self) -> None:
@@ -138,9 +143,13 @@ class DeviceSupervisor:
             except Exception as exc:  # a driver bug must not end supervision of the camera
                 self._went_down(f"driver error {type(exc).__name__}: {exc}", exc_info=True)
             await self._close_device()
-            if online_at is not None and self._clock() - online_at >= HEALTHY_AFTER_S:
-                self._backoff.reset()
+            if online_at is not None:
+                self._last_online = self._clock()
+                if self._last_online - online_at >= HEALTHY_AFTER_S:
+                    self._backoff.reset()
             delay = self._backoff.next()
+            if self._last_online is not None and self._clock() - self._last_online < RECENTLY_ONLINE_S:
+                delay = min(delay, RECENT_RETRY_CAP_S)
             self._log.debug("retrying in %.1f s", delay)
             await self._sleep(delay)
 

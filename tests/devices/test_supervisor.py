@@ -227,3 +227,17 @@ def test_backoff_doubles_to_the_cap_and_resets() -> None:
     assert backoff.next() <= 0.5
     with pytest.raises(ValueError, match="initial"):
         Backoff(2, 1)
+
+
+async def test_camera_that_just_dropped_is_retried_every_few_seconds(harness: Harness) -> None:
+    harness.script.connects = [INFO] + [DeviceUnavailable("rebooting")] * 6
+    supervisor = harness.supervisor()
+    supervisor.start()
+    await harness.states_until(CameraState.ONLINE)
+    harness.script.feed.put_nowait(DeviceUnavailable("event feed lost"))
+    await harness.states_until(CameraState.UNAVAILABLE)
+    await harness.states_until(CameraState.ONLINE)
+    # Backoff alone would reach its 8 s cap; a camera seen moments ago is retried within 4 s.
+    assert len(harness.sleeps) == 7
+    assert max(harness.sleeps) <= 4.0
+    await supervisor.stop()

@@ -1,0 +1,281 @@
+"""Everything that talks to onvif-zeep-async lives here, and only here.
+
+The library is the maintained asyncio ONVIF client, but it has side effects this module contains:
+it calls `logging.basicConfig` on import (neutralised below), follows whatever URLs the camera
+returns (every one is pinned to the camera's host here), and raises a mix of zeep, aiohttp and
+its own exceptions (mapped onto the SDK's error tree in `_mapped`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from drivers.sdk import (
+    AuthenticationFailed,
+    DeviceInfo,
+    DeviceUnavailable,
+    DriverError,
+    ProtocolError,
+    StreamSource,
+    Unsupported,
+)
+
+from .urls import HTTP, RTSP, pin_url
+
+# onvif calls logging.basicConfig() at import; with a handler present that is a no-op, so the
+# application's logging setup is left alone.
+_root = logging.getLogger()
+_guard = logging.NullHandler()
+_root.addHandler(_guard)
+try:
+    import zeep.exceptions
+    import zeep.helpers
+    from onvif import ONVIFCamera
+    from onvif.exceptions import ONVIFAuthError, ONVIFError, ONVIFTimeoutError
+finally:
+    _root.removeHandler(_guard)
+
+PULLPOINT_NS = "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription"
+EVENTS_NS = "http://www.onvif.org/ver10/events/wsdl"
+MEDIA_NS = "http://www.onvif.org/ver10/media/wsdl"
+SKEW_WARNING = timedelta(seconds=30)
+
+
+class SubscriptionLost(DriverError):
+    """The camera no longer knows our subscription (it rebooted, or it expired)."""
+
+
+def _auth_fault(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    subcodes = " ".join(str(s) for s in getattr(exc, "subcodes", None) or []).lower()
+    return "notauthorized" in subcodes or "not authori" in text or "401" in text
+
+
+@asynccontextmanager
+async def _mapped(what: str) -> AsyncIterator[None]:
+    """Translate library exceptions into the SDK's four error kinds."""
+    try:
+        yield
+    except DriverError:
+        raise
+    except ONVIFAuthError as exc:
+        raise AuthenticationFailed(f"{what}: credentials refused") from exc
+    except zeep.exceptions.Fault as exc:
+        if _auth_fault(exc):
+            raise AuthenticationFailed(f"{what}: credentials refused") from exc
+        if "actionnotsupported" in str(getattr(exc, "subcodes", "")).lower():
+            raise Unsupported(f"{what}: not supported by the camera") from exc
+        raise ProtocolError(f"{what}: the camera answered a fault: {str(exc)[:200]}") from exc
+    except (ONVIFTimeoutError, TimeoutError, aiohttp.ClientConnectionError, OSError) as exc:
+        raise DeviceUnavailable(f"{what}: {type(exc).__name__}: {str(exc)[:200]}") from exc
+    except zeep.exceptions.TransportError as exc:
+        if exc.status_code == 401:
+            raise AuthenticationFailed(f"{what}: credentials refused") from exc
+        raise ProtocolError(f"{what}: HTTP {exc.status_code} from the camera") from exc
+    except (zeep.exceptions.Error, ValueError, AttributeError, TypeError, KeyError) as exc:
+        raise ProtocolError(f"{what}: unusable answer ({type(exc).__name__})") from exc
+    except ONVIFError as exc:
+        if _auth_fault(exc):
+            raise AuthenticationFailed(f"{what}: credentials refused") from exc
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, aiohttp.ClientConnectionError | OSError | TimeoutError):
+            raise DeviceUnavailable(f"{what}: {type(cause).__name__}") from exc
+        raise ProtocolError(f"{what}: {str(exc)[:200]}") from exc
+
+
+def _text(value: Any, limit: int = 256) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text[:limit] if text else None
+
+
+class OnvifSession:
+    """One camera's ONVIF services, with every URL pinned to the camera's host."""
+
+    def __init__(
+        self, host: str, port: int, username: str | None, password: str | None, log: logging.LoggerAdapter[logging.Logger] | logging.Logger
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._camera = ONVIFCamera(host, port, username, password, adjust_time=True, no_cache=True)
+        self._log = log
+        self.clock_offset = timedelta()
+        self.info: DeviceInfo | None = None
+        self.subscription_address: str | None = None
+        self.termination: datetime | None = None
+        self._absolute_times = False
+
+    async def open(self) -> DeviceInfo:
+        """Read the clock, find the services, and identify the camera."""
+        async with _mapped("connecting"):
+            await self._camera.update_xaddrs()
+            if not self._camera.xaddrs:
+                raise ProtocolError("the camera listed no services")
+            for namespace, xaddr in list(self._camera.xaddrs.items()):
+                self._camera.xaddrs[namespace] = pin_url(xaddr, self.host, HTTP, "service")
+            self.clock_offset = self._camera.dt_diff or timedelta()
+            if abs(self.clock_offset) > SKEW_WARNING:
+                self._log.warning(
+                    "camera clock is off by %+.0f s; compensating (fix its NTP setting)",
+                    self.clock_offset.total_seconds(),
+                )
+            device = await self._camera.create_devicemgmt_service()
+            info = await device.GetDeviceInformation()
+            mac = None
+            try:
+                interfaces = await device.GetNetworkInterfaces()
+                for interface in interfaces or []:
+                    hw = _text(getattr(getattr(interface, "Info", None), "HwAddress", None), 64)
+                    if hw:
+                        mac = hw.lower().replace("-", ":")
+                        break
+            except (zeep.exceptions.Fault, ONVIFError):
+                self._log.debug("GetNetworkInterfaces refused; the serial number identifies the camera")
+            self.info = DeviceInfo(
+                manufacturer=_text(info.Manufacturer) or "unknown",
+                model=_text(info.Model) or "unknown",
+                serial=_text(info.SerialNumber),
+                firmware=_text(info.FirmwareVersion),
+                mac=mac,
+            )
+            return self.info
+
+    def device_time(self) -> datetime:
+        """Now, by the camera's clock."""
+        return datetime.now(UTC) + self.clock_offset
+
+    async def streams(self) -> list[StreamSource]:
+        """Main and sub streams (H.264/H.265 profiles), best resolution first."""
+        async with _mapped("listing streams"):
+            media = await self._camera.create_media_service()
+            profiles = await media.GetProfiles()
+            found: list[tuple[int, StreamSource]] = []
+            setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+            for profile in profiles or []:
+                encoder = getattr(profile, "VideoEncoderConfiguration", None)
+                if encoder is None:
+                    continue
+                uri = await media.GetStreamUri({"StreamSetup": setup, "ProfileToken": profile.token})
+                url = pin_url(_text(uri.Uri, 2048), self.host, RTSP, "stream")
+                width = int(encoder.Resolution.Width) if encoder.Resolution else None
+                height = int(encoder.Resolution.Height) if encoder.Resolution else None
+                fps = getattr(getattr(encoder, "RateControl", None), "FrameRateLimit", None)
+                source = StreamSource(
+                    name=str(profile.token)[:64],
+                    url=url,
+                    video_codec=_text(encoder.Encoding, 32),
+                    width=width,
+                    height=height,
+                    fps=float(fps) if fps else None,
+                )
+                found.append(((width or 0) * (height or 0), source))
+            found.sort(key=lambda pair: -pair[0])
+            renamed = []
+            for index, (_, source) in enumerate(found):
+                name = "main" if index == 0 else ("sub" if index == 1 else source.name)
+                renamed.append(source.model_copy(update={"name": name}))
+            return renamed
+
+    async def snapshot_uri(self) -> str | None:
+        """The JPEG snapshot URL of the first profile, pinned; None if the camera has none."""
+        async with _mapped("snapshot URI"):
+            media = await self._camera.create_media_service()
+            profiles = await media.GetProfiles()
+            if not profiles:
+                return None
+            uri = await media.GetSnapshotUri({"ProfileToken": profiles[0].token})
+            return pin_url(_text(uri.Uri, 2048), self.host, HTTP, "snapshot")
+
+    async def has_backchannel(self) -> bool:
+        """True when the camera has an audio output (a speaker for the backchannel)."""
+        try:
+            async with _mapped("audio outputs"):
+                media = await self._camera.create_media_service()
+                return bool(await media.GetAudioOutputs())
+        except (ProtocolError, Unsupported):
+            return False
+
+    # -- events ----------------------------------------------------------------------------
+    def _termination(self, lifetime: timedelta) -> str:
+        if self._absolute_times:  # for firmware whose relative times are broken
+            return (self.device_time() + lifetime).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"PT{int(lifetime.total_seconds())}S"
+
+    def _granted(self, result: Any, lifetime: timedelta) -> timedelta:
+        current = getattr(result, "CurrentTime", None)
+        ends = getattr(result, "TerminationTime", None)
+        if isinstance(current, datetime) and isinstance(ends, datetime) and current.tzinfo and ends.tzinfo:
+            granted = ends - current
+            if timedelta(seconds=10) <= granted <= timedelta(days=1):
+                return granted
+            if granted < lifetime / 2 and not self._absolute_times:
+                self._absolute_times = True
+                self._log.info("camera mishandles relative termination times; using absolute ones")
+        # Broken or missing times (1970, minute 61): assume what we asked for, renew early.
+        return lifetime
+
+    async def subscribe(self, lifetime: timedelta) -> timedelta:
+        """Create a pull-point subscription; returns the lifetime the camera granted."""
+        async with _mapped("subscribing to events"):
+            events = await self._camera.create_events_service()
+            result = await events.CreatePullPointSubscription(
+                {"InitialTerminationTime": self._termination(lifetime)}
+            )
+            reference = getattr(result, "SubscriptionReference", None)
+            address = _text(getattr(getattr(reference, "Address", None), "_value_1", None), 2048)
+            if not address:
+                # Seen in the wild: an empty address (with 1970 times). Pull from the events
+                # service itself, which such firmware accepts.
+                address = self._camera.xaddrs.get(EVENTS_NS)
+            self.subscription_address = pin_url(address, self.host, HTTP, "subscription")
+            self._camera.xaddrs[PULLPOINT_NS] = self.subscription_address
+            return self._granted(result, lifetime)
+
+    async def pull(self, wait: timedelta, limit: int = 100) -> list[Mapping[str, Any]]:
+        """One PullMessages long-poll; the notification messages as plain dicts."""
+        try:
+            async with _mapped("pulling events"):
+                service = await self._camera.create_pullpoint_service()
+                result = await service.PullMessages({"Timeout": wait, "MessageLimit": limit})
+                messages = getattr(result, "NotificationMessage", None) or []
+                return [zeep.helpers.serialize_object(m, dict) for m in messages]
+        except ProtocolError as exc:
+            # A fault here means the camera no longer knows the subscription (reboot/expiry).
+            raise SubscriptionLost(str(exc)) from exc
+
+    async def renew(self, lifetime: timedelta) -> timedelta:
+        """Extend the subscription; SubscriptionLost if the camera refuses."""
+        try:
+            async with _mapped("renewing the subscription"):
+                manager = await self._camera.create_subscription_service("PullPointSubscription")
+                result = await manager.Renew({"TerminationTime": self._termination(lifetime)})
+                return self._granted(result, lifetime)
+        except ProtocolError as exc:
+            raise SubscriptionLost(str(exc)) from exc
+
+    async def unsubscribe(self) -> None:
+        """Free the camera's subscription slot (best effort: it expires anyway)."""
+        if self.subscription_address is None:
+            return
+        try:
+            async with _mapped("unsubscribing"):
+                manager = await self._camera.create_subscription_service("PullPointSubscription")
+                await asyncio.wait_for(manager.Unsubscribe(), 5)
+        except DriverError as exc:
+            self._log.debug("unsubscribe failed: %s", exc)
+        self.subscription_address = None
+
+    async def close(self) -> None:
+        """Close every HTTP session the library opened."""
+        try:
+            await self._camera.close()
+        except (aiohttp.ClientError, OSError, RuntimeError) as exc:
+            self._log.debug("closing the ONVIF client failed: %s", exc)
