@@ -14,13 +14,15 @@ from aiohttp import web
 
 from . import __version__
 from .bus import EventBus
+from .cameras import CameraService
 from .config import Config
 from .devices import DeviceManager
 from .history import EventHistory
 from .plugins import DriverRegistry, load_drivers
+from .secretbox import SecretBox
 from .storage import CameraRecord, CameraRepository, Database, EventRepository
 from .web import create_web_app
-from .web.keys import BUS, CONFIG, DATABASE, DEVICES, DRIVERS
+from .web.keys import BUS, CAMERA_SERVICE, CONFIG, DATABASE, DEVICES, DRIVERS
 
 _log = logging.getLogger(__name__)
 
@@ -57,12 +59,24 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
 
 async def _devices(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
+    box = await asyncio.to_thread(SecretBox.load_or_create, config.storage.data_dir)
     async with aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=30, connect=10), trust_env=False
     ) as http:
-        manager = DeviceManager(
-            config.cameras, app[DRIVERS], app[BUS], http, config.storage.data_dir, config.supervisor
+        service = CameraService(
+            CameraRepository(app[DATABASE].standard),
+            box,
+            app[DRIVERS],
+            http,
+            config.storage.data_dir,
         )
+        app[CAMERA_SERVICE] = service
+        declared = {c.id for c in config.cameras}
+        adopted = [c for c in await service.adopted() if c.id not in declared]
+        manager = DeviceManager(
+            [*config.cameras, *adopted], app[DRIVERS], app[BUS], http, config.storage.data_dir,
+            config.supervisor,
+        )  # fmt: skip
         app[DEVICES] = manager
         manager.start()
         yield

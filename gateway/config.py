@@ -152,6 +152,36 @@ class BusConfig(_Section):
     )
 
 
+def _target(value: str) -> str:
+    host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+    _host(host or value)
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError("port must be 1-65535")
+    return value
+
+
+ProbeTargetText = Annotated[str, AfterValidator(_target)]
+
+
+class DiscoveryConfig(_Section):
+    """Where to look for cameras. Nothing is sent on the LAN unless configured here."""
+
+    targets: list[ProbeTargetText] = Field(
+        default_factory=list,
+        title="Unicast probe targets",
+        description="host or host:port (default port 3702) to probe directly, e.g. cameras on "
+        "another VLAN.",
+    )
+    interfaces: list[HostName] = Field(
+        default_factory=list,
+        title="Multicast interfaces",
+        description="IPv4 addresses of this box's interfaces to send WS-Discovery multicast from.",
+    )
+    listen_s: float = Field(
+        3.0, gt=0, le=30, title="Listen time (s)", description="How long to wait for answers."
+    )
+
+
 class CameraConfig(_Section):
     """One adopted camera or doorbell."""
 
@@ -217,8 +247,13 @@ class Config(_Section):
     bus: BusConfig = Field(
         default_factory=BusConfig, title="Event bus", description="Event delivery."
     )
+    discovery: DiscoveryConfig = Field(
+        default_factory=DiscoveryConfig, title="Discovery", description="Finding cameras."
+    )
     cameras: list[CameraConfig] = Field(
-        default_factory=list, title="Cameras", description="Adopted cameras and doorbells."
+        default_factory=list,
+        title="Cameras",
+        description="Cameras and doorbells declared here (more can be adopted from the UI).",
     )
 
     def secrets(self) -> Iterator[str]:

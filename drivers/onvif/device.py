@@ -36,6 +36,21 @@ MAX_UNKNOWN_TOPICS = 256
 RESUBSCRIBE_TRIES = 5
 
 
+Clears = dict[tuple[EventKind, str | None], tuple[float, DeviceEvent]]
+
+
+def _cleared(event: DeviceEvent) -> DeviceEvent:
+    """The 'off' a camera never sent, after the auto-clear timeout."""
+    return event.model_copy(
+        update={
+            "active": False,
+            "time": datetime.now(UTC),
+            "initial": False,
+            "attributes": {**event.attributes, "auto_clear": "true"},
+        }
+    )
+
+
 class OnvifDevice:
     """One camera reached through its ONVIF services."""
 
@@ -51,7 +66,11 @@ class OnvifDevice:
     def _open_session(self) -> OnvifSession:
         password = self._config.password.get_secret_value() if self._config.password else None
         return OnvifSession(
-            self._config.host, self._config.port or DEFAULT_PORT, self._config.username, password, self._log
+            self._config.host,
+            self._config.port or DEFAULT_PORT,
+            self._config.username,
+            password,
+            self._log,
         )
 
     @property
@@ -81,7 +100,7 @@ class OnvifDevice:
         ]
 
     async def snapshot(self) -> bytes:
-        """One JPEG from the camera's snapshot URI (Basic or Digest auth, no redirects, size cap)."""
+        """One JPEG from the camera's snapshot URI (Digest auth, no redirects, size-capped)."""
         if self._snapshot_uri is None:
             self._snapshot_uri = await self.session.snapshot_uri()
         if self._snapshot_uri is None:
@@ -108,7 +127,7 @@ class OnvifDevice:
         """Pull events for as long as the camera is there, re-subscribing after its reboots."""
         session = self.session
         renew_at = await self._subscribe(session)
-        clears: dict[tuple[EventKind, str | None], tuple[float, DeviceEvent]] = {}
+        clears: Clears = {}
         disconnects = 0
         while True:
             now = time.monotonic()
@@ -137,11 +156,13 @@ class OnvifDevice:
             for key, (due, event) in list(clears.items()):
                 if due <= now:
                     del clears[key]
-                    yield event.model_copy(update={"active": False, "time": datetime.now(UTC), "initial": False,
-                                                   "attributes": {**event.attributes, "auto_clear": "true"}})  # fmt: skip
+                    yield _cleared(event)
             if now >= renew_at:
                 try:
-                    renew_at = time.monotonic() + (await session.renew(SUBSCRIPTION_LIFETIME)).total_seconds() * RENEW_AT
+                    renew_at = (
+                        time.monotonic()
+                        + (await session.renew(SUBSCRIPTION_LIFETIME)).total_seconds() * RENEW_AT
+                    )
                 except SubscriptionLost:
                     renew_at = await self._subscribe(session)
 
@@ -165,14 +186,24 @@ class OnvifDevice:
             return []
         events = normalize(notification, received)
         topic = notification.topic
-        if not is_known_topic(topic) and topic not in self._unknown_topics and len(self._unknown_topics) < MAX_UNKNOWN_TOPICS:
+        if (
+            not is_known_topic(topic)
+            and topic not in self._unknown_topics
+            and len(self._unknown_topics) < MAX_UNKNOWN_TOPICS
+        ):
             self._unknown_topics.add(topic)
             # Logged once per topic with its payload, so a user can contribute it as a sample.
             sample = json.dumps(message, default=str)[:4000]
-            self._log.warning("unknown event topic %s (kept as 'other'); payload: %s", topic, sample)
+            self._log.warning(
+                "unknown event topic %s (kept as 'other'); payload: %s", topic, sample
+            )
         return events
 
-    def _track_motion(self, event: DeviceEvent, clears: dict[tuple[EventKind, str | None], tuple[float, DeviceEvent]]) -> None:
+    def _track_motion(
+        self,
+        event: DeviceEvent,
+        clears: dict[tuple[EventKind, str | None], tuple[float, DeviceEvent]],
+    ) -> None:
         if event.kind is not EventKind.MOTION or self.auto_clear_s <= 0:
             return
         key = (event.kind, event.source)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 
@@ -41,6 +41,8 @@ try:
     from onvif.exceptions import ONVIFAuthError, ONVIFError, ONVIFTimeoutError
 finally:
     _root.removeHandler(_guard)
+
+_serialize = cast(Callable[..., Any], zeep.helpers.serialize_object)  # zeep is untyped here
 
 PULLPOINT_NS = "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription"
 EVENTS_NS = "http://www.onvif.org/ver10/events/wsdl"
@@ -101,7 +103,12 @@ class OnvifSession:
     """One camera's ONVIF services, with every URL pinned to the camera's host."""
 
     def __init__(
-        self, host: str, port: int, username: str | None, password: str | None, log: logging.LoggerAdapter[logging.Logger] | logging.Logger
+        self,
+        host: str,
+        port: int,
+        username: str | None,
+        password: str | None,
+        log: logging.LoggerAdapter[logging.Logger] | logging.Logger,
     ) -> None:
         self.host = host
         self.port = port
@@ -138,7 +145,9 @@ class OnvifSession:
                         mac = hw.lower().replace("-", ":")
                         break
             except (zeep.exceptions.Fault, ONVIFError):
-                self._log.debug("GetNetworkInterfaces refused; the serial number identifies the camera")
+                self._log.debug(
+                    "GetNetworkInterfaces refused; the serial number identifies the camera"
+                )
             self.info = DeviceInfo(
                 manufacturer=_text(info.Manufacturer) or "unknown",
                 model=_text(info.Model) or "unknown",
@@ -163,7 +172,9 @@ class OnvifSession:
                 encoder = getattr(profile, "VideoEncoderConfiguration", None)
                 if encoder is None:
                     continue
-                uri = await media.GetStreamUri({"StreamSetup": setup, "ProfileToken": profile.token})
+                uri = await media.GetStreamUri(
+                    {"StreamSetup": setup, "ProfileToken": profile.token}
+                )
                 url = pin_url(_text(uri.Uri, 2048), self.host, RTSP, "stream")
                 width = int(encoder.Resolution.Width) if encoder.Resolution else None
                 height = int(encoder.Resolution.Height) if encoder.Resolution else None
@@ -212,7 +223,12 @@ class OnvifSession:
     def _granted(self, result: Any, lifetime: timedelta) -> timedelta:
         current = getattr(result, "CurrentTime", None)
         ends = getattr(result, "TerminationTime", None)
-        if isinstance(current, datetime) and isinstance(ends, datetime) and current.tzinfo and ends.tzinfo:
+        if (
+            isinstance(current, datetime)
+            and isinstance(ends, datetime)
+            and current.tzinfo
+            and ends.tzinfo
+        ):
             granted = ends - current
             if timedelta(seconds=10) <= granted <= timedelta(days=1):
                 return granted
@@ -246,7 +262,7 @@ class OnvifSession:
                 service = await self._camera.create_pullpoint_service()
                 result = await service.PullMessages({"Timeout": wait, "MessageLimit": limit})
                 messages = getattr(result, "NotificationMessage", None) or []
-                return [zeep.helpers.serialize_object(m, dict) for m in messages]
+                return [_serialize(m, dict) for m in messages]
         except ProtocolError as exc:
             # A fault here means the camera no longer knows the subscription (reboot/expiry).
             raise SubscriptionLost(str(exc)) from exc

@@ -42,9 +42,13 @@ def pin_url(url: str | None, camera_host: str, schemes: frozenset[str], what: st
     except ValueError:
         raise ProtocolError(f"the camera gave an unusable {what} address") from None
     if parts.scheme.lower() not in schemes:
-        raise ProtocolError(f"the camera gave a {parts.scheme or 'scheme-less'} {what} address; refused")
+        raise ProtocolError(
+            f"the camera gave a {parts.scheme or 'scheme-less'} {what} address; refused"
+        )
     if host in METADATA_ADDRESSES or not _same_host(host, camera_host):
-        raise ProtocolError(f"the camera pointed its {what} at {host or 'nowhere'}, not {camera_host}; refused")
+        raise ProtocolError(
+            f"the camera pointed its {what} at {host or 'nowhere'}, not {camera_host}; refused"
+        )
     return urlunsplit(parts)
 
 

@@ -46,30 +46,49 @@ class DeviceManager:
         policy: SupervisorConfig,
     ) -> None:
         self.supervisors: dict[str, DeviceSupervisor] = {}
+        self._registry = registry
+        self._bus = bus
+        self._http = http
+        self._data_dir = data_dir
+        self._policy = policy
         for camera in cameras:
-            factory = registry.get(camera.driver)
-            missing = None
-            if factory is None:
-                why = registry.failures.get(camera.driver)
-                missing = f"driver {camera.driver!r} " + (
-                    f"failed to load ({why})" if why else "is not installed"
-                )
-            context = DriverContext(
-                http=http,
-                logger=logging.LoggerAdapter(
-                    logging.getLogger(f"drivers.{camera.driver}"), {"camera": camera.id}
-                ),
-                data_dir=data_dir / "drivers" / camera.driver / camera.id,
+            self.supervisors[camera.id] = self._supervisor(camera)
+
+    def _supervisor(self, camera: CameraConfig) -> DeviceSupervisor:
+        factory = self._registry.get(camera.driver)
+        missing = None
+        if factory is None:
+            why = self._registry.failures.get(camera.driver)
+            missing = f"driver {camera.driver!r} " + (
+                f"failed to load ({why})" if why else "is not installed"
             )
-            self.supervisors[camera.id] = DeviceSupervisor(
-                device_config(camera),
-                factory,
-                context,
-                bus,
-                Backoff(policy.backoff_initial_s, policy.backoff_max_s),
-                enabled=camera.enabled,
-                missing_driver=missing,
-            )
+        context = DriverContext(
+            http=self._http,
+            logger=logging.LoggerAdapter(
+                logging.getLogger(f"drivers.{camera.driver}"), {"camera": camera.id}
+            ),
+            data_dir=self._data_dir / "drivers" / camera.driver / camera.id,
+        )
+        return DeviceSupervisor(
+            device_config(camera),
+            factory,
+            context,
+            self._bus,
+            Backoff(self._policy.backoff_initial_s, self._policy.backoff_max_s),
+            enabled=camera.enabled,
+            missing_driver=missing,
+            name=camera.name,
+            driver=camera.driver,
+        )
+
+    def add(self, camera: CameraConfig) -> DeviceSupervisor:
+        """Supervise a camera adopted while running."""
+        if camera.id in self.supervisors:
+            raise ValueError(f"camera {camera.id} is supervised already")
+        supervisor = self._supervisor(camera)
+        self.supervisors[camera.id] = supervisor
+        supervisor.start()
+        return supervisor
 
     def start(self) -> None:
         """Start every supervisor."""

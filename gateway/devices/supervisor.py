@@ -53,11 +53,15 @@ class DeviceSupervisor:
         *,
         enabled: bool = True,
         missing_driver: str | None = None,
+        name: str | None = None,
+        driver: str = "",
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.camera_id = config.id
+        self.name = name or config.id
+        self.driver = driver
         self.state = CameraState.STOPPED
         self.reason: str | None = None
         self.info: DeviceInfo | None = None
@@ -148,7 +152,10 @@ class DeviceSupervisor:
                 if self._last_online - online_at >= HEALTHY_AFTER_S:
                     self._backoff.reset()
             delay = self._backoff.next()
-            if self._last_online is not None and self._clock() - self._last_online < RECENTLY_ONLINE_S:
+            if (
+                self._last_online is not None
+                and self._clock() - self._last_online < RECENTLY_ONLINE_S
+            ):
                 delay = min(delay, RECENT_RETRY_CAP_S)
             self._log.debug("retrying in %.1f s", delay)
             await self._sleep(delay)

@@ -19,7 +19,6 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import cast
 from urllib.parse import urlsplit
 
 from drivers.sdk import DiscoveredDevice
@@ -168,15 +167,19 @@ async def probe(
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:
                 sock.bind((address, 0))
-                sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(address))
+                sock.setsockopt(
+                    socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(address)
+                )
                 sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, struct.pack("b", 1))
             except OSError as exc:
                 sock.close()
                 _log.warning("cannot probe from interface %s: %s", address, exc)
                 continue
-            transport, _ = await loop.create_datagram_endpoint(lambda: _Collector(our_ids, results), sock=sock)
-            transports.append(cast(asyncio.DatagramTransport, transport))
-            sends.append((cast(asyncio.DatagramTransport, transport), (MULTICAST_GROUP, WSD_PORT)))
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Collector(our_ids, results), sock=sock
+            )
+            transports.append(transport)
+            sends.append((transport, (MULTICAST_GROUP, WSD_PORT)))
         for transport, destination in sends:
             # One probe per type: some cameras answer only an exact single-type match.
             for types in ("dn:NetworkVideoTransmitter", "tds:Device"):

@@ -21,6 +21,7 @@ class ApiRoute:
     access: Access
     summary: str
     response: type[BaseModel] | None
+    request: type[BaseModel] | None = None
 
 
 API_ROUTES = web.AppKey("api_routes", list[ApiRoute])
@@ -35,22 +36,26 @@ def add_api_route(
     access: Access,
     summary: str,
     response: type[BaseModel] | None = None,
+    request: type[BaseModel] | None = None,
 ) -> None:
     """Register a route together with its access policy and its documentation."""
     app.router.add_route(method, path, handler)
     allow(app, method, path, access)
     if method == "GET":
         allow(app, "HEAD", path, access)
-    app.setdefault(API_ROUTES, []).append(ApiRoute(method, path, access, summary, response))
+    app.setdefault(API_ROUTES, []).append(
+        ApiRoute(method, path, access, summary, response, request)
+    )
 
 
 def openapi_document(routes: list[ApiRoute]) -> dict[str, object]:
     """Build the OpenAPI 3.1 document from the declared routes."""
-    models = sorted(
-        {r.response for r in routes if r.response is not None}, key=lambda m: m.__name__
-    )
+    outputs = {r.response for r in routes if r.response is not None}
+    inputs = {r.request for r in routes if r.request is not None}
     refs, schema = models_json_schema(
-        [(m, "serialization") for m in models], ref_template="#/components/schemas/{model}"
+        [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)]
+        + [(m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}",
     )
     paths: dict[str, dict[str, object]] = {}
     for route in routes:
@@ -66,12 +71,19 @@ def openapi_document(routes: list[ApiRoute]) -> dict[str, object]:
         if route.access is not Access.PUBLIC:
             responses["401"] = {"description": "Not signed in"}
             responses["403"] = {"description": "Not allowed for this account"}
-        paths.setdefault(route.path, {})[route.method.lower()] = {
+        operation: dict[str, object] = {
             "summary": route.summary,
             "operationId": f"{route.method.lower()}_{route.path.strip('/').replace('/', '_')}",
             "x-doorstep-access": route.access.value,
             "responses": responses,
         }
+        if route.request is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(route.request, "validation")]}},
+            }
+            responses["422"] = {"description": "Invalid input, with the reason"}
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "Doorstep gateway API", "version": __version__},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..bus import EventBus
+from ..cameras import CameraService
 from ..config import Config
 from ..devices import DeviceManager
 from ..plugins import DriverRegistry
@@ -15,3 +16,4 @@ DATABASE = web.AppKey("database", Database)
 BUS = web.AppKey("bus", EventBus)
 DRIVERS = web.AppKey("drivers", DriverRegistry)
 DEVICES = web.AppKey("devices", DeviceManager)
+CAMERA_SERVICE = web.AppKey("camera_service", CameraService)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from aiohttp import web
@@ -24,7 +25,21 @@ class Access(StrEnum):
     """The household owner only."""
 
 
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an account and its role."""
+
+    user_id: int
+    username: str
+    role: str
+
+
+Authenticator = Callable[[web.Request], Awaitable[Principal | None]]
+
 POLICIES = web.AppKey("policies", dict[tuple[str, str], Access])
+AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("authenticator")
+"""Resolves a request's session to a principal (sign-in arrives with the accounts issue)."""
+PRINCIPAL = "doorstep.principal"
 """(method, resource canonical path) → access, filled as routes are added."""
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -69,5 +84,11 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         if request.content_type != "application/json":
             raise web.HTTPUnsupportedMediaType(reason="state changes take a JSON body")
     if access is not Access.PUBLIC:
-        raise web.HTTPUnauthorized(reason="sign-in required")
+        authenticate = request.app.get(AUTHENTICATOR)
+        principal = await authenticate(request) if authenticate is not None else None
+        if principal is None:
+            raise web.HTTPUnauthorized(reason="sign-in required")
+        if access is Access.OWNER and principal.role != "owner":
+            raise web.HTTPForbidden(reason="owner only")
+        request[PRINCIPAL] = principal
     return await handler(request)

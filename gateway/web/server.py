@@ -8,6 +8,15 @@ from pathlib import Path
 from aiohttp import web
 
 from .api import add_api_route, openapi_handler
+from .cameras_api import (
+    AdoptBody,
+    CameraList,
+    CameraView,
+    DiscoveryList,
+    adopt,
+    discover,
+    list_cameras,
+)
 from .health import HealthReport, health_handler
 from .policy import Access, Handler, access_middleware, allow
 
@@ -64,6 +73,19 @@ def create_web_app() -> web.Application:
     add_api_route(
         app, "GET", "/api/openapi.json", openapi_handler,
         access=Access.PUBLIC, summary="This API's OpenAPI document",
+    )  # fmt: skip
+    add_api_route(
+        app, "GET", "/api/cameras", list_cameras,
+        access=Access.SIGNED_IN, summary="Cameras and their state", response=CameraList,
+    )  # fmt: skip
+    add_api_route(
+        app, "POST", "/api/cameras", adopt, access=Access.OWNER,
+        summary="Adopt a camera (credentials are checked against it)", request=AdoptBody,
+        response=CameraView,
+    )  # fmt: skip
+    add_api_route(
+        app, "GET", "/api/discovery", discover,
+        access=Access.OWNER, summary="Probe the network for cameras", response=DiscoveryList,
     )  # fmt: skip
     app.router.add_get("/", index_handler)
     allow(app, "GET", "/", Access.PUBLIC)

@@ -1,9 +1,11 @@
-"""Adopted cameras and the identity they reported."""
+"""Cameras (declared in the config or adopted), their identity and stored credentials."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..db import Connection
@@ -25,6 +27,10 @@ class CameraRecord:
     model: str | None = None
     firmware: str | None = None
     last_seen_at: datetime | None = None
+    adopted: bool = False
+    """Adopted from the UI or CLI (stored here), rather than declared in the config file."""
+    enabled: bool = True
+    options: Mapping[str, str | int | float | bool] = field(default_factory=dict)
 
 
 def _record(row: sqlite3.Row) -> CameraRecord:
@@ -40,6 +46,9 @@ def _record(row: sqlite3.Row) -> CameraRecord:
         model=row["model"],
         firmware=row["firmware"],
         last_seen_at=maybe_from_db(row["last_seen_at"]),
+        adopted=bool(row["adopted"]),
+        enabled=bool(row["enabled"]),
+        options=json.loads(row["options"]),
     )
 
 
@@ -52,20 +61,19 @@ class CameraRepository:
     async def upsert(self, camera: CameraRecord) -> None:
         """Insert a camera, or update its configured fields (keeping identity and creation time)."""
         await self._conn.execute(
-            """INSERT INTO cameras (id, name, driver, host, port, created_at)
-               VALUES (?, ?, ?, ?, ?, ?)
+            """INSERT INTO cameras
+                 (id, name, driver, host, port, created_at, adopted, enabled, options)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (id) DO UPDATE SET
-                 name = excluded.name, driver = excluded.driver,
-                 host = excluded.host, port = excluded.port""",
+                 name = excluded.name, driver = excluded.driver, host = excluded.host,
+                 port = excluded.port, adopted = excluded.adopted, enabled = excluded.enabled,
+                 options = excluded.options""",
             (
-                camera.id,
-                camera.name,
-                camera.driver,
-                camera.host,
-                camera.port,
-                to_db(camera.created_at),
+                camera.id, camera.name, camera.driver, camera.host, camera.port,
+                to_db(camera.created_at), int(camera.adopted), int(camera.enabled),
+                json.dumps(dict(camera.options), sort_keys=True),
             ),
-        )
+        )  # fmt: skip
 
     async def record_identity(
         self,
@@ -91,6 +99,22 @@ class CameraRepository:
     async def list(self) -> list[CameraRecord]:
         """Every camera, by id."""
         return [_record(r) for r in await self._conn.fetchall("SELECT * FROM cameras ORDER BY id")]
+
+    async def put_credentials(self, camera_id: str, username: str | None, sealed: bytes) -> None:
+        """Store a camera's user name and its password as sealed by the caller (never in clear)."""
+        await self._conn.execute(
+            """INSERT INTO camera_credentials (camera_id, username, secret) VALUES (?, ?, ?)
+               ON CONFLICT (camera_id) DO UPDATE SET username = excluded.username,
+                 secret = excluded.secret""",
+            (camera_id, username, sealed),
+        )
+
+    async def credentials(self, camera_id: str) -> tuple[str | None, bytes] | None:
+        """(user name, sealed password) of a camera, if stored."""
+        row = await self._conn.fetchone(
+            "SELECT username, secret FROM camera_credentials WHERE camera_id = ?", (camera_id,)
+        )
+        return None if row is None else (row["username"], bytes(row["secret"]))
 
     async def delete(self, camera_id: str) -> bool:
         """Delete a camera and its events; refused by the schema while it still has clips."""

@@ -1,0 +1,103 @@
+"""The whole gateway against the simulator, over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from gateway.app import build_app
+from gateway.bus import Subscription
+from gateway.config import Config
+from gateway.events import BusEvent, CameraEventReceived, CameraState, CameraStateChanged
+from gateway.simulator import SimulatedDevice
+from gateway.web.keys import BUS, DEVICES
+
+from ..simulator.conftest import media, simulator, simulator_factory  # noqa: F401  # fixtures
+
+ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
+
+
+def camera_entry(device: SimulatedDevice, **overrides: Any) -> dict[str, Any]:
+    """A config entry adopting a simulated device through the ONVIF driver."""
+    p = device.profile
+    entry: dict[str, Any] = {
+        "id": p.name, "name": p.name, "driver": "onvif", "host": p.host, "port": p.onvif_port,
+        "username": p.username, "password": p.password,
+    }  # fmt: skip
+    entry.update(overrides)
+    return entry
+
+
+class Gateway:
+    """A running gateway app plus a tap on its bus."""
+
+    def __init__(
+        self, client: TestClient[web.Request, web.Application], tap: Subscription[BusEvent]
+    ) -> None:
+        self.client = client
+        self.app = client.app
+        self.tap = tap
+
+    async def next_event(
+        self, timeout: float = 5.0, camera: str | None = None
+    ) -> CameraEventReceived:
+        while True:
+            message = await asyncio.wait_for(self.tap.get(), timeout)
+            if isinstance(message, CameraEventReceived) and (
+                camera is None or message.camera_id == camera
+            ):
+                return message
+
+    async def state(
+        self, camera: str, wanted: CameraState, timeout: float = 20.0
+    ) -> CameraStateChanged:
+        supervisor = self.app[DEVICES].supervisors[camera]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while supervisor.state is not wanted:
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"{camera} is {supervisor.state} ({supervisor.reason}), not {wanted}"
+                )
+            await asyncio.sleep(0.02)
+        return CameraStateChanged(camera, supervisor.state, supervisor.reason, supervisor.info)
+
+    async def drain(self, quiet_s: float = 0.3) -> list[CameraEventReceived]:
+        """Collect events until none arrives for `quiet_s` (e.g. the Initialized burst)."""
+        drained = []
+        while True:
+            try:
+                drained.append(await self.next_event(quiet_s))
+            except TimeoutError:
+                return drained
+
+
+StartGateway = Callable[..., Awaitable[Gateway]]
+
+
+@pytest.fixture
+async def start_gateway(aiohttp_client: ClientFactory, tmp_path: Path) -> StartGateway:
+    """Build and start a gateway for the given cameras/config fields."""
+
+    async def start(cameras: list[dict[str, Any]], **fields: Any) -> Gateway:
+        config = Config.model_validate(
+            {"storage": {"data_dir": tmp_path / "data"}, "cameras": cameras, **fields}
+        )
+        app = await asyncio.to_thread(build_app, config)
+        tap: list[Subscription[BusEvent]] = []
+
+        async def attach(app: web.Application) -> AsyncIterator[None]:
+            tap.append(app[BUS].stream("test-tap", (BusEvent,), 100_000))
+            yield
+
+        app.cleanup_ctx.insert(2, attach)  # after storage and bus, before the cameras
+        client = await aiohttp_client(app)
+        return Gateway(client, tap[0])
+
+    return start

@@ -1,0 +1,117 @@
+"""Events from simulated ONVIF devices reach the gateway's bus through the real ONVIF driver."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+from drivers.sdk import EventKind
+from gateway.events import CameraState
+from gateway.simulator import SimulatedDevice, Simulator
+from gateway.web.keys import DEVICES
+
+from .conftest import StartGateway, camera_entry
+
+
+async def test_doorbell_press_reaches_the_bus_within_100_ms(
+    simulator: Simulator, start_gateway: StartGateway
+) -> None:
+    doorbell = simulator.devices["doorbell-1"]
+    doorbell.profile.visitor_hold_s = 0.3
+    gateway = await start_gateway([camera_entry(doorbell)])
+    await gateway.state("doorbell-1", CameraState.ONLINE)
+    initial = await gateway.drain()
+    assert initial, "a new subscription starts with the current state of every property"
+    assert all(e.event.initial for e in initial)
+    assert {e.event.kind for e in initial} >= {EventKind.DOORBELL, EventKind.MOTION}
+    latencies = []
+    for _ in range(5):
+        pressed = time.perf_counter()
+        doorbell.press()
+        event = await gateway.next_event()
+        latencies.append(time.perf_counter() - pressed)
+        assert (event.event.kind, event.event.active, event.event.initial) == (
+            EventKind.DOORBELL,
+            True,
+            False,
+        )
+        assert event.event.source == "000"
+        released = await gateway.next_event(timeout=doorbell.profile.visitor_hold_s + 3)
+        assert (released.event.kind, released.event.active) == (EventKind.DOORBELL, False)
+    assert max(latencies) < 0.1, latencies
+
+
+async def test_motion_start_and_stop(simulator: Simulator, start_gateway: StartGateway) -> None:
+    camera = simulator.devices["camera-1"]
+    gateway = await start_gateway([camera_entry(camera)])
+    await gateway.state("camera-1", CameraState.ONLINE)
+    await gateway.drain()
+    camera.motion(True)
+    started = [await gateway.next_event(), await gateway.next_event()]
+    assert {(e.event.kind, e.event.active) for e in started} == {(EventKind.MOTION, True)}
+    assert {e.event.topic for e in started} == {
+        "tns1:VideoSource/MotionAlarm",
+        "tns1:RuleEngine/CellMotionDetector/Motion",
+    }
+    camera.motion(False)
+    stopped = [await gateway.next_event(), await gateway.next_event()]
+    assert {(e.event.kind, e.event.active) for e in stopped} == {(EventKind.MOTION, False)}
+
+
+async def test_events_resume_within_15_s_of_a_reboot(
+    simulator: Simulator, start_gateway: StartGateway
+) -> None:
+    doorbell = simulator.devices["doorbell-1"]
+    gateway = await start_gateway([camera_entry(doorbell)], supervisor={"backoff_initial_s": 1.0})
+    await gateway.state("doorbell-1", CameraState.ONLINE)
+    await gateway.drain()
+    doorbell.schedule_reboot(3.0)
+    await gateway.state("doorbell-1", CameraState.UNAVAILABLE)
+    while not doorbell.online:
+        await asyncio.sleep(0.02)
+    answered = time.perf_counter()
+    await gateway.state("doorbell-1", CameraState.ONLINE, timeout=15)
+    await gateway.drain()  # the Initialized burst of the new subscription
+    doorbell.press()
+    event = await gateway.next_event(timeout=15)
+    assert (event.event.kind, event.event.active) == (EventKind.DOORBELL, True)
+    assert time.perf_counter() - answered < 15
+
+
+async def test_skewed_camera_clock_still_connects(
+    simulator: Simulator, start_gateway: StartGateway
+) -> None:
+    ahead, behind = simulator.devices["doorbell-1"], simulator.devices["camera-1"]
+    ahead.clock_skew = timedelta(hours=10)
+    behind.clock_skew = timedelta(hours=-10)
+    gateway = await start_gateway([camera_entry(ahead), camera_entry(behind)])
+    await gateway.state("doorbell-1", CameraState.ONLINE)
+    await gateway.state("camera-1", CameraState.ONLINE)
+    await gateway.drain()
+    ahead.press()
+    event = await gateway.next_event(camera="doorbell-1")
+    assert event.event.kind is EventKind.DOORBELL
+
+
+async def test_wrong_password_needs_credentials(
+    simulator: Simulator, start_gateway: StartGateway
+) -> None:
+    camera = simulator.devices["camera-1"]
+    gateway = await start_gateway([camera_entry(camera, password="not-the-password")])
+    changed = await gateway.state("camera-1", CameraState.NEEDS_CREDENTIALS)
+    assert changed.reason is not None
+    assert "credentials refused" in changed.reason
+    assert not gateway.app[DEVICES].supervisors["camera-1"].running  # no retry loop hammering it
+
+
+async def test_xaddr_to_another_host_is_refused(
+    simulator: Simulator, start_gateway: StartGateway
+) -> None:
+    camera: SimulatedDevice = simulator.devices["camera-1"]
+    camera.hostile = "foreign_xaddr"
+    gateway = await start_gateway([camera_entry(camera)])
+    changed = await gateway.state("camera-1", CameraState.UNAVAILABLE)
+    assert changed.reason is not None
+    assert "192.0.2.1" in changed.reason
+    assert "refused" in changed.reason
