@@ -19,7 +19,7 @@ CONTROL_NAME = "simulator.json"
 
 
 def demo_config_data(simulator: Simulator, data_dir: Path, host: str, port: int) -> dict[str, Any]:
-    """A config adopting every simulated device (as stream cameras until the ONVIF driver lands)."""
+    """A config adopting every simulated device through the ONVIF driver, and probing them."""
     cameras = []
     for device in simulator.devices.values():
         p = device.profile
@@ -27,18 +27,18 @@ def demo_config_data(simulator: Simulator, data_dir: Path, host: str, port: int)
             {
                 "id": p.name,
                 "name": p.name.replace("-", " ").title(),
-                "driver": "rtsp",
+                "driver": "onvif",
                 "host": p.host,
-                "port": p.rtsp_port,
+                "port": p.onvif_port,
                 "username": p.username,
                 "password": p.password,
-                "options": {"main_path": "/stream/main", "sub_path": "/stream/sub"},
             }
         )
     return {
         "version": 1,
         "server": {"host": host, "port": port},
         "storage": {"data_dir": str(data_dir)},
+        "discovery": {"targets": [f"127.0.0.1:{simulator.discovery_port}"], "listen_s": 1.0},
         "cameras": cameras,
     }
 

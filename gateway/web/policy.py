@@ -39,7 +39,8 @@ Authenticator = Callable[[web.Request], Awaitable[Principal | None]]
 POLICIES = web.AppKey("policies", dict[tuple[str, str], Access])
 AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("authenticator")
 """Resolves a request's session to a principal (sign-in arrives with the accounts issue)."""
-PRINCIPAL = "doorstep.principal"
+PRINCIPAL = web.RequestKey("principal", Principal)
+"""The signed-in caller, set on requests to non-public routes."""
 """(method, resource canonical path) → access, filled as routes are added."""
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -17,6 +17,7 @@ from gateway.config import Config
 from gateway.events import BusEvent, CameraEventReceived, CameraState, CameraStateChanged
 from gateway.simulator import SimulatedDevice
 from gateway.web.keys import BUS, DEVICES
+from gateway.web.policy import AUTHENTICATOR, Authenticator
 
 from ..simulator.conftest import media, simulator, simulator_factory  # noqa: F401  # fixtures
 
@@ -85,7 +86,9 @@ StartGateway = Callable[..., Awaitable[Gateway]]
 async def start_gateway(aiohttp_client: ClientFactory, tmp_path: Path) -> StartGateway:
     """Build and start a gateway for the given cameras/config fields."""
 
-    async def start(cameras: list[dict[str, Any]], **fields: Any) -> Gateway:
+    async def start(
+        cameras: list[dict[str, Any]], authenticator: Authenticator | None = None, **fields: Any
+    ) -> Gateway:
         config = Config.model_validate(
             {"storage": {"data_dir": tmp_path / "data"}, "cameras": cameras, **fields}
         )
@@ -96,6 +99,8 @@ async def start_gateway(aiohttp_client: ClientFactory, tmp_path: Path) -> StartG
             tap.append(app[BUS].stream("test-tap", (BusEvent,), 100_000))
             yield
 
+        if authenticator is not None:
+            app[AUTHENTICATOR] = authenticator
         app.cleanup_ctx.insert(2, attach)  # after storage and bus, before the cameras
         client = await aiohttp_client(app)
         return Gateway(client, tap[0])
