@@ -66,6 +66,8 @@ GATEWAY_START_TIMEOUT_S = 30.0
 GATEWAY_STOP_TIMEOUT_S = 15.0
 SIMULATOR_STOP_TIMEOUT_S = 10.0
 USERNAME, PASSWORD = "admin", "doorstep"
+SCRIPT = str(Path(__file__).resolve())
+"""This file: the simulator child runs it again with `--simulator-child`."""
 
 
 # -- the simulator process -------------------------------------------------------------------
@@ -109,7 +111,7 @@ class SimulatorProcess:
 async def start_simulator(doorbells: int, hold_s: float, workdir: Path) -> SimulatorProcess:
     control_file = workdir / "simulator.json"
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(Path(__file__).resolve()), "--simulator-child", str(doorbells),
+        sys.executable, SCRIPT, "--simulator-child", str(doorbells),
         "--hold-s", str(hold_s), "--control-file", str(control_file),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -180,7 +182,7 @@ def gateway_config(doorbells: list[SimulatedDoorbell], data_dir: Path, path: str
             "username": USERNAME,
             "password": PASSWORD,
             "options": camera_options(path),
-        }  # fmt: skip
+        }
         for d in doorbells
     ]
     return Config.model_validate(
@@ -195,8 +197,8 @@ class Tap:
         self.subscription = subscription
         self.ringing: dict[str, bool] = {}
 
-    async def next(self, timeout: float) -> CameraEventReceived:
-        event = await asyncio.wait_for(self.subscription.get(), timeout)
+    async def next(self, wait_s: float) -> CameraEventReceived:
+        event = await asyncio.wait_for(self.subscription.get(), wait_s)
         if event.event.kind is EventKind.DOORBELL and event.event.active is not None:
             self.ringing[event.camera_id] = event.event.active
         return event

@@ -14,12 +14,14 @@ from .app import build_app, serve
 from .config import (
     Config,
     ConfigError,
+    DiscoveryConfig,
     LoggingConfig,
     ServerConfig,
     StorageConfig,
     load_config,
 )
 from .demo import run_demo
+from .discovery import probe, probe_targets
 from .logs import setup_logging
 from .simulator.command import (
     add_simctl_arguments,
@@ -54,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
         "check-config", help="validate a config file and list every problem"
     )
     check.add_argument("file", type=Path)
+
+    discover = commands.add_parser("discover", help="probe for ONVIF cameras and list them")
+    discover.add_argument("-c", "--config", type=Path, help="use the config's discovery settings")
+    discover.add_argument(
+        "--target", action="append", default=[], help="host or host:port to probe (repeatable)"
+    )
+    discover.add_argument(
+        "--interface", action="append", default=[], help="send multicast from this address"
+    )
+    discover.add_argument("--seconds", type=float, help="how long to listen")
 
     simulate = commands.add_parser("simulate", help="run simulated ONVIF cameras and doorbells")
     add_simulate_arguments(simulate)
@@ -148,6 +160,44 @@ def _run_command(args: argparse.Namespace) -> int:
     return _run(config)
 
 
+def _discover(args: argparse.Namespace) -> int:
+    try:
+        settings = load_config(args.config).discovery
+        settings = DiscoveryConfig.model_validate(
+            {
+                "targets": [*settings.targets, *args.target],
+                "interfaces": [*settings.interfaces, *args.interface],
+                "listen_s": args.seconds or settings.listen_s,
+            }
+        )
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"{exc.source}: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ValueError as exc:
+        print(f"doorstep discover: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if not settings.targets and not settings.interfaces:
+        print(
+            "doorstep discover: nothing to probe; give --target HOST[:PORT] or --interface ADDRESS "
+            "(Doorstep sends nothing on the LAN unless told to)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    found = asyncio.run(
+        probe(probe_targets(settings.targets), settings.interfaces, settings.listen_s)
+    )
+    print(f"{'ADDRESS':<22} {'NAME':<20} {'HARDWARE':<20} {'FOUND BY':<13} ENDPOINT")
+    for device in found:
+        address = f"{device.host}:{device.port}"
+        print(
+            f"{address:<22} {device.name or '-':<20.20} {device.hardware or '-':<20.20} "
+            f"{device.found_by:<13} {device.endpoint or '-'}"
+        )
+    print(f"{len(found)} device(s) found")
+    return 0
+
+
 def _simulate(args: argparse.Namespace) -> int:
     setup_logging("info", "text")
     return run_simulate(args)
@@ -160,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _run_command,
         "demo": _demo,
         "check-config": lambda a: _check_config(a.file),
+        "discover": _discover,
         "simulate": _simulate,
         "simctl": run_simctl,
     }

@@ -43,6 +43,21 @@ class ProbeTarget:
     port: int = WSD_PORT
 
 
+def probe_targets(texts: Iterable[str]) -> list[ProbeTarget]:
+    """Targets from config strings: `host`, `host:port`, or `[v6]:port`."""
+    targets = []
+    for text in texts:
+        if text.startswith("["):
+            host, _, port = text[1:].partition("]:")
+            targets.append(ProbeTarget(host.rstrip("]"), int(port) if port else WSD_PORT))
+        elif text.count(":") == 1:
+            host, port = text.split(":")
+            targets.append(ProbeTarget(host, int(port)))
+        else:
+            targets.append(ProbeTarget(text))
+    return targets
+
+
 def probe_message(message_id: str, types: str) -> bytes:
     """A WS-Discovery Probe for the given space-separated types."""
     return (

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, ValidationError
 from drivers.sdk import DiscoveredDevice
 
 from ..cameras import AdoptionError, AdoptRequest
-from ..discovery import ProbeTarget, probe
+from ..discovery import probe, probe_targets
 from .keys import CAMERA_SERVICE, CONFIG, DEVICES
 
 MAX_BODY = 16 * 1024
@@ -95,19 +95,11 @@ async def list_cameras(request: web.Request) -> web.Response:
     return web.json_response(CameraList(cameras=_views(request)).model_dump(mode="json"))
 
 
-def _targets(texts: list[str]) -> list[ProbeTarget]:
-    targets = []
-    for text in texts:
-        host, sep, port = text.rpartition(":") if text.count(":") == 1 else ("", "", "")
-        targets.append(ProbeTarget(host, int(port)) if sep else ProbeTarget(text))
-    return targets
-
-
 async def discover(request: web.Request) -> web.Response:
     """GET /api/discovery: probe as configured and list what answered."""
     settings = request.app[CONFIG].discovery
     found: list[DiscoveredDevice] = await probe(
-        _targets(settings.targets), settings.interfaces, settings.listen_s
+        probe_targets(settings.targets), settings.interfaces, settings.listen_s
     )
     known = {(s.config.host, s.config.port) for s in request.app[DEVICES].supervisors.values()}
     devices = [

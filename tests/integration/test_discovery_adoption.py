@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -163,3 +164,28 @@ async def test_bad_adoption_input_is_422(
     assert response.status == 422
     assert (await response.json())["error"]
     await asyncio.sleep(0)
+
+
+async def test_discover_command_lists_the_devices(simulator: Simulator) -> None:
+    target = f"127.0.0.1:{simulator.discovery_port}"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", "discover", "--target", target, "--seconds", "0.5",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert lines[-1] == "2 device(s) found"
+    doorbell = next(line for line in lines if "doorbell-1" in line)
+    assert doorbell.startswith(f"127.0.0.1:{simulator.devices['doorbell-1'].profile.onvif_port}")
+    assert "ws-discovery" in doorbell
+
+
+async def test_discover_command_sends_nothing_unless_told() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", "discover",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "nothing to probe" in err.decode()
