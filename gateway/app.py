@@ -23,6 +23,7 @@ from .secretbox import SecretBox
 from .storage import CameraRecord, CameraRepository, Database, EventRepository
 from .web import create_web_app
 from .web.keys import BUS, CAMERA_SERVICE, CONFIG, DATABASE, DEVICES, DRIVERS
+from .webhooks import WebhookServer
 
 _log = logging.getLogger(__name__)
 
@@ -73,14 +74,21 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
         app[CAMERA_SERVICE] = service
         declared = {c.id for c in config.cameras}
         adopted = [c for c in await service.adopted() if c.id not in declared]
+        hooks = None
+        if config.webhooks.enabled:
+            settings = config.webhooks
+            hooks = WebhookServer(settings.host, settings.port, settings.advertise)
+            await hooks.start()
         manager = DeviceManager(
             [*config.cameras, *adopted], app[DRIVERS], app[BUS], http, config.storage.data_dir,
-            config.supervisor,
+            config.supervisor, hooks,
         )  # fmt: skip
         app[DEVICES] = manager
         manager.start()
         yield
         await manager.stop()
+        if hooks is not None:
+            await hooks.stop()
 
 
 def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Application:

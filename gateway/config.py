@@ -182,6 +182,25 @@ class DiscoveryConfig(_Section):
     )
 
 
+class WebhookConfig(_Section):
+    """Receiving event callbacks from cameras (ONVIF Notify): faster than polling when reachable."""
+
+    enabled: bool = Field(
+        False, title="Enabled", description="Listen for camera callbacks (polling is the fallback)."
+    )
+    host: HostName = Field(
+        "127.0.0.1",
+        title="Listen address",
+        description="Address to bind; cameras on the LAN need this box's LAN address here.",
+    )
+    port: int = Field(0, ge=0, le=65535, title="Port", description="TCP port; 0 picks a free one.")
+    advertise: HostName | None = Field(
+        None,
+        title="Advertised address",
+        description="Address cameras should call back if not the listen address (e.g. NAT).",
+    )
+
+
 class CameraConfig(_Section):
     """One adopted camera or doorbell."""
 
@@ -249,6 +268,9 @@ class Config(_Section):
     )
     discovery: DiscoveryConfig = Field(
         default_factory=DiscoveryConfig, title="Discovery", description="Finding cameras."
+    )
+    webhooks: WebhookConfig = Field(
+        default_factory=WebhookConfig, title="Webhooks", description="Camera event callbacks."
     )
     cameras: list[CameraConfig] = Field(
         default_factory=list,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,13 +16,15 @@ from drivers.sdk import (
     DeviceInfo,
     DeviceUnavailable,
     DriverContext,
+    DriverError,
     EventKind,
     ProtocolError,
     StreamSource,
+    Webhook,
 )
 
 from .normalize import is_known_topic, normalize
-from .notification import notification_from_zeep
+from .notification import Notification, notification_from_zeep, parse_notifications
 from .session import OnvifSession, SubscriptionLost
 
 DEFAULT_PORT = 80
@@ -34,6 +35,8 @@ MOTION_AUTO_CLEAR_S = 60.0  # for cameras that never send the 'off'
 MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024
 MAX_UNKNOWN_TOPICS = 256
 RESUBSCRIBE_TRIES = 5
+PUSH_CONFIRM_S = 5.0  # how long the camera gets to prove it can reach our callback URL
+PUSH_RENEW_S = 10.0  # renewing often notices a rebooted camera quickly (no traffic otherwise)
 
 
 Clears = dict[tuple[EventKind, str | None], tuple[float, DeviceEvent]]
@@ -61,6 +64,7 @@ class OnvifDevice:
         self._session: OnvifSession | None = None
         self._unknown_topics: set[str] = set()
         self._snapshot_uri: str | None = None
+        self._first_push: list[Notification] = []
         self.auto_clear_s = float(config.options.get("motion_auto_clear_s", MOTION_AUTO_CLEAR_S))
 
     def _open_session(self) -> OnvifSession:
@@ -124,15 +128,37 @@ class OnvifDevice:
         return body
 
     async def events(self) -> AsyncIterator[DeviceEvent]:
-        """Pull events for as long as the camera is there, re-subscribing after its reboots."""
+        """Events for as long as the camera is there: by callback when it can reach us, else by
+        PullPoint long-poll; re-subscribing after the camera's reboots."""
         session = self.session
-        renew_at = await self._subscribe(session)
+        hook = await self._push_subscription(session)
+        source = self._push_events(session, hook) if hook else self._pull_events(session)
         clears: Clears = {}
+        try:
+            async for batch in source:
+                now = time.monotonic()
+                for notification in batch:
+                    self._remember_unknown(notification)
+                    for event in self._normalise(notification):
+                        self._track_motion(event, clears)
+                        yield event
+                for key, (due, event) in list(clears.items()):
+                    if due <= now:
+                        del clears[key]
+                        yield _cleared(event)
+        finally:
+            if hook is not None:
+                await hook.close()
+
+    def _next_clear_s(self) -> float:
+        return LONG_POLL_MAX_S if self.auto_clear_s <= 0 else max(1.0, self.auto_clear_s / 4)
+
+    async def _pull_events(self, session: OnvifSession) -> AsyncIterator[list[Notification]]:
+        """Batches of notifications from PullPoint long-polls (empty batches tick the clock)."""
+        renew_at = await self._subscribe(session)
         disconnects = 0
         while True:
-            now = time.monotonic()
-            deadlines = [renew_at, *(due for due, _ in clears.values())]
-            wait = max(1.0, min(LONG_POLL_MAX_S, min(deadlines) - now))
+            wait = max(1.0, min(LONG_POLL_MAX_S, renew_at - time.monotonic(), self._next_clear_s()))
             try:
                 messages = await session.pull(timedelta(seconds=wait))
                 disconnects = 0
@@ -147,24 +173,52 @@ class OnvifDevice:
                 if disconnects > 1:
                     raise
                 continue
-            received = datetime.now(UTC)
-            for message in messages:
-                for event in self._normalise(message, received):
-                    self._track_motion(event, clears)
-                    yield event
-            now = time.monotonic()
-            for key, (due, event) in list(clears.items()):
-                if due <= now:
-                    del clears[key]
-                    yield _cleared(event)
-            if now >= renew_at:
+            yield [n for n in (self._from_zeep(m) for m in messages) if n is not None]
+            if time.monotonic() >= renew_at:
                 try:
-                    renew_at = (
-                        time.monotonic()
-                        + (await session.renew(SUBSCRIPTION_LIFETIME)).total_seconds() * RENEW_AT
-                    )
+                    granted = await session.renew(SUBSCRIPTION_LIFETIME)
+                    renew_at = time.monotonic() + granted.total_seconds() * RENEW_AT
                 except SubscriptionLost:
                     renew_at = await self._subscribe(session)
+
+    async def _push_subscription(self, session: OnvifSession) -> Webhook[list[Notification]] | None:
+        """A callback subscription the camera has proved it can deliver to, or None."""
+        registry = self._context.webhooks
+        if registry is None or self._config.options.get("events") == "pullpoint":
+            return None
+        hook = await registry.register(self._config.host, parse_notifications)
+        try:
+            await session.subscribe_push(hook.url, SUBSCRIPTION_LIFETIME)
+            # The camera sends its current state right after Subscribe: proof it reaches us.
+            first = await asyncio.wait_for(hook.receive(), PUSH_CONFIRM_S)
+        except (DriverError, TimeoutError) as exc:
+            self._log.info("event callbacks unavailable (%s); polling instead", type(exc).__name__)
+            await session.unsubscribe()
+            await hook.close()
+            return None
+        self._first_push = first
+        return hook
+
+    async def _push_events(
+        self, session: OnvifSession, hook: Webhook[list[Notification]]
+    ) -> AsyncIterator[list[Notification]]:
+        """Batches of notifications the camera POSTs; frequent renewals check it is alive."""
+        yield self._first_push
+        renew_at = time.monotonic() + PUSH_RENEW_S
+        while True:
+            wait = max(0.1, min(renew_at - time.monotonic(), self._next_clear_s()))
+            try:
+                yield await asyncio.wait_for(hook.receive(), wait)
+            except TimeoutError:
+                yield []
+            if time.monotonic() >= renew_at:
+                try:
+                    await session.renew_push(SUBSCRIPTION_LIFETIME)
+                except SubscriptionLost:
+                    # The camera answered but forgot us: it rebooted. Subscribe again.
+                    self._log.info("callback subscription lost; subscribing again")
+                    await session.subscribe_push(hook.url, SUBSCRIPTION_LIFETIME)
+                renew_at = time.monotonic() + PUSH_RENEW_S
 
     async def _subscribe(self, session: OnvifSession) -> float:
         """Subscribe (retrying briefly: a camera just back from reboot may refuse at first)."""
@@ -178,13 +232,15 @@ class OnvifDevice:
                 await asyncio.sleep(0.5 * 2**attempt)
         raise ProtocolError("cannot subscribe to events")  # unreachable; keeps mypy content
 
-    def _normalise(self, message: Mapping[str, Any], received: datetime) -> list[DeviceEvent]:
+    def _from_zeep(self, message: Mapping[str, Any]) -> Notification | None:
         try:
             notification = notification_from_zeep(message)
         except ValueError as exc:
             self._log.warning("unreadable event from the camera skipped: %s", exc)
-            return []
-        events = normalize(notification, received)
+            return None
+        return notification
+
+    def _remember_unknown(self, notification: Notification) -> None:
         topic = notification.topic
         if (
             not is_known_topic(topic)
@@ -193,17 +249,16 @@ class OnvifDevice:
         ):
             self._unknown_topics.add(topic)
             # Logged once per topic with its payload, so a user can contribute it as a sample.
-            sample = json.dumps(message, default=str)[:4000]
             self._log.warning(
-                "unknown event topic %s (kept as 'other'); payload: %s", topic, sample
+                "unknown event topic %s (kept as 'other'); payload: %s",
+                topic,
+                repr(notification)[:4000],
             )
-        return events
 
-    def _track_motion(
-        self,
-        event: DeviceEvent,
-        clears: dict[tuple[EventKind, str | None], tuple[float, DeviceEvent]],
-    ) -> None:
+    def _normalise(self, notification: Notification) -> list[DeviceEvent]:
+        return normalize(notification, datetime.now(UTC))
+
+    def _track_motion(self, event: DeviceEvent, clears: Clears) -> None:
         if event.kind is not EventKind.MOTION or self.auto_clear_s <= 0:
             return
         key = (event.kind, event.source)

@@ -45,6 +45,7 @@ finally:
 _serialize = cast(Callable[..., Any], zeep.helpers.serialize_object)  # zeep is untyped here
 
 PULLPOINT_NS = "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription"
+PUSH_NS = "http://www.onvif.org/ver10/events/wsdl/NotificationConsumer"
 EVENTS_NS = "http://www.onvif.org/ver10/events/wsdl"
 MEDIA_NS = "http://www.onvif.org/ver10/media/wsdl"
 SKEW_WARNING = timedelta(seconds=30)
@@ -117,6 +118,7 @@ class OnvifSession:
         self.clock_offset = timedelta()
         self.info: DeviceInfo | None = None
         self.subscription_address: str | None = None
+        self.push_address: str | None = None
         self.termination: datetime | None = None
         self._absolute_times = False
 
@@ -277,17 +279,47 @@ class OnvifSession:
         except ProtocolError as exc:
             raise SubscriptionLost(str(exc)) from exc
 
-    async def unsubscribe(self) -> None:
-        """Free the camera's subscription slot (best effort: it expires anyway)."""
-        if self.subscription_address is None:
-            return
+    async def subscribe_push(self, consumer: str, lifetime: timedelta) -> timedelta:
+        """WS-BaseNotification Subscribe: the camera will POST events to `consumer`."""
+        async with _mapped("subscribing to event callbacks"):
+            notifications = await self._camera.create_notification_service()
+            result = await notifications.Subscribe(
+                {
+                    "InitialTerminationTime": self._termination(lifetime),
+                    "ConsumerReference": {"Address": consumer},
+                }
+            )
+            reference = getattr(result, "SubscriptionReference", None)
+            address = _text(getattr(getattr(reference, "Address", None), "_value_1", None), 2048)
+            self.push_address = pin_url(address, self.host, HTTP, "subscription")
+            self._camera.xaddrs[PUSH_NS] = self.push_address
+            return self._granted(result, lifetime)
+
+    async def renew_push(self, lifetime: timedelta) -> timedelta:
+        """Extend the callback subscription; SubscriptionLost if the camera refuses."""
         try:
-            async with _mapped("unsubscribing"):
-                manager = await self._camera.create_subscription_service("PullPointSubscription")
-                await asyncio.wait_for(manager.Unsubscribe(), 5)
-        except DriverError as exc:
-            self._log.debug("unsubscribe failed: %s", exc)
-        self.subscription_address = None
+            async with _mapped("renewing the callback subscription"):
+                manager = await self._camera.create_subscription_service("NotificationConsumer")
+                result = await manager.Renew({"TerminationTime": self._termination(lifetime)})
+                return self._granted(result, lifetime)
+        except ProtocolError as exc:
+            raise SubscriptionLost(str(exc)) from exc
+
+    async def unsubscribe(self) -> None:
+        """Free the camera's subscription slots (best effort: they expire anyway)."""
+        for attribute, port_type in (
+            ("subscription_address", "PullPointSubscription"),
+            ("push_address", "NotificationConsumer"),
+        ):
+            if getattr(self, attribute) is None:
+                continue
+            try:
+                async with _mapped("unsubscribing"):
+                    manager = await self._camera.create_subscription_service(port_type)
+                    await asyncio.wait_for(manager.Unsubscribe(), 5)
+            except DriverError as exc:
+                self._log.debug("unsubscribe failed: %s", exc)
+            setattr(self, attribute, None)
 
     async def close(self) -> None:
         """Close every HTTP session the library opened."""

@@ -39,6 +39,8 @@ from ._protocols import (
     HasStreams,
     HasTalk,
     TalkSink,
+    Webhook,
+    WebhookRegistry,
     capabilities_of,
 )
 
@@ -70,5 +72,7 @@ __all__ = [
     "StreamSource",
     "TalkSink",
     "Unsupported",
+    "Webhook",
+    "WebhookRegistry",
     "capabilities_of",
 ]

@@ -10,10 +10,10 @@ devices can do.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import aiohttp
 
@@ -21,6 +21,40 @@ from ._models import DeviceConfig, DeviceEvent, DeviceInfo, DiscoveredDevice, St
 
 API_VERSION = 1
 """Major version of this API. A driver whose `api_version` differs is not loaded."""
+
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+@runtime_checkable
+class Webhook(Protocol[T_co]):
+    """A URL the device can POST to; what arrives has passed the gateway's checks and `parse`."""
+
+    url: str
+    """The address to give the device (it must be able to reach it)."""
+
+    async def receive(self) -> T_co:
+        """The next parsed body the device POSTed."""
+        ...
+
+    async def close(self) -> None:
+        """Stop accepting POSTs to this URL."""
+        ...
+
+
+class WebhookRegistry(Protocol):
+    """Optional gateway service: receive HTTP callbacks (ONVIF Notify and the like) from devices.
+
+    The gateway checks each POST before `parse` sees it: the path carries a random token, the
+    sender must be `source_host`, bodies are size-capped and rate-limited. `parse` turns a
+    body into the driver's messages and raises `ValueError` for a bad one, which the device
+    gets told as a 400. Delivery is best effort: a driver keeps a polling fallback.
+    """
+
+    async def register(self, source_host: str, parse: Callable[[bytes], T]) -> Webhook[T]:
+        """A new webhook accepting POSTs from `source_host` only."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +67,8 @@ class DriverContext:
     http: aiohttp.ClientSession
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
     data_dir: Path
+    webhooks: WebhookRegistry | None = None
+    """Present when the gateway is configured to receive callbacks from devices."""
 
 
 @runtime_checkable

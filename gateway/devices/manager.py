@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from drivers.sdk import DeviceConfig, DriverContext
+from drivers.sdk import DeviceConfig, DriverContext, WebhookRegistry
 
 from ..bus import EventBus
 from ..config import CameraConfig, SupervisorConfig
@@ -44,6 +44,7 @@ class DeviceManager:
         http: aiohttp.ClientSession,
         data_dir: Path,
         policy: SupervisorConfig,
+        webhooks: WebhookRegistry | None = None,
     ) -> None:
         self.supervisors: dict[str, DeviceSupervisor] = {}
         self._registry = registry
@@ -51,6 +52,7 @@ class DeviceManager:
         self._http = http
         self._data_dir = data_dir
         self._policy = policy
+        self._webhooks = webhooks
         for camera in cameras:
             self.supervisors[camera.id] = self._supervisor(camera)
 
@@ -68,6 +70,7 @@ class DeviceManager:
                 logging.getLogger(f"drivers.{camera.driver}"), {"camera": camera.id}
             ),
             data_dir=self._data_dir / "drivers" / camera.driver / camera.id,
+            webhooks=self._webhooks,
         )
         return DeviceSupervisor(
             device_config(camera),

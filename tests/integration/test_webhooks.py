@@ -1,0 +1,155 @@
+"""Event callbacks (ONVIF Notify): faster than polling when the camera reaches us, polling when
+it cannot, and hostile bodies refused at the door."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import resource
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from drivers.onvif.notification import parse_notifications
+from drivers.sdk import EventKind
+from gateway.events import CameraState
+from gateway.simulator import Simulator
+from gateway.simulator.subscriptions import PushSubscription
+from gateway.webhooks import BURST, WebhookServer
+
+from .conftest import StartGateway, camera_entry
+
+VALID = (
+    b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" '
+    b'xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2" xmlns:tt="http://www.onvif.org/ver10/schema">'
+    b"<env:Body><wsnt:Notify><wsnt:NotificationMessage><wsnt:Topic>tns1:VideoSource/MotionAlarm"
+    b"</wsnt:Topic><wsnt:Message>"
+    b'<tt:Message UtcTime="2026-01-01T00:00:00Z" PropertyOperation="Changed">'
+    b'<tt:Source><tt:SimpleItem Name="Source" Value="1"/></tt:Source><tt:Data>'
+    b'<tt:SimpleItem Name="State" Value="true"/></tt:Data></tt:Message></wsnt:Message>'
+    b"</wsnt:NotificationMessage></wsnt:Notify></env:Body></env:Envelope>"
+)
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+        for i in range(1, 10)
+    )
+    + b"]><lolz>&lol9;</lolz>"
+)
+HOSTILE = {  # body → the 4xx it must get
+    "billion laughs": (LAUGHS, 400),
+    "external DTD": (
+        b'<?xml version="1.0"?><!DOCTYPE x SYSTEM "http://192.0.2.1/evil.dtd"><x/>',
+        400,
+    ),
+    "30k-deep nesting": (b"<a>" * 30_000 + b"</a>" * 30_000, 400),  # under the size cap
+    "100k-deep nesting": (b"<a>" * 100_000 + b"</a>" * 100_000, 413),  # over it
+    "truncated envelope": (VALID[: len(VALID) // 2], 400),
+    "invalid UTF-8": (VALID.replace(b"MotionAlarm", b"Motion\xff\xfeAlarm"), 400),
+    "not XML at all": (b"\x00\x01\x02 hello", 400),
+}
+
+
+async def test_press_by_callback_reaches_the_bus_within_50_ms(
+    simulator: Simulator, start_gateway: StartGateway
+) -> None:
+    doorbell = simulator.devices["doorbell-1"]
+    doorbell.profile.visitor_hold_s = 0.2
+    gateway = await start_gateway([camera_entry(doorbell)], webhooks={"enabled": True})
+    await gateway.state("doorbell-1", CameraState.ONLINE)
+    await gateway.drain()
+    assert doorbell.subscriptions.count == 1
+    assert any(
+        isinstance(s, PushSubscription) for s in doorbell.subscriptions._subscriptions.values()
+    )
+    latencies = []
+    for _ in range(5):
+        pressed = time.perf_counter()
+        doorbell.press()
+        event = await gateway.next_event()
+        latencies.append(time.perf_counter() - pressed)
+        assert (event.event.kind, event.event.active, event.event.initial) == (
+            EventKind.DOORBELL,
+            True,
+            False,
+        )
+        released = await gateway.next_event(timeout=3)
+        assert released.event.active is False
+    assert max(latencies) < 0.05, latencies
+
+
+async def test_unreachable_callback_falls_back_to_polling(
+    simulator: Simulator, start_gateway: StartGateway
+) -> None:
+    doorbell = simulator.devices["doorbell-1"]
+    # The camera is told to call 127.0.0.9, where nothing listens: no callback ever arrives.
+    gateway = await start_gateway(
+        [camera_entry(doorbell)], webhooks={"enabled": True, "advertise": "127.0.0.9"}
+    )
+    await gateway.state("doorbell-1", CameraState.ONLINE)
+    await gateway.drain(quiet_s=7)  # the 5 s proof window, then the pull point's Initialized burst
+    assert not any(
+        isinstance(s, PushSubscription) for s in doorbell.subscriptions._subscriptions.values()
+    )
+    doorbell.press()
+    event = await gateway.next_event()
+    assert (event.event.kind, event.event.active) == (EventKind.DOORBELL, True)
+
+
+@pytest.fixture
+async def hooks() -> AsyncIterator[WebhookServer]:
+    server = WebhookServer("127.0.0.1", 0, None)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_checked_callbacks_reach_the_driver(hooks: WebhookServer) -> None:
+    hook = await hooks.register("127.0.0.1", parse_notifications)
+    async with aiohttp.ClientSession() as http, http.post(hook.url, data=VALID) as response:
+        assert response.status == 202
+    notifications = await asyncio.wait_for(hook.receive(), 1)
+    assert notifications[0].topic == "tns1:VideoSource/MotionAlarm"
+
+
+async def test_hostile_bodies_get_4xx_fast_with_memory_flat(hooks: WebhookServer) -> None:
+    hook = await hooks.register("127.0.0.1", parse_notifications)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    async with aiohttp.ClientSession() as http:
+        for _ in range(5):
+            for name, (body, status) in HOSTILE.items():
+                started = time.perf_counter()
+                async with http.post(hook.url, data=body) as response:
+                    assert response.status == status, name
+                    assert b"lol" not in await response.read()
+                assert time.perf_counter() - started < 1.0, name
+            hook.bucket.tokens = BURST  # this test is about bodies, not the rate limit
+        huge = b"<a>" + b"x" * (20 * 1024 * 1024) + b"</a>"
+        async with http.post(hook.url, data=io.BytesIO(huge)) as response:
+            assert response.status == 413
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    assert grown_mib < 64, grown_mib
+    assert hook.queue.empty()  # nothing hostile got through to the driver
+
+
+async def test_wrong_sender_unknown_token_and_floods(hooks: WebhookServer) -> None:
+    hook = await hooks.register("127.0.0.1", parse_notifications)
+    stranger = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+    async with (
+        aiohttp.ClientSession(connector=stranger) as http,
+        http.post(hook.url, data=VALID) as response,
+    ):
+        assert response.status == 403
+    async with aiohttp.ClientSession() as http:
+        async with http.post(hook.url.rsplit("/", 1)[0] + "/guessed-token", data=VALID) as response:
+            assert response.status == 404
+        statuses = []
+        for _ in range(int(BURST) + 20):
+            async with http.post(hook.url, data=VALID) as response:
+                statuses.append(response.status)
+        assert statuses.count(429) >= 10
+        assert response.headers["Retry-After"] == "1"
+    assert hook.queue.qsize() <= 256  # bounded, whatever the flood
