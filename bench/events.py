@@ -16,7 +16,8 @@ camera is ONLINE and the Initialized burst is drained:
   on the bus, so it includes the control-API hop (one loopback HTTP request) as well as the
   PullMessages answer, zeep parsing and normalisation. p50/p99 per camera count.
 
-Only the PullPoint path exists for now; `--path` is where a webhook path will plug in.
+Only the PullPoint path is measured for now (each camera gets the driver option
+`events: pullpoint`); `--path` is where a webhook path will plug in.
 
 Usage: python bench/events.py [--cameras 1,16,32] [--presses 50] [--interval 0.5]
                               [--idle-seconds 20] [--path pullpoint] [--json]
@@ -165,9 +166,13 @@ def free_port() -> int:
 
 
 def camera_options(path: str) -> dict[str, Any]:
-    """Driver options selecting the event path; PullPoint is the driver's default."""
+    """Driver options selecting the event path.
+
+    `events: pullpoint` keeps the driver on PullPoint even if callbacks are ever enabled. A
+    webhook path would leave it out and enable `webhooks` in the gateway config instead.
+    """
     if path == "pullpoint":
-        return {}
+        return {"events": "pullpoint"}
     raise ValueError(f"event path {path!r} is not implemented")
 
 

@@ -21,7 +21,7 @@ from .config import (
     load_config,
 )
 from .demo import run_demo
-from .discovery import probe, probe_targets
+from .discovery import discover as discover_devices
 from .logs import setup_logging
 from .simulator.command import (
     add_simctl_arguments,
@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         "--interface", action="append", default=[], help="send multicast from this address"
     )
     discover.add_argument("--seconds", type=float, help="how long to listen")
+    discover.add_argument("--mdns", action="store_true", help="also browse mDNS on the interfaces")
 
     simulate = commands.add_parser("simulate", help="run simulated ONVIF cameras and doorbells")
     add_simulate_arguments(simulate)
@@ -184,8 +185,9 @@ def _discover(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
+    mdns = settings.mdns or args.mdns
     found = asyncio.run(
-        probe(probe_targets(settings.targets), settings.interfaces, settings.listen_s)
+        discover_devices(settings.targets, settings.interfaces, settings.listen_s, mdns)
     )
     print(f"{'ADDRESS':<22} {'NAME':<20} {'HARDWARE':<20} {'FOUND BY':<13} ENDPOINT")
     for device in found:

@@ -180,6 +180,11 @@ class DiscoveryConfig(_Section):
     listen_s: float = Field(
         3.0, gt=0, le=30, title="Listen time (s)", description="How long to wait for answers."
     )
+    mdns: bool = Field(
+        False,
+        title="mDNS hints",
+        description="Also browse mDNS (Axis, HomeKit cameras) on the multicast interfaces.",
+    )
 
 
 class WebhookConfig(_Section):

@@ -156,6 +156,7 @@ class OnvifSession:
                 serial=_text(info.SerialNumber),
                 firmware=_text(info.FirmwareVersion),
                 mac=mac,
+                clock_offset_s=round(self.clock_offset.total_seconds(), 3),
             )
             return self.info
 

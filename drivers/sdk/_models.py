@@ -54,6 +54,10 @@ class DeviceInfo(_Frozen):
     serial: str | None = Field(default=None, max_length=256)
     firmware: str | None = Field(default=None, max_length=256)
     mac: str | None = Field(default=None, max_length=64, description="MAC address, lower case.")
+    clock_offset_s: float | None = Field(
+        default=None,
+        description="The device clock minus the gateway's, in seconds, when it connected.",
+    )
 
     @property
     def stable_id(self) -> str | None:

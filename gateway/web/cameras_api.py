@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, ValidationError
 from drivers.sdk import DiscoveredDevice
 
 from ..cameras import AdoptionError, AdoptRequest
-from ..discovery import probe, probe_targets
+from ..discovery import discover as discover_devices
 from .keys import CAMERA_SERVICE, CONFIG, DEVICES
 
 MAX_BODY = 16 * 1024
@@ -28,6 +28,9 @@ class CameraView(BaseModel):
     model: str | None = None
     firmware: str | None = None
     stable_id: str | None = None
+    clock_offset_s: float | None = Field(
+        default=None, description="Camera clock minus gateway clock (s); a large one is flagged."
+    )
     capabilities: list[str] = Field(default_factory=list)
 
 
@@ -84,6 +87,7 @@ def _views(request: web.Request) -> list[CameraView]:
                 model=info.model if info else None,
                 firmware=info.firmware if info else None,
                 stable_id=info.stable_id if info else None,
+                clock_offset_s=info.clock_offset_s if info else None,
                 capabilities=sorted(supervisor.capabilities),
             )
         )
@@ -98,8 +102,8 @@ async def list_cameras(request: web.Request) -> web.Response:
 async def discover(request: web.Request) -> web.Response:
     """GET /api/discovery: probe as configured and list what answered."""
     settings = request.app[CONFIG].discovery
-    found: list[DiscoveredDevice] = await probe(
-        probe_targets(settings.targets), settings.interfaces, settings.listen_s
+    found: list[DiscoveredDevice] = await discover_devices(
+        settings.targets, settings.interfaces, settings.listen_s, settings.mdns
     )
     known = {(s.config.host, s.config.port) for s in request.app[DEVICES].supervisors.values()}
     devices = [

@@ -88,6 +88,11 @@ async def test_skewed_camera_clock_still_connects(
     gateway = await start_gateway([camera_entry(ahead), camera_entry(behind)])
     await gateway.state("doorbell-1", CameraState.ONLINE)
     await gateway.state("camera-1", CameraState.ONLINE)
+    offsets = {
+        cid: s.info.clock_offset_s for cid, s in gateway.app[DEVICES].supervisors.items() if s.info
+    }
+    assert abs((offsets["doorbell-1"] or 0) - 36000) < 5  # recorded: evidence needs it
+    assert abs((offsets["camera-1"] or 0) + 36000) < 5
     await gateway.drain()
     ahead.press()
     event = await gateway.next_event(camera="doorbell-1")
