@@ -1,5 +1,6 @@
-"""Doorbell press→bus latency through the real ONVIF driver (PullPoint long-poll), with 1, 16 and
-32 simulated doorbells subscribed, plus the gateway's idle CPU with 32 cameras.
+"""Doorbell press→bus latency through the real ONVIF driver, by PullPoint long-poll and by
+callbacks (Notify to the gateway's webhook listener), with 1, 16 and 32 simulated doorbells
+subscribed, plus the gateway's idle CPU with 32 cameras on each path.
 
 The simulated doorbells run in a separate process (this script started again with
 `--simulator-child`: the `doorstep simulate` Simulator and control API, with a short visitor hold
@@ -14,13 +15,13 @@ camera is ONLINE and the Initialized burst is drained:
   from just before the bench sends `POST /devices/{name}/press` to the simulator's control API
   to the `received_at` stamp of the CameraEventReceived(doorbell, active, not initial) published
   on the bus, so it includes the control-API hop (one loopback HTTP request) as well as the
-  PullMessages answer, zeep parsing and normalisation. p50/p99 per camera count.
+  PullMessages answer (or the Notify POST), parsing and normalisation. p50/p99 per camera count
+  and path.
 
-Only the PullPoint path is measured for now (each camera gets the driver option
-`events: pullpoint`); `--path` is where a webhook path will plug in.
+Paths: `pullpoint` (driver option `events: pullpoint`) and `webhook` (`webhooks.enabled`).
 
 Usage: python bench/events.py [--cameras 1,16,32] [--presses 50] [--interval 0.5]
-                              [--idle-seconds 20] [--path pullpoint] [--json]
+                              [--idle-seconds 20] [--path pullpoint,webhook] [--json]
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from gateway.simulator.command import write_control_file
 from gateway.simulator.runner import Simulator, SimulatorConfig
 from gateway.web.keys import BUS, DEVICES
 
-PATHS = ("pullpoint",)
+PATHS = ("pullpoint", "webhook")
 """How events reach the gateway. A webhook path (ONVIF base notification) goes here later."""
 
 SIMULATOR_START_TIMEOUT_S = 120.0  # the first start encodes the media library
@@ -168,11 +169,13 @@ def free_port() -> int:
 def camera_options(path: str) -> dict[str, Any]:
     """Driver options selecting the event path.
 
-    `events: pullpoint` keeps the driver on PullPoint even if callbacks are ever enabled. A
-    webhook path would leave it out and enable `webhooks` in the gateway config instead.
+    `events: pullpoint` keeps the driver on PullPoint; the webhook path leaves it out and enables
+    `webhooks` in the gateway config, so the driver subscribes for callbacks (Notify).
     """
     if path == "pullpoint":
         return {"events": "pullpoint"}
+    if path == "webhook":
+        return {}
     raise ValueError(f"event path {path!r} is not implemented")
 
 
@@ -191,7 +194,12 @@ def gateway_config(doorbells: list[SimulatedDoorbell], data_dir: Path, path: str
         for d in doorbells
     ]
     return Config.model_validate(
-        {"storage": {"data_dir": data_dir}, "server": {"port": free_port()}, "cameras": cameras}
+        {
+            "storage": {"data_dir": data_dir},
+            "server": {"port": free_port()},
+            "webhooks": {"enabled": path == "webhook"},
+            "cameras": cameras,
+        }
     )
 
 
@@ -326,7 +334,7 @@ class Options:
     interval: float
     idle_seconds: float
     hold_s: float
-    path: str
+    paths: list[str]
 
 
 async def run(options: Options) -> dict[str, float]:
@@ -336,14 +344,15 @@ async def run(options: Options) -> dict[str, float]:
         sim = await start_simulator(max(options.cameras), options.hold_s, workdir)
         try:
             async with aiohttp.ClientSession(trust_env=False) as http:
-                for case, n in enumerate(options.cameras):
+                cases = [(path, n) for path in options.paths for n in options.cameras]
+                for case, (path, n) in enumerate(cases):
                     doorbells = sim.doorbells[:n]
-                    config = gateway_config(doorbells, workdir / f"data-{case}", options.path)
+                    config = gateway_config(doorbells, workdir / f"data-{case}", path)
                     async with running_gateway(config) as (app, tap):
                         await wait_online(app)
                         await tap.drain()
                         if n == max(options.cameras) and options.idle_seconds > 0:
-                            figures[f"cpu_pct_idle_{n}_cameras"] = round(
+                            figures[f"cpu_pct_idle_{n}_cameras_{path}"] = round(
                                 await measure_idle_cpu(options.idle_seconds), 2
                             )
                             await tap.drain()
@@ -351,12 +360,19 @@ async def run(options: Options) -> dict[str, float]:
                             tap, http, sim, [d.name for d in doorbells],
                             options.presses, options.interval, options.hold_s,
                         )  # fmt: skip
-                    case_name = f"{n}_cameras_{options.path}"
+                    case_name = f"{n}_cameras_{path}"
                     figures[f"p50_ms_{case_name}"] = round(percentile(latencies, 0.50), 2)
                     figures[f"p99_ms_{case_name}"] = round(percentile(latencies, 0.99), 2)
         finally:
             await stop_simulator(sim.process)
     return dict(sorted(figures.items(), key=lambda item: not item[0].startswith("p")))
+
+
+def event_paths(text: str) -> list[str]:
+    paths = [part.strip() for part in text.split(",") if part.strip()]
+    if not paths or any(p not in PATHS for p in paths):
+        raise argparse.ArgumentTypeError(f"a comma-separated list of {', '.join(PATHS)}")
+    return paths
 
 
 def camera_counts(text: str) -> list[int]:
@@ -377,7 +393,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between presses")
     parser.add_argument("--idle-seconds", type=float, default=20, help="0 skips the CPU figure")
     parser.add_argument("--hold-s", type=float, default=0.2, help="doorbell visitor hold (s)")
-    parser.add_argument("--path", choices=PATHS, default="pullpoint", help="event path")
+    parser.add_argument(
+        "--path", type=event_paths, default=list(PATHS), help="pullpoint,webhook (default both)"
+    )
     parser.add_argument("--json", action="store_true", help="print one flat JSON object")
     parser.add_argument("--simulator-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--control-file", type=Path, help=argparse.SUPPRESS)

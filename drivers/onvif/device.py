@@ -131,6 +131,9 @@ class OnvifDevice:
         """Events for as long as the camera is there: by callback when it can reach us, else by
         PullPoint long-poll; re-subscribing after the camera's reboots."""
         session = self.session
+        if not session.has_events:
+            self._log.info("the camera offers no event service; streams only")
+            await asyncio.Event().wait()
         hook = await self._push_subscription(session)
         source = self._push_events(session, hook) if hook else self._pull_events(session)
         clears: Clears = {}

@@ -160,6 +160,11 @@ class OnvifSession:
             )
             return self.info
 
+    @property
+    def has_events(self) -> bool:
+        """Whether the camera lists an event service at all."""
+        return EVENTS_NS in self._camera.xaddrs
+
     def device_time(self) -> datetime:
         """Now, by the camera's clock."""
         return datetime.now(UTC) + self.clock_offset
