@@ -1,4 +1,4 @@
-"""mDNS hints on loopback: an Axis camera and a HomeKit doorbell are found; a HomeKit lamp is not."""
+"""mDNS hints on loopback: an Axis camera and a HomeKit doorbell are found, a HomeKit lamp not."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ LOOPBACK = socket.inet_aton("127.0.0.1")
 
 
 def service(kind: str, name: str, port: int, properties: dict[str, str]) -> AsyncServiceInfo:
-    host = name.split(" ")[0].lower()
+    host = name.split(" ", maxsplit=1)[0].lower()
     return AsyncServiceInfo(
         kind, f"{name}.{kind}", addresses=[LOOPBACK], port=port, properties=properties,
         server=f"{host}.local.",
