@@ -143,8 +143,12 @@ def test_example_config_documents_a_valid_config(monkeypatch: pytest.MonkeyPatch
     config = load_config(REPO / "config.example.yaml")
     assert config.cameras, "the example should show at least one camera"
     documented = (REPO / "config.example.yaml").read_text()
-    for section in Config.model_fields:
+    for section, field in Config.model_fields.items():
         assert f"{section}:" in documented, f"config.example.yaml does not document {section}"
+        model = field.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            for name in model.model_fields:
+                assert f"  {name}:" in documented, f"config.example.yaml lacks {section}.{name}"
 
 
 def test_check_config_prints_paths_and_fails(
