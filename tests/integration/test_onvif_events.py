@@ -120,3 +120,22 @@ async def test_xaddr_to_another_host_is_refused(
     assert changed.reason is not None
     assert "192.0.2.1" in changed.reason
     assert "refused" in changed.reason
+
+
+async def test_motion_that_never_ends_is_cleared(
+    simulator: Simulator, start_gateway: StartGateway
+) -> None:
+    camera = simulator.devices["camera-1"]
+    entry = camera_entry(camera, options={"motion_auto_clear_s": 1.5})
+    gateway = await start_gateway([entry])
+    await gateway.state("camera-1", CameraState.ONLINE)
+    await gateway.drain()
+    camera.motion(True)  # and the camera never says 'false'
+    started = [await gateway.next_event(), await gateway.next_event()]
+    assert {e.event.active for e in started} == {True}
+    cleared = [await gateway.next_event(timeout=5), await gateway.next_event(timeout=5)]
+    assert {(e.event.kind, e.event.active) for e in cleared} == {(EventKind.MOTION, False)}
+    assert {e.event.attributes.get("auto_clear") for e in cleared} == {"true"}
+    assert min(e.received_at for e in cleared) - max(e.received_at for e in started) >= timedelta(
+        seconds=1.4
+    )
