@@ -238,7 +238,7 @@ async def running_gateway(config: Config) -> AsyncIterator[tuple[web.Application
         taps.append(Tap(app[BUS].stream("bench", (CameraEventReceived,), 100_000)))
         yield
 
-    app.cleanup_ctx.insert(2, attach)  # after storage and bus, before the cameras start
+    app.cleanup_ctx.insert(len(app.cleanup_ctx) - 1, attach)  # just before the cameras start
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
     try:
         await asyncio.wait_for(runner.setup(), GATEWAY_START_TIMEOUT_S)

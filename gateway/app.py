@@ -13,6 +13,8 @@ import aiohttp
 from aiohttp import web
 
 from . import __version__
+from .audit import AuditLog
+from .auth import AccountService
 from .bus import EventBus
 from .cameras import CameraService
 from .config import Config
@@ -20,9 +22,29 @@ from .devices import DeviceManager
 from .history import EventHistory
 from .plugins import DriverRegistry, load_drivers
 from .secretbox import SecretBox
-from .storage import CameraRecord, CameraRepository, Database, EventRepository
+from .storage import (
+    CameraRecord,
+    CameraRepository,
+    Database,
+    EventRepository,
+    SessionRepository,
+    UserRepository,
+)
 from .web import create_web_app
-from .web.keys import BUS, CAMERA_SERVICE, CONFIG, DATABASE, DEVICES, DRIVERS
+from .web.denials import DenialAuditor
+from .web.keys import (
+    ACCOUNTS,
+    AUDIT,
+    BUS,
+    CAMERA_SERVICE,
+    CONFIG,
+    DATABASE,
+    DEVICES,
+    DRIVERS,
+    SECRET_BOX,
+)
+from .web.policy import AUTHENTICATOR, ON_DENIED, DenialHook
+from .web.session import session_authenticator
 from .webhooks import WebhookServer
 
 _log = logging.getLogger(__name__)
@@ -42,8 +64,26 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
         await cameras.upsert(
             CameraRecord(camera.id, camera.name, camera.driver, camera.host, camera.port, now)
         )
+    app[SECRET_BOX] = await asyncio.to_thread(SecretBox.load_or_create, config.storage.data_dir)
     yield
     await database.close()
+
+
+async def _accounts(app: web.Application) -> AsyncIterator[None]:
+    database = app[DATABASE]
+    audit = AuditLog(database.durable)
+    app[AUDIT] = audit
+    accounts = AccountService(
+        UserRepository(database.durable),
+        SessionRepository(database.durable),
+        app[SECRET_BOX],
+        audit,
+    )
+    app[ACCOUNTS] = accounts
+    await accounts.prepare_setup()
+    on_denied: DenialHook = DenialAuditor(audit)
+    app[ON_DENIED] = on_denied
+    yield
 
 
 async def _bus(app: web.Application) -> AsyncIterator[None]:
@@ -60,7 +100,7 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
 
 async def _devices(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    box = await asyncio.to_thread(SecretBox.load_or_create, config.storage.data_dir)
+    box = app[SECRET_BOX]
     async with aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=30, connect=10), trust_env=False
     ) as http:
@@ -101,7 +141,8 @@ def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Appl
     app[CONFIG] = config
     app[DRIVERS] = load_drivers() if drivers is None else drivers
     # Storage first up and last down; cameras last up and first down.
-    app.cleanup_ctx.extend([_storage, _bus, _devices])
+    app[AUTHENTICATOR] = session_authenticator
+    app.cleanup_ctx.extend([_storage, _accounts, _bus, _devices])
     return app
 
 
@@ -123,6 +164,14 @@ async def serve(
         _log.info("Doorstep %s listening on %s", __version__, url)
         if on_ready is not None:
             on_ready(url)
+        token = app[ACCOUNTS].setup_token
+        if token is not None:
+            # On the console only (not in the log): whoever reads it owns the box.
+            print(
+                f"First run: create the owner account at {url}#/setup with the setup token {token}"
+                "  (or run: doorstep user add --role owner NAME)",
+                flush=True,
+            )
         await stop.wait()
         _log.info("shutting down")
     finally:

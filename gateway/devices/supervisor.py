@@ -19,6 +19,7 @@ from drivers.sdk import (
     DriverError,
     DriverFactory,
     HasEvents,
+    HasSnapshot,
     ProtocolError,
     Unsupported,
     capabilities_of,
@@ -100,6 +101,15 @@ class DeviceSupervisor:
         await self.stop()
         self._backoff.reset()
         self.start()
+
+    async def snapshot(self) -> bytes:
+        """A JPEG from the connected device; DeviceUnavailable/Unsupported otherwise."""
+        device = self._device
+        if device is None or self.state is not CameraState.ONLINE:
+            raise DeviceUnavailable("the camera is not connected")
+        if not isinstance(device, HasSnapshot):
+            raise Unsupported("the camera has no snapshots")
+        return await device.snapshot()
 
     @property
     def running(self) -> bool:

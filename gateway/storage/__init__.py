@@ -8,6 +8,8 @@ from .repositories import (
     ClipRepository,
     EventRecord,
     EventRepository,
+    SessionRecord,
+    SessionRepository,
     UserRecord,
     UserRepository,
 )
@@ -22,6 +24,8 @@ __all__ = [
     "DatabaseTooNew",
     "EventRecord",
     "EventRepository",
+    "SessionRecord",
+    "SessionRepository",
     "StorageError",
     "UserRecord",
     "UserRepository",

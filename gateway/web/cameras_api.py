@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
-from drivers.sdk import DiscoveredDevice
+from drivers.sdk import DiscoveredDevice, DriverError
 
 from ..cameras import AdoptionError, AdoptRequest
 from ..discovery import discover as discover_devices
-from .keys import CAMERA_SERVICE, CONFIG, DEVICES
+from .keys import AUDIT, CAMERA_SERVICE, CONFIG, DEVICES
+from .policy import PRINCIPAL, json_error
+from .session import client_ip
 
 MAX_BODY = 16 * 1024
 
@@ -72,7 +76,10 @@ class AdoptBody(BaseModel):
 
 def _views(request: web.Request) -> list[CameraView]:
     views = []
+    principal = request[PRINCIPAL]
     for camera_id, supervisor in request.app[DEVICES].supervisors.items():
+        if not principal.may_see(camera_id):
+            continue
         info, config = supervisor.info, supervisor.config
         views.append(
             CameraView(
@@ -143,6 +150,40 @@ async def adopt(request: web.Request) -> web.Response:
             request.app[DEVICES],
         )
     except AdoptionError as exc:
+        await request.app[AUDIT].append(
+            request[PRINCIPAL].username, "camera.adopt", f"{body.host}:{body.port or ''}",
+            outcome="failed", ip=client_ip(request), detail={"reason": str(exc)},
+        )  # fmt: skip
         return web.json_response({"error": str(exc)}, status=422)
+    await request.app[AUDIT].append(
+        request[PRINCIPAL].username, "camera.adopt", f"camera:{record.id}", ip=client_ip(request),
+        detail={"host": record.host, "port": record.port, "driver": record.driver},
+    )  # fmt: skip
     view = next(v for v in _views(request) if v.id == record.id)
     return web.json_response(view.model_dump(mode="json"), status=201)
+
+
+SNAPSHOT_CACHE_S = 2.0  # a grid of viewers must not hammer a doorbell's snapshot endpoint
+
+
+async def camera_snapshot(request: web.Request) -> web.Response:
+    """GET /api/cameras/{camera_id}/snapshot: a current JPEG (cameras the caller may see only)."""
+    camera_id = request.match_info["camera_id"]
+    supervisor = request.app[DEVICES].supervisors.get(camera_id)
+    if supervisor is None or not request[PRINCIPAL].may_see(camera_id):
+        raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera")  # same for both
+    cache = request.app[SNAPSHOTS]
+    now = time.monotonic()
+    cached = cache.get(camera_id)
+    if cached is None or now - cached[0] > SNAPSHOT_CACHE_S:
+        try:
+            image = await supervisor.snapshot()
+        except DriverError as exc:
+            raise json_error(web.HTTPServiceUnavailable, "no_snapshot", str(exc)) from None
+        cache[camera_id] = cached = (now, image)
+    return web.Response(
+        body=cached[1], content_type="image/jpeg", headers={"Cache-Control": "no-store"}
+    )
+
+
+SNAPSHOTS = web.AppKey("snapshots", dict[str, tuple[float, bytes]])

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..audit import AuditLog
+from ..auth import AccountService
 from ..bus import EventBus
 from ..cameras import CameraService
 from ..config import Config
 from ..devices import DeviceManager
 from ..plugins import DriverRegistry
+from ..secretbox import SecretBox
 from ..storage import Database
 
 CONFIG = web.AppKey("config", Config)
@@ -17,3 +20,6 @@ BUS = web.AppKey("bus", EventBus)
 DRIVERS = web.AppKey("drivers", DriverRegistry)
 DEVICES = web.AppKey("devices", DeviceManager)
 CAMERA_SERVICE = web.AppKey("camera_service", CameraService)
+ACCOUNTS = web.AppKey("accounts", AccountService)
+AUDIT = web.AppKey("audit", AuditLog)
+SECRET_BOX = web.AppKey("secret_box", SecretBox)

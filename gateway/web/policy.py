@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NoReturn
 
 from aiohttp import web
+
+from ..auth.principal import Principal
 
 _log = logging.getLogger(__name__)
 
@@ -23,15 +26,6 @@ class Access(StrEnum):
     """Any signed-in account (accounts arrive with the web UI issue; until then nobody)."""
     OWNER = "owner"
     """The household owner only."""
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: an account and its role."""
-
-    user_id: int
-    username: str
-    role: str
 
 
 Authenticator = Callable[[web.Request], Awaitable[Principal | None]]
@@ -70,6 +64,30 @@ def _same_origin(request: web.Request) -> bool:
     return origin == f"{request.scheme}://{request.host}"
 
 
+TOTP_EXEMPT = web.AppKey("totp_exempt", set[tuple[str, str]])
+"""Routes an owner/agency without a second factor may still use (to set one up, or sign out)."""
+DenialHook = Callable[[web.Request, Principal | None, int, str], Awaitable[None]]
+ON_DENIED: web.AppKey[DenialHook] = web.AppKey("on_denied")
+"""Called for every refused request (the audit log records them)."""
+
+
+def json_error(
+    exc: type[web.HTTPException], code: str, reason: str, headers: dict[str, str] | None = None
+) -> web.HTTPException:
+    """An HTTP error whose JSON body carries a stable `error` code for the UI."""
+    body = json.dumps({"error": code, "reason": reason})
+    return exc(text=body, content_type="application/json", headers=headers)
+
+
+async def _refuse(
+    request: web.Request, principal: Principal | None, error: web.HTTPException
+) -> NoReturn:
+    hook = request.app.get(ON_DENIED)
+    if hook is not None:
+        await hook(request, principal, error.status, error.reason)
+    raise error
+
+
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse requests the route's policy does not allow, and cross-site state changes."""
@@ -78,18 +96,40 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     access = _policy_for(request)
     if access is None:
         _log.error("route %s %s has no access policy; refused", request.method, request.path)
-        raise web.HTTPForbidden(reason="route has no access policy")
+        await _refuse(
+            request, None, json_error(web.HTTPForbidden, "no_policy", "route has no access policy")
+        )
     if request.method not in _SAFE_METHODS:
         if not _same_origin(request):
-            raise web.HTTPForbidden(reason="cross-site request refused")
+            await _refuse(
+                request,
+                None,
+                json_error(web.HTTPForbidden, "cross_site", "cross-site request refused"),
+            )
         if request.content_type != "application/json":
-            raise web.HTTPUnsupportedMediaType(reason="state changes take a JSON body")
+            raise json_error(
+                web.HTTPUnsupportedMediaType, "json_only", "state changes take a JSON body"
+            )
     if access is not Access.PUBLIC:
         authenticate = request.app.get(AUTHENTICATOR)
         principal = await authenticate(request) if authenticate is not None else None
         if principal is None:
-            raise web.HTTPUnauthorized(reason="sign-in required")
+            await _refuse(
+                request, None, json_error(web.HTTPUnauthorized, "signed_out", "sign-in required")
+            )
         if access is Access.OWNER and principal.role != "owner":
-            raise web.HTTPForbidden(reason="owner only")
+            await _refuse(
+                request, principal, json_error(web.HTTPForbidden, "owner_only", "owner only")
+            )
+        route = (
+            request.method,
+            request.match_info.route.resource.canonical
+            if request.match_info.route.resource
+            else "",
+        )
+        if principal.must_enroll_totp and route not in request.app.get(TOTP_EXEMPT, set()):
+            raise json_error(
+                web.HTTPForbidden, "totp_enrollment_required", "set up a second factor first"
+            )
         request[PRINCIPAL] = principal
     return await handler(request)

@@ -101,7 +101,7 @@ async def start_gateway(aiohttp_client: ClientFactory, tmp_path: Path) -> StartG
 
         if authenticator is not None:
             app[AUTHENTICATOR] = authenticator
-        app.cleanup_ctx.insert(2, attach)  # after storage and bus, before the cameras
+        app.cleanup_ctx.insert(len(app.cleanup_ctx) - 1, attach)  # just before the cameras
         client = await aiohttp_client(app)
         return Gateway(client, tap[0])
 

@@ -3,6 +3,7 @@
 from .cameras import CameraRecord, CameraRepository
 from .clips import ClipRecord, ClipRepository
 from .events import EventRecord, EventRepository
+from .sessions import SessionRecord, SessionRepository
 from .users import UserRecord, UserRepository
 
 __all__ = [
@@ -12,6 +13,8 @@ __all__ = [
     "ClipRepository",
     "EventRecord",
     "EventRepository",
+    "SessionRecord",
+    "SessionRepository",
     "UserRecord",
     "UserRepository",
 ]

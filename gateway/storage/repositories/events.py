@@ -70,10 +70,17 @@ class EventRepository:
         return inserted_id(outcome.lastrowid)
 
     async def recent(
-        self, camera_ids: list[str] | None = None, limit: int = 100, before: datetime | None = None
+        self,
+        camera_ids: list[str] | None = None,
+        limit: int = 100,
+        before: datetime | None = None,
+        kinds: set[str] | None = None,
     ) -> list[EventRecord]:
-        """Newest events first, optionally limited to some cameras and to before a time."""
+        """Newest events first, optionally limited to some cameras, kinds and to before a time."""
         where, params = [], []
+        if kinds:
+            where.append(f"kind IN ({','.join('?' * len(kinds))})")
+            params.extend(sorted(kinds))
         if camera_ids is not None:
             where.append(f"camera_id IN ({','.join('?' * len(camera_ids))})")
             params.extend(camera_ids)

@@ -22,6 +22,9 @@ class UserRecord:
     role: str
     created_at: datetime
     disabled: bool = False
+    totp_secret: bytes | None = None
+    """Sealed by the caller; None until the user has enrolled a second factor."""
+    totp_last_step: int = 0
 
 
 def _record(row: sqlite3.Row) -> UserRecord:
@@ -32,6 +35,8 @@ def _record(row: sqlite3.Row) -> UserRecord:
         role=row["role"],
         created_at=from_db(row["created_at"]),
         disabled=bool(row["disabled"]),
+        totp_secret=None if row["totp_secret"] is None else bytes(row["totp_secret"]),
+        totp_last_step=row["totp_last_step"],
     )
 
 
@@ -68,6 +73,64 @@ class UserRepository:
             "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
         )
         return outcome.rowcount > 0
+
+    async def by_id(self, user_id: int) -> UserRecord | None:
+        """One account by id."""
+        row = await self._conn.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
+        return None if row is None else _record(row)
+
+    async def count_role(self, role: str) -> int:
+        """How many enabled accounts have this role."""
+        row = await self._conn.fetchone(
+            "SELECT COUNT(*) FROM users WHERE role = ? AND disabled = 0", (role,)
+        )
+        return int(row[0]) if row else 0
+
+    async def set_role(self, user_id: int, role: str) -> bool:
+        """Change an account's role."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        outcome = await self._conn.execute(
+            "UPDATE users SET role = ? WHERE id = ?", (role, user_id)
+        )
+        return outcome.rowcount > 0
+
+    async def set_totp(self, user_id: int, sealed_secret: bytes | None) -> bool:
+        """Store (or clear) an account's sealed TOTP secret."""
+        outcome = await self._conn.execute(
+            "UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?",
+            (sealed_secret, user_id),
+        )
+        return outcome.rowcount > 0
+
+    async def use_totp_step(self, user_id: int, step: int) -> bool:
+        """Record a used TOTP time step; False if it (or a later one) was used before (replay)."""
+        outcome = await self._conn.execute(
+            "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+            (step, user_id, step),
+        )
+        return outcome.rowcount > 0
+
+    async def delete(self, user_id: int) -> bool:
+        """Delete an account (its sessions and grants go with it)."""
+        outcome = await self._conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+        return outcome.rowcount > 0
+
+    async def grants(self, user_id: int) -> set[str]:
+        """Camera ids a resident may see."""
+        rows = await self._conn.fetchall(
+            "SELECT camera_id FROM camera_grants WHERE user_id = ?", (user_id,)
+        )
+        return {r[0] for r in rows}
+
+    async def set_grants(self, user_id: int, camera_ids: set[str]) -> None:
+        """Replace the cameras a resident may see."""
+        async with self._conn.transaction() as tx:
+            await tx.execute("DELETE FROM camera_grants WHERE user_id = ?", (user_id,))
+            await tx.executemany(
+                "INSERT INTO camera_grants (user_id, camera_id) VALUES (?, ?)",
+                [(user_id, c) for c in sorted(camera_ids)],
+            )
 
     async def set_disabled(self, user_id: int, disabled: bool) -> bool:
         """Disable or re-enable an account."""

@@ -1,0 +1,176 @@
+"""Append-only audit rows, each hash-chained to the one before, on the synchronous=FULL store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..storage.db import Connection
+
+GENESIS = "0" * 64
+"""The `prev_hash` of the first row."""
+MAX_FIELD = 512
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audited access or change."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    target: str
+    outcome: str
+    ip: str
+    detail: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """What `verify_chain` found: ok, or the first row that does not fit and why."""
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def _canonical_detail(detail: Mapping[str, Any] | None) -> str:
+    return json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"), default=str)
+
+
+def row_hash(
+    prev_hash: str,
+    at: str,
+    actor: str,
+    action: str,
+    target: str,
+    outcome: str,
+    ip: str,
+    detail: str,
+) -> str:
+    """SHA-256 over the previous hash and every field of the row, unambiguously framed."""
+    framed = json.dumps(
+        [prev_hash, at, actor, action, target, outcome, ip, detail], separators=(",", ":")
+    )
+    return hashlib.sha256(framed.encode()).hexdigest()
+
+
+def _entry(row: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(
+        seq=row["seq"], at=row["at"], actor=row["actor"], action=row["action"],
+        target=row["target"], outcome=row["outcome"], ip=row["ip"],
+        detail=json.loads(row["detail"]), prev_hash=row["prev_hash"], hash=row["hash"],
+    )  # fmt: skip
+
+
+def verify_chain(rows: Iterable[sqlite3.Row | AuditEntry]) -> VerifyResult:
+    """Walk rows in `seq` order; report the first whose link or hash is wrong."""
+    previous, checked, expected_seq = GENESIS, 0, None
+    for raw in rows:
+        entry = raw if isinstance(raw, AuditEntry) else _entry(raw)
+        if expected_seq is not None and entry.seq != expected_seq:
+            return VerifyResult(False, checked, entry.seq, f"row {expected_seq} is missing")
+        if entry.prev_hash != previous:
+            return VerifyResult(False, checked, entry.seq, "does not link to the row before it")
+        recomputed = row_hash(
+            entry.prev_hash, entry.at, entry.actor, entry.action, entry.target, entry.outcome,
+            entry.ip, _canonical_detail(entry.detail),
+        )  # fmt: skip
+        if recomputed != entry.hash:
+            return VerifyResult(False, checked, entry.seq, "its content was changed")
+        previous, checked, expected_seq = entry.hash, checked + 1, entry.seq + 1
+    return VerifyResult(True, checked)
+
+
+class AuditLog:
+    """Appends audit rows; reads and verifies them."""
+
+    def __init__(self, conn: Connection) -> None:
+        if conn.synchronous != "FULL":
+            raise ValueError("the audit log needs the synchronous=FULL connection")
+        self._conn = conn
+
+    async def append(
+        self,
+        actor: str,
+        action: str,
+        target: str = "",
+        outcome: str = "ok",
+        ip: str = "",
+        detail: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Add a row at the end of the chain (committed before this returns)."""
+        at = datetime.now(UTC).strftime(_TIME_FORMAT)
+        actor, action, target = actor[:MAX_FIELD], action[:64], target[:MAX_FIELD]
+        outcome, ip = outcome[:32], ip[:64]
+        detail_json = _canonical_detail(detail)
+        if len(detail_json) > 4096:
+            detail_json = _canonical_detail({"truncated": detail_json[:4000]})
+        async with self._conn.transaction() as tx:
+            async with tx.execute(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+            ) as cursor:
+                last = await cursor.fetchone()
+            prev_hash = last["hash"] if last else GENESIS
+            seq = (last["seq"] + 1) if last else 1
+            digest = row_hash(prev_hash, at, actor, action, target, outcome, ip, detail_json)
+            await tx.execute(
+                """INSERT INTO audit
+                     (seq, at, actor, action, target, outcome, ip, detail, prev_hash, hash)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (seq, at, actor, action, target, outcome, ip, detail_json, prev_hash, digest),
+            )
+        return AuditEntry(
+            seq, at, actor, action, target, outcome, ip, json.loads(detail_json), prev_hash, digest
+        )
+
+    async def query(
+        self,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        before_seq: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Newest rows first, filtered; `action` matches a prefix ("login" finds login.*)."""
+        where, params = [], []
+        for column, value in (("actor", actor), ("target", target)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if action:
+            where.append("action LIKE ? ESCAPE '\\'")
+            params.append(
+                action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+        if since:
+            where.append("at >= ?")
+            params.append(since)
+        if until:
+            where.append("at < ?")
+            params.append(until)
+        if before_seq is not None:
+            where.append("seq < ?")
+            params.append(str(before_seq))
+        # Only fixed column names are joined in; every value is a bound parameter.
+        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608
+        sql += " ORDER BY seq DESC LIMIT ?"
+        rows = await self._conn.fetchall(sql, (*params, max(1, min(limit, 1000))))
+        return [_entry(r) for r in rows]
+
+    async def verify(self) -> VerifyResult:
+        """Check the whole chain."""
+        rows = await self._conn.fetchall("SELECT * FROM audit ORDER BY seq")
+        return verify_chain(rows)

@@ -1,0 +1,199 @@
+"""Sign-in API: first-run setup, sessions, password change and the second factor."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError
+
+from ..auth import AuthError, Principal
+from .keys import ACCOUNTS
+from .policy import PRINCIPAL, json_error
+from .session import clear_session_cookie, client_ip, set_session_cookie
+
+M = TypeVar("M", bound=BaseModel)
+MAX_BODY = 16 * 1024
+
+
+class SetupStatus(BaseModel):
+    """Whether the first owner account still has to be created."""
+
+    needed: bool
+
+
+class SetupBody(BaseModel):
+    """Create the first owner with the setup token shown on the gateway's console."""
+
+    token: str = Field(max_length=128)
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class SignInBody(BaseModel):
+    """Sign in; `code` is the authenticator app's 6 digits when the account has a second factor."""
+
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+    code: str | None = Field(default=None, max_length=16)
+
+
+class Me(BaseModel):
+    """The signed-in account."""
+
+    user_id: int
+    username: str
+    role: str
+    totp_enrolled: bool
+    must_enroll_totp: bool
+    cameras: list[str] | None = Field(description="Cameras this account may see; null means all.")
+
+
+class PasswordBody(BaseModel):
+    """Change one's own password (other sessions are signed out)."""
+
+    old: str = Field(max_length=256)
+    new: str = Field(max_length=256)
+
+
+class TotpStart(BaseModel):
+    """A new second-factor secret: show the URI as a QR code, or the secret to type in."""
+
+    secret: str
+    uri: str
+
+
+class TotpConfirm(BaseModel):
+    """A code from the new secret, to switch the second factor on."""
+
+    code: str = Field(max_length=16)
+
+
+async def body_of(request: web.Request, model: type[M]) -> M:
+    """Parse a JSON body into `model`, or answer 413/422 with the reason."""
+    if (request.content_length or 0) > MAX_BODY:
+        raise json_error(
+            web.HTTPRequestEntityTooLarge, "too_large", "request body too large"
+        ) from None
+    try:
+        return model.model_validate_json(await request.read())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "body"
+        raise json_error(
+            web.HTTPUnprocessableEntity, "invalid", f"{where}: {first['msg']}"
+        ) from None
+
+
+def principal_of(request: web.Request) -> Principal:
+    """The signed-in caller (the access middleware guarantees one on non-public routes)."""
+    return request[PRINCIPAL]
+
+
+def me_view(principal: Principal) -> Me:
+    """The account as the UI sees it."""
+    return Me(
+        user_id=principal.user_id,
+        username=principal.username,
+        role=principal.role,
+        totp_enrolled=principal.totp_enrolled,
+        must_enroll_totp=principal.must_enroll_totp,
+        cameras=None if principal.cameras is None else sorted(principal.cameras),
+    )
+
+
+def auth_failure(error: AuthError) -> web.HTTPException:
+    """The HTTP answer for a refused account operation."""
+    if error.code == "throttled":
+        return json_error(
+            web.HTTPTooManyRequests, error.code, str(error), {"Retry-After": str(error.retry_after)}
+        )
+    status = {
+        "bad_credentials": web.HTTPUnauthorized,
+        "totp_required": web.HTTPUnauthorized,
+        "bad_totp": web.HTTPUnauthorized,
+        "bad_setup_token": web.HTTPForbidden,
+        "username_taken": web.HTTPConflict,
+        "no_such_user": web.HTTPNotFound,
+    }.get(error.code, web.HTTPUnprocessableEntity)
+    return json_error(status, error.code, str(error))
+
+
+async def get_setup(request: web.Request) -> web.Response:
+    """GET /api/setup."""
+    return web.json_response(SetupStatus(needed=request.app[ACCOUNTS].needs_setup).model_dump())
+
+
+async def post_setup(request: web.Request) -> web.Response:
+    """POST /api/setup: create the first owner and sign in."""
+    body = await body_of(request, SetupBody)
+    try:
+        signed = await request.app[ACCOUNTS].setup(
+            body.token, body.username, body.password, client_ip(request)
+        )
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    response = web.json_response(me_view(signed.principal).model_dump(), status=201)
+    set_session_cookie(request, response, signed.token)
+    return response
+
+
+async def sign_in(request: web.Request) -> web.Response:
+    """POST /api/session."""
+    body = await body_of(request, SignInBody)
+    try:
+        signed = await request.app[ACCOUNTS].sign_in(
+            body.username,
+            body.password,
+            body.code,
+            client_ip(request),
+            request.headers.get("User-Agent", ""),
+        )
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    response = web.json_response(me_view(signed.principal).model_dump())
+    set_session_cookie(request, response, signed.token)
+    return response
+
+
+async def who_am_i(request: web.Request) -> web.Response:
+    """GET /api/session."""
+    return web.json_response(me_view(principal_of(request)).model_dump())
+
+
+async def sign_out(request: web.Request) -> web.Response:
+    """DELETE /api/session."""
+    await request.app[ACCOUNTS].sign_out(principal_of(request), client_ip(request))
+    response = web.json_response({"ok": True})
+    clear_session_cookie(request, response)
+    return response
+
+
+async def change_password(request: web.Request) -> web.Response:
+    """POST /api/me/password."""
+    body = await body_of(request, PasswordBody)
+    try:
+        await request.app[ACCOUNTS].change_password(
+            principal_of(request), body.old, body.new, client_ip(request)
+        )
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    return web.json_response({"ok": True})
+
+
+async def start_totp(request: web.Request) -> web.Response:
+    """POST /api/me/totp."""
+    secret, uri = await request.app[ACCOUNTS].begin_totp(principal_of(request))
+    return web.json_response(TotpStart(secret=secret, uri=uri).model_dump())
+
+
+async def confirm_totp(request: web.Request) -> web.Response:
+    """POST /api/me/totp/confirm."""
+    body = await body_of(request, TotpConfirm)
+    try:
+        await request.app[ACCOUNTS].confirm_totp(
+            principal_of(request), body.code, client_ip(request)
+        )
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    return web.json_response({"ok": True})

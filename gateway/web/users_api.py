@@ -1,0 +1,116 @@
+"""User administration API (owner only): accounts, roles and residents' camera grants."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from ..auth import AuthError
+from ..storage import UserRecord
+from .auth_api import auth_failure, body_of, principal_of
+from .keys import ACCOUNTS
+from .policy import json_error
+from .session import client_ip
+
+Role = Literal["owner", "resident", "neighbour", "agency"]
+
+
+class UserView(BaseModel):
+    """An account as the owner sees it (no hashes, no secrets)."""
+
+    id: int
+    username: str
+    role: str
+    disabled: bool
+    totp_enrolled: bool
+    cameras: list[str]
+
+
+class UserList(BaseModel):
+    """Every account."""
+
+    users: list[UserView]
+
+
+class NewUser(BaseModel):
+    """Create an account."""
+
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+    role: Role = "resident"
+    cameras: list[str] = Field(default_factory=list, max_length=256)
+
+
+class UserChange(BaseModel):
+    """Change an account: role, disabled, the cameras a resident may see."""
+
+    role: Role | None = None
+    disabled: bool | None = None
+    cameras: list[str] | None = Field(default=None, max_length=256)
+
+
+def _view(user: UserRecord, cameras: set[str]) -> UserView:
+    return UserView(
+        id=user.id, username=user.username, role=user.role, disabled=user.disabled,
+        totp_enrolled=user.totp_secret is not None, cameras=sorted(cameras),
+    )  # fmt: skip
+
+
+def _user_id(request: web.Request) -> int:
+    raw = request.match_info["user_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise json_error(web.HTTPNotFound, "no_such_user", "no such account")
+    return int(raw)
+
+
+async def list_users(request: web.Request) -> web.Response:
+    """GET /api/users."""
+    users = await request.app[ACCOUNTS].list_users()
+    return web.json_response(UserList(users=[_view(u, c) for u, c in users]).model_dump())
+
+
+async def create_user(request: web.Request) -> web.Response:
+    """POST /api/users."""
+    body = await body_of(request, NewUser)
+    accounts = request.app[ACCOUNTS]
+    actor, ip = principal_of(request), client_ip(request)
+    try:
+        user = await accounts.create_user(actor, body.username, body.password, body.role, ip)
+        if body.cameras:
+            user = await accounts.update_user(actor, user.id, None, None, set(body.cameras), ip)
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    return web.json_response(_view(user, set(body.cameras)).model_dump(), status=201)
+
+
+async def change_user(request: web.Request) -> web.Response:
+    """PATCH /api/users/{user_id}."""
+    body = await body_of(request, UserChange)
+    accounts = request.app[ACCOUNTS]
+    cameras = None if body.cameras is None else set(body.cameras)
+    try:
+        user = await accounts.update_user(
+            principal_of(request),
+            _user_id(request),
+            body.role,
+            body.disabled,
+            cameras,
+            client_ip(request),
+        )
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    grants = {u.id: c for u, c in await accounts.list_users()}.get(user.id, set())
+    return web.json_response(_view(user, grants).model_dump())
+
+
+async def delete_user(request: web.Request) -> web.Response:
+    """DELETE /api/users/{user_id}."""
+    try:
+        await request.app[ACCOUNTS].delete_user(
+            principal_of(request), _user_id(request), client_ip(request)
+        )
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    return web.json_response({"ok": True})
