@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .admin import add_user, verify_audit
 from .app import build_app, serve
 from .config import (
     Config,
@@ -67,6 +68,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     discover.add_argument("--seconds", type=float, help="how long to listen")
     discover.add_argument("--mdns", action="store_true", help="also browse mDNS on the interfaces")
+
+    user = commands.add_parser("user", help="manage accounts from the console")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    user_add = user_commands.add_parser(
+        "add", help="create an account (password from $DOORSTEP_PASSWORD or a prompt)"
+    )
+    user_add.add_argument("username")
+    user_add.add_argument(
+        "--role", choices=["owner", "resident", "neighbour", "agency"], default="resident"
+    )
+    user_add.add_argument("-c", "--config", type=Path)
+    user_add.add_argument("--data-dir", type=Path, help="data directory (overrides the config)")
+
+    audit = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_verify = audit_commands.add_parser("verify", help="check the audit log's hash chain")
+    audit_verify.add_argument("-c", "--config", type=Path)
+    audit_verify.add_argument("--data-dir", type=Path, help="data directory (overrides the config)")
 
     simulate = commands.add_parser("simulate", help="run simulated ONVIF cameras and doorbells")
     add_simulate_arguments(simulate)
@@ -200,6 +219,28 @@ def _discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _offline_config(args: argparse.Namespace) -> Config | None:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"{exc.source}: {problem}", file=sys.stderr)
+        return None
+    if args.data_dir is not None:
+        config = config.model_copy(update={"storage": StorageConfig(data_dir=args.data_dir)})
+    return config
+
+
+def _user(args: argparse.Namespace) -> int:
+    config = _offline_config(args)
+    return EXIT_CONFIG if config is None else add_user(config, args.username, args.role)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    config = _offline_config(args)
+    return EXIT_CONFIG if config is None else verify_audit(config)
+
+
 def _simulate(args: argparse.Namespace) -> int:
     setup_logging("info", "text")
     return run_simulate(args)
@@ -214,6 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check-config": lambda a: _check_config(a.file),
         "discover": _discover,
         "simulate": _simulate,
+        "user": _user,
+        "audit": _audit,
         "simctl": run_simctl,
     }
     return commands[args.command](args)
