@@ -1,52 +1,99 @@
-// Doorstep web UI. Data from the API is only ever inserted with textContent, never as HTML:
-// camera names and topics come from devices and must not be able to run script.
-"use strict";
+// Doorstep web UI: a small hash-routed app on plain ES modules (no build step).
+import { api } from "./api.js";
+import { h, show } from "./dom.js";
+import { RingBanner } from "./ring.js";
+import { setupView, settingsView, signInView } from "./views/account.js";
+import { auditView, usersView } from "./views/admin.js";
+import { cameraView, camerasView } from "./views/cameras.js";
+import { eventsView } from "./views/events.js";
 
-const REFRESH_MS = 5000;
+const state = { me: null, stream: null };
+const live = { onEvent: null, onState: null };
+const ring = new RingBanner(document.getElementById("ring"));
 
-function setText(id, text) {
-  document.getElementById(id).textContent = text;
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
 }
 
-function addRow(list, term, value) {
-  const dt = document.createElement("dt");
-  dt.textContent = term;
-  const dd = document.createElement("dd");
-  dd.textContent = value;
-  list.append(dt, dd);
+function startStream() {
+  if (state.stream) return;
+  const stream = new EventSource("/api/events/stream");
+  stream.addEventListener("camera-event", (message) => {
+    const event = JSON.parse(message.data);
+    if (event.kind === "doorbell" && event.active === true && !event.initial) ring.ring(event);
+    if (live.onEvent) live.onEvent(event);
+  });
+  stream.addEventListener("camera-state", (message) => {
+    if (live.onState) live.onState(JSON.parse(message.data));
+  });
+  stream.addEventListener("error", () => {
+    // EventSource reconnects by itself; a signed-out session gets a 401 and stays closed.
+    if (stream.readyState === EventSource.CLOSED) state.stream = null;
+  });
+  state.stream = stream;
 }
 
-function describeCameras(cameras) {
-  if (cameras.total === 0) return "No cameras yet.";
-  const parts = Object.entries(cameras.by_state).map(([state, n]) => `${n} ${state.replace("_", " ")}`);
-  return `${cameras.total} camera(s): ${parts.join(", ")}`;
+function stopStream() {
+  if (state.stream) state.stream.close();
+  state.stream = null;
 }
 
-function render(health) {
-  const status = document.getElementById("status");
-  status.textContent = health.status;
-  status.dataset.state = health.status;
-  setText("version", `version ${health.version}`);
-  const list = document.getElementById("components");
-  list.replaceChildren();
-  addRow(list, "Storage", `${health.storage.state} (schema ${health.storage.schema_version ?? "?"})`);
-  addRow(list, "Event bus", `${health.bus.published} published, ${health.bus.dropped} dropped`);
-  const failed = Object.keys(health.drivers.failed);
-  addRow(list, "Drivers", health.drivers.loaded.join(", ") + (failed.length ? ` (failed: ${failed.join(", ")})` : ""));
-  setText("cameras-summary", describeCameras(health.cameras));
+async function refreshMe() {
+  state.me = await api("GET", "/api/session");
+  const nav = document.getElementById("nav");
+  nav.hidden = false;
+  for (const link of nav.querySelectorAll("[data-owner]")) link.hidden = state.me.role !== "owner";
+  if (state.me.must_enroll_totp) return;  // nothing else is allowed until the second factor is on
+  const { cameras } = await api("GET", "/api/cameras").catch(() => ({ cameras: [] }));
+  ring.names = Object.fromEntries(cameras.map((c) => [c.id, c.name]));
 }
 
-async function refresh() {
+function signedOut() {
+  state.me = null;
+  stopStream();
+  document.getElementById("nav").hidden = true;
+  ring.dismiss();
+}
+
+async function route() {
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const page = parts[0] || "cameras";
+  const arg = parts[1];
   try {
-    const response = await fetch("/api/health", { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    render(await response.json());
+    if (page === "setup") {
+      const { needed } = await api("GET", "/api/setup");
+      if (needed) return setupView(async () => { await refreshMe(); go("#/settings"); });
+      return go("#/signin");
+    }
+    if (page === "signin") {
+      signedOut();
+      return signInView(async () => { await refreshMe(); startStream(); go(state.me.must_enroll_totp ? "#/settings" : "#/cameras"); });
+    }
+    if (!state.me) {
+      const { needed } = await api("GET", "/api/setup");
+      if (needed) return go("#/setup");
+      await refreshMe();
+    }
+    if (state.me.must_enroll_totp && page !== "settings") return go("#/settings");
+    if (!state.me.must_enroll_totp) startStream();
+    switch (page) {
+      case "camera": return await cameraView(arg);
+      case "events": return await eventsView(live);
+      case "users": return await usersView(state.me, route);
+      case "audit": return await auditView();
+      case "settings": return await settingsView(state.me, async () => { await refreshMe(); go("#/cameras"); });
+      default: return await camerasView(state.me, route, live);
+    }
   } catch (err) {
-    const status = document.getElementById("status");
-    status.textContent = "unreachable";
-    status.dataset.state = "unreachable";
+    if (err.status === 401) return go("#/signin");
+    show(h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message));
   }
 }
 
-refresh();
-setInterval(refresh, REFRESH_MS);
+window.addEventListener("hashchange", route);
+window.addEventListener("doorstep:signed-out", () => { if (state.me) { signedOut(); go("#/signin"); } });
+document.getElementById("signout").addEventListener("click", async () => {
+  try { await api("DELETE", "/api/session"); } finally { signedOut(); go("#/signin"); }
+});
+route();

@@ -33,12 +33,13 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-async def test_page_shows_gateway_health(
+async def test_demo_opens_on_first_run_setup_on_a_phone(
     browser: Browser, start_gateway: StartGateway, tmp_path: Path, port: int
 ) -> None:
     gateway = start_gateway("demo", "--port", str(port), "--data-dir", str(tmp_path / "data"))
-    gateway.wait_for_output("Doorstep is running")
-    page = await browser.new_page()
+    gateway.wait_for_output("setup token")
+    assert "setup token" not in (tmp_path / "data" / "doorstep.yaml").read_text()
+    page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
@@ -48,15 +49,9 @@ async def test_page_shows_gateway_health(
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(str(error)))
     await page.goto(f"http://127.0.0.1:{port}/")
-    status = page.locator("#status")
-    await status.filter(has_text="ok").wait_for(timeout=10_000)
-    assert await status.get_attribute("data-state") == "ok"
-    assert "version" in await page.locator("#version").inner_text()
-    components = await page.locator("#components").inner_text()
-    assert "Storage" in components
-    assert "rtsp" in components
-    # The demo adopts the simulated doorbell and camera.
-    summary = page.locator("#cameras-summary")
-    await summary.filter(has_text="2 camera(s): 2 online").wait_for(timeout=10_000)
+    await page.wait_for_url("**/#/setup")
+    await page.get_by_text("Create the owner account").wait_for()
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing overflows a phone screen
     assert problems == []  # no script errors, no CSP violations
-    await page.screenshot(path=str(tmp_path / "webui.png"))
+    await page.screenshot(path=str(tmp_path / "setup-phone.png"))
