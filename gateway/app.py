@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
 
-from . import __version__
+from . import __version__, tls
 from .audit import AuditLog
 from .auth import AccountService
 from .bus import EventBus
@@ -146,6 +147,17 @@ def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Appl
     return app
 
 
+def _tls(config: Config) -> tuple[ssl.SSLContext | None, str | None]:
+    """The server TLS context (and a self-signed certificate's fingerprint); blocking."""
+    settings = config.server.tls
+    if not settings.enabled:
+        return None, None
+    if settings.cert is not None and settings.key is not None:
+        return tls.server_context(settings.cert, settings.key), None
+    cert, key = tls.make_self_signed(config.storage.data_dir / "tls", config.server.host)
+    return tls.server_context(cert, key), tls.fingerprint(cert)
+
+
 async def serve(
     app: web.Application, config: Config, on_ready: Callable[[str], None] | None = None
 ) -> None:
@@ -157,10 +169,13 @@ async def serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        site = web.TCPSite(runner, config.server.host, config.server.port)
+        context, fingerprint = await asyncio.to_thread(_tls, config)
+        site = web.TCPSite(runner, config.server.host, config.server.port, ssl_context=context)
         await site.start()
         host = f"[{config.server.host}]" if ":" in config.server.host else config.server.host
-        url = f"http://{host}:{config.server.port}/"
+        url = f"{'https' if context else 'http'}://{host}:{config.server.port}/"
+        if fingerprint:
+            print(f"HTTPS certificate SHA-256 fingerprint: {fingerprint}", flush=True)
         _log.info("Doorstep %s listening on %s", __version__, url)
         if on_ready is not None:
             on_ready(url)

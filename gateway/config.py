@@ -66,6 +66,24 @@ def default_data_dir() -> Path:
     return Path(base) / "doorstep"
 
 
+class TlsConfig(_Section):
+    """HTTPS for the web UI (phones need it for the microphone when talking at the door)."""
+
+    cert: Path | None = Field(None, title="Certificate", description="PEM certificate chain file.")
+    key: Path | None = Field(None, title="Private key", description="PEM private key file.")
+    self_signed: bool = Field(
+        False,
+        title="Self-signed",
+        description="Without cert/key: make a self-signed certificate in the data directory and "
+        "show its fingerprint on the console.",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        """Whether HTTPS is on."""
+        return self.self_signed or (self.cert is not None and self.key is not None)
+
+
 class ServerConfig(_Section):
     """Where the web UI and API listen."""
 
@@ -75,6 +93,7 @@ class ServerConfig(_Section):
         description="Address to bind. Loopback by default: opening it to the LAN is a choice.",
     )
     port: int = Field(8420, ge=1, le=65535, title="Port", description="TCP port of the web UI.")
+    tls: TlsConfig = Field(default_factory=TlsConfig, title="HTTPS", description="TLS settings.")
 
 
 class StorageConfig(_Section):
