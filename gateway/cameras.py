@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
+import sqlite3
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,6 +129,17 @@ class CameraService:
             raise AdoptionError(f"the camera cannot be used: {exc}") from None
         finally:
             await device.close()
+
+    async def forget(self, camera_id: str) -> bool:
+        """Delete an adopted camera; one with clips is kept, disabled. True if it was kept."""
+        try:
+            await self._repository.delete(camera_id)
+        except sqlite3.IntegrityError:
+            record = await self._repository.get(camera_id)
+            if record is not None:
+                await self._repository.upsert(replace(record, enabled=False))
+            return True
+        return False
 
     async def adopt(self, request: AdoptRequest, devices: DeviceManager) -> CameraRecord:
         """Connect once to prove the credentials, then store and start supervising the camera."""

@@ -78,7 +78,7 @@ async function route() {
     if (state.me.must_enroll_totp && page !== "settings") return go("#/settings");
     if (!state.me.must_enroll_totp) startStream();
     switch (page) {
-      case "camera": return await cameraView(arg);
+      case "camera": return await cameraView(arg, state.me);
       case "events": return await eventsView(live);
       case "users": return await usersView(state.me, route);
       case "audit": return await auditView();

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -121,6 +121,19 @@ class OnvifSession:
         self.push_address: str | None = None
         self.termination: datetime | None = None
         self._absolute_times = False
+        self._creating: set[asyncio.Future[Any]] = set()
+
+    async def _service(self, create: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """Create (or reuse) a library service without leaking it when we are cancelled.
+
+        The library opens an HTTP session for a service before its async set-up finishes; a
+        cancellation in between would strand that session. The creation is shielded, and
+        `close()` waits for creations still under way before closing everything.
+        """
+        task = asyncio.ensure_future(create(*args))
+        self._creating.add(task)
+        task.add_done_callback(self._creating.discard)
+        return await asyncio.shield(task)
 
     async def open(self) -> DeviceInfo:
         """Read the clock, find the services, and identify the camera."""
@@ -136,7 +149,7 @@ class OnvifSession:
                     "camera clock is off by %+.0f s; compensating (fix its NTP setting)",
                     self.clock_offset.total_seconds(),
                 )
-            device = await self._camera.create_devicemgmt_service()
+            device = await self._service(self._camera.create_devicemgmt_service)
             info = await device.GetDeviceInformation()
             mac = None
             try:
@@ -172,7 +185,7 @@ class OnvifSession:
     async def streams(self) -> list[StreamSource]:
         """Main and sub streams (H.264/H.265 profiles), best resolution first."""
         async with _mapped("listing streams"):
-            media = await self._camera.create_media_service()
+            media = await self._service(self._camera.create_media_service)
             profiles = await media.GetProfiles()
             found: list[tuple[int, StreamSource]] = []
             setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
@@ -206,7 +219,7 @@ class OnvifSession:
     async def snapshot_uri(self) -> str | None:
         """The JPEG snapshot URL of the first profile, pinned; None if the camera has none."""
         async with _mapped("snapshot URI"):
-            media = await self._camera.create_media_service()
+            media = await self._service(self._camera.create_media_service)
             profiles = await media.GetProfiles()
             if not profiles:
                 return None
@@ -217,7 +230,7 @@ class OnvifSession:
         """True when the camera has an audio output (a speaker for the backchannel)."""
         try:
             async with _mapped("audio outputs"):
-                media = await self._camera.create_media_service()
+                media = await self._service(self._camera.create_media_service)
                 return bool(await media.GetAudioOutputs())
         except (ProtocolError, Unsupported):
             return False
@@ -249,7 +262,7 @@ class OnvifSession:
     async def subscribe(self, lifetime: timedelta) -> timedelta:
         """Create a pull-point subscription; returns the lifetime the camera granted."""
         async with _mapped("subscribing to events"):
-            events = await self._camera.create_events_service()
+            events = await self._service(self._camera.create_events_service)
             result = await events.CreatePullPointSubscription(
                 {"InitialTerminationTime": self._termination(lifetime)}
             )
@@ -267,7 +280,7 @@ class OnvifSession:
         """One PullMessages long-poll; the notification messages as plain dicts."""
         try:
             async with _mapped("pulling events"):
-                service = await self._camera.create_pullpoint_service()
+                service = await self._service(self._camera.create_pullpoint_service)
                 result = await service.PullMessages({"Timeout": wait, "MessageLimit": limit})
                 messages = getattr(result, "NotificationMessage", None) or []
                 return [_serialize(m, dict) for m in messages]
@@ -279,7 +292,9 @@ class OnvifSession:
         """Extend the subscription; SubscriptionLost if the camera refuses."""
         try:
             async with _mapped("renewing the subscription"):
-                manager = await self._camera.create_subscription_service("PullPointSubscription")
+                manager = await self._service(
+                    lambda: self._camera.create_subscription_service("PullPointSubscription")
+                )
                 result = await manager.Renew({"TerminationTime": self._termination(lifetime)})
                 return self._granted(result, lifetime)
         except ProtocolError as exc:
@@ -288,7 +303,7 @@ class OnvifSession:
     async def subscribe_push(self, consumer: str, lifetime: timedelta) -> timedelta:
         """WS-BaseNotification Subscribe: the camera will POST events to `consumer`."""
         async with _mapped("subscribing to event callbacks"):
-            notifications = await self._camera.create_notification_service()
+            notifications = await self._service(self._camera.create_notification_service)
             result = await notifications.Subscribe(
                 {
                     "InitialTerminationTime": self._termination(lifetime),
@@ -305,7 +320,9 @@ class OnvifSession:
         """Extend the callback subscription; SubscriptionLost if the camera refuses."""
         try:
             async with _mapped("renewing the callback subscription"):
-                manager = await self._camera.create_subscription_service("NotificationConsumer")
+                manager = await self._service(
+                    lambda: self._camera.create_subscription_service("NotificationConsumer")
+                )
                 result = await manager.Renew({"TerminationTime": self._termination(lifetime)})
                 return self._granted(result, lifetime)
         except ProtocolError as exc:
@@ -321,7 +338,9 @@ class OnvifSession:
                 continue
             try:
                 async with _mapped("unsubscribing"):
-                    manager = await self._camera.create_subscription_service(port_type)
+                    manager = await self._service(
+                        self._camera.create_subscription_service, port_type
+                    )
                     await asyncio.wait_for(manager.Unsubscribe(), 5)
             except DriverError as exc:
                 self._log.debug("unsubscribe failed: %s", exc)
@@ -329,6 +348,8 @@ class OnvifSession:
 
     async def close(self) -> None:
         """Close every HTTP session the library opened."""
+        if self._creating:
+            await asyncio.wait(self._creating, timeout=5)
         try:
             await self._camera.close()
         except (aiohttp.ClientError, OSError, RuntimeError) as exc:

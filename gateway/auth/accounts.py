@@ -217,20 +217,21 @@ class AccountService:
         if not token or len(token) > 128:
             return None
         hashed = token_hash(token)
-        session = await self._sessions.get(hashed)
-        if session is None:
+        found = await self._sessions.get_with_account(hashed)
+        if found is None:
             return None
+        session, account = found
         now = datetime.now(UTC)
-        if now - session.last_seen > IDLE_TIMEOUT:
-            await self._sessions.delete(hashed)
-            return None
-        user = await self._users.by_id(session.user_id)
-        if user is None or user.disabled:
+        if now - session.last_seen > IDLE_TIMEOUT or account["disabled"]:
             await self._sessions.delete(hashed)
             return None
         if now - session.last_seen > TOUCH_EVERY:
             await self._sessions.touch(hashed, now)
-        return await self._principal(user, hashed)
+        role = account["role"]
+        cameras = None if role == "owner" else frozenset(await self._users.grants(session.user_id))
+        return Principal(
+            session.user_id, account["username"], role, bool(account["enrolled"]), cameras, hashed
+        )
 
     async def sign_out(self, principal: Principal, ip: str) -> None:
         """End the current session."""

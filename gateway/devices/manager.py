@@ -93,6 +93,12 @@ class DeviceManager:
         supervisor.start()
         return supervisor
 
+    async def remove(self, camera_id: str) -> None:
+        """Stop supervising a camera and forget it."""
+        supervisor = self.supervisors.pop(camera_id, None)
+        if supervisor is not None:
+            await supervisor.stop()
+
     def start(self) -> None:
         """Start every supervisor."""
         for supervisor in self.supervisors.values():

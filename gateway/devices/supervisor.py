@@ -20,7 +20,9 @@ from drivers.sdk import (
     DriverFactory,
     HasEvents,
     HasSnapshot,
+    HasStreams,
     ProtocolError,
+    StreamSource,
     Unsupported,
     capabilities_of,
 )
@@ -38,6 +40,7 @@ RECENT_RETRY_CAP_S = 4.0
 """A camera that was online moments ago is probably rebooting: retry it every few seconds for a
 while, so its events resume within seconds of it answering (SECURITY.md: 15 s)."""
 CLOSE_TIMEOUT_S = 3.0
+STREAMS_TIMEOUT_S = 10.0
 """A driver's close() gets this long, so shutdown stays within its 5 s budget."""
 
 
@@ -67,6 +70,7 @@ class DeviceSupervisor:
         self.reason: str | None = None
         self.info: DeviceInfo | None = None
         self.capabilities: frozenset[str] = frozenset()
+        self.streams: list[StreamSource] = []
         self._factory = factory
         self._context = context
         self._bus = bus
@@ -140,6 +144,7 @@ class DeviceSupervisor:
                 self.info = await self._device.connect()
                 online_at = self._clock()
                 self.capabilities = capabilities_of(self._device)
+                self.streams = await self._list_streams(self._device)
                 self._went_online(self.info)
                 await self._pump_events(self._device)
             except AuthenticationFailed as exc:
@@ -169,6 +174,15 @@ class DeviceSupervisor:
                 delay = min(delay, RECENT_RETRY_CAP_S)
             self._log.debug("retrying in %.1f s", delay)
             await self._sleep(delay)
+
+    async def _list_streams(self, device: Device) -> list[StreamSource]:
+        if not isinstance(device, HasStreams):
+            return []
+        try:
+            return list(await asyncio.wait_for(device.streams(), STREAMS_TIMEOUT_S))
+        except (DriverError, TimeoutError) as exc:
+            self._log.warning("cannot list streams: %s", exc)
+            return []
 
     async def _pump_events(self, device: Device) -> None:
         if not isinstance(device, HasEvents):

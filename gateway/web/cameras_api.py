@@ -18,6 +18,16 @@ from .session import client_ip
 MAX_BODY = 16 * 1024
 
 
+class StreamView(BaseModel):
+    """A stream the camera offers (no address: it may carry a path the camera keeps private)."""
+
+    name: str
+    codec: str | None
+    width: int | None
+    height: int | None
+    fps: float | None
+
+
 class CameraView(BaseModel):
     """A camera as the UI sees it; credentials are never part of it."""
 
@@ -36,6 +46,7 @@ class CameraView(BaseModel):
         default=None, description="Camera clock minus gateway clock (s); a large one is flagged."
     )
     capabilities: list[str] = Field(default_factory=list)
+    streams: list[StreamView] = Field(default_factory=list)
 
 
 class CameraList(BaseModel):
@@ -96,6 +107,12 @@ def _views(request: web.Request) -> list[CameraView]:
                 stable_id=info.stable_id if info else None,
                 clock_offset_s=info.clock_offset_s if info else None,
                 capabilities=sorted(supervisor.capabilities),
+                streams=[
+                    StreamView(
+                        name=s.name, codec=s.video_codec, width=s.width, height=s.height, fps=s.fps
+                    )
+                    for s in supervisor.streams
+                ],
             )
         )
     return views
@@ -187,3 +204,22 @@ async def camera_snapshot(request: web.Request) -> web.Response:
 
 
 SNAPSHOTS = web.AppKey("snapshots", dict[str, tuple[float, bytes]])
+
+
+async def remove_camera(request: web.Request) -> web.Response:
+    """DELETE /api/cameras/{camera_id}: stop and forget an adopted camera (its clips stay)."""
+    camera_id = request.match_info["camera_id"]
+    devices = request.app[DEVICES]
+    if camera_id not in devices.supervisors:
+        raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera")
+    if camera_id in {c.id for c in request.app[CONFIG].cameras}:
+        raise json_error(
+            web.HTTPConflict, "declared_in_config", "this camera is declared in the config file"
+        )
+    await devices.remove(camera_id)
+    kept = await request.app[CAMERA_SERVICE].forget(camera_id)
+    await request.app[AUDIT].append(
+        request[PRINCIPAL].username, "camera.remove", f"camera:{camera_id}", ip=client_ip(request),
+        detail={"record_kept_for_clips": kept},
+    )  # fmt: skip
+    return web.json_response({"ok": True})

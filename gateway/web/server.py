@@ -36,6 +36,7 @@ from .cameras_api import (
     camera_snapshot,
     discover,
     list_cameras,
+    remove_camera,
 )
 from .events_api import EventList, list_events, stream_events
 from .health import HealthReport, health_handler
@@ -151,6 +152,10 @@ def create_web_app() -> web.Application:
         access=Access.OWNER, summary="Probe the network for cameras", response=DiscoveryList,
     )  # fmt: skip
     _account_routes(app)
+    add_api_route(
+        app, "DELETE", "/api/cameras/{camera_id}", remove_camera,
+        access=Access.OWNER, summary="Stop and forget an adopted camera",
+    )  # fmt: skip
     add_api_route(
         app, "GET", "/api/cameras/{camera_id}/snapshot", camera_snapshot,
         access=Access.SIGNED_IN, summary="A current JPEG from a camera",

@@ -189,3 +189,43 @@ async def test_discover_command_sends_nothing_unless_told() -> None:
     _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2
     assert "nothing to probe" in err.decode()
+
+
+async def test_streams_listed_and_adopted_camera_removed(
+    simulator: Simulator, start_gateway: StartGateway
+) -> None:
+    device = simulator.devices["camera-1"].profile
+    declared = {
+        "id": "declared",
+        "name": "Declared",
+        "host": "127.0.0.1",
+        "port": 9,
+        "enabled": False,
+    }
+    targets = [f"127.0.0.1:{simulator.discovery_port}"]
+    gateway = await start_gateway(
+        [declared], owner, discovery={"targets": targets, "listen_s": 0.5}
+    )
+    body = {
+        "host": device.host,
+        "port": device.onvif_port,
+        "username": "admin",
+        "password": "doorstep",
+        "name": "Yard",
+    }
+    assert (await gateway.client.post("/api/cameras", json=body)).status == 201
+    await gateway.state("yard", CameraState.ONLINE)
+    cameras = {
+        c["id"]: c for c in (await (await gateway.client.get("/api/cameras")).json())["cameras"]
+    }
+    streams = {s["name"]: (s["codec"], s["width"], s["height"]) for s in cameras["yard"]["streams"]}
+    assert streams == {"main": ("H264", 640, 360), "sub": ("H264", 320, 180)}
+    assert "rtsp://" not in json.dumps(cameras)  # stream addresses are not handed out
+    assert (await gateway.client.delete("/api/cameras/declared", json={})).status == 409
+    assert (await gateway.client.delete("/api/cameras/yard", json={})).status == 200
+    assert "yard" not in gateway.app[DEVICES].supervisors
+    assert (await gateway.client.delete("/api/cameras/yard", json={})).status == 404
+    rows = await gateway.app[DATABASE].durable.fetchall(
+        "SELECT action, target FROM audit ORDER BY seq"
+    )
+    assert ("camera.remove", "camera:yard") in [tuple(r) for r in rows]

@@ -84,7 +84,7 @@ export async function camerasView(me, refresh, live) {
   }, SNAPSHOT_REFRESH_MS);
 }
 
-export async function cameraView(id) {
+export async function cameraView(id, me) {
   const { cameras } = await api("GET", "/api/cameras");
   const camera = cameras.find((c) => c.id === id);
   if (!camera) { show(h("h1", {}, "Not found"), h("p", {}, "No such camera, or it is not shared with you.")); return; }
@@ -97,10 +97,17 @@ export async function cameraView(id) {
         h("dt", {}, "Device"), h("dd", {}, [camera.manufacturer, camera.model, camera.firmware].filter(Boolean).join(" · ") || "unknown"),
         h("dt", {}, "Address"), h("dd", {}, `${camera.host}${camera.port ? ":" + camera.port : ""} (${camera.driver})`),
         h("dt", {}, "Capabilities"), h("dd", {}, camera.capabilities.join(", ") || "none"),
+        h("dt", {}, "Streams"), h("dd", {}, camera.streams.length ? camera.streams.map((s) =>
+          `${s.name}: ${s.codec || "?"} ${s.width && s.height ? `${s.width}×${s.height}` : ""}${s.fps ? ` @ ${s.fps} fps` : ""}`).join("; ") : "none"),
         camera.clock_offset_s != null ? [h("dt", {}, "Camera clock"), h("dd", {}, `${camera.clock_offset_s >= 0 ? "+" : ""}${camera.clock_offset_s.toFixed(1)} s from ours`)] : null)),
     h("section", { class: "card" }, h("h2", {}, "Recent events"),
       events.length ? h("ul", { class: "events" }, events.map((e) => h("li", {},
         h("span", { class: `kind ${e.kind}` }, e.kind), ` ${e.active === null ? "" : e.active ? "started" : "ended"}`,
         e.initial ? h("span", { class: "muted" }, " (state at subscription)") : null,
-        h("span", { class: "muted small" }, ` ${when(e.received_at)}`)))) : h("p", { class: "muted" }, "None yet.")));
+        h("span", { class: "muted small" }, ` ${when(e.received_at)}`)))) : h("p", { class: "muted" }, "None yet.")),
+    me.role === "owner" ? h("button", { type: "button", class: "danger", onclick: async () => {
+      if (!confirm(`Remove ${camera.name}? Its recordings are kept.`)) return;
+      try { await api("DELETE", `/api/cameras/${encodeURIComponent(id)}`); location.hash = "#/cameras"; }
+      catch (err) { alert(err.message); }
+    } }, "Remove camera") : null);
 }

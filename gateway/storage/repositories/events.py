@@ -39,7 +39,7 @@ def _record(row: sqlite3.Row) -> EventRecord:
         source=row["source"],
         topic=row["topic"],
         initial=bool(row["initial"]),
-        attributes=json.loads(row["attributes"]),
+        attributes=json.loads(row["attributes"]) if row["attributes"] != "{}" else {},
     )
 
 

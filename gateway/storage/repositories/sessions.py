@@ -57,6 +57,15 @@ class SessionRepository:
         )
         return None if row is None else _record(row)
 
+    async def get_with_account(self, token_hash: str) -> tuple[SessionRecord, sqlite3.Row] | None:
+        """A session and its account's row in one query (this runs on every request)."""
+        row = await self._conn.fetchone(
+            """SELECT s.*, u.username, u.role, u.disabled, u.totp_secret IS NOT NULL AS enrolled
+               FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?""",
+            (token_hash,),
+        )
+        return None if row is None else (_record(row), row)
+
     async def touch(self, token_hash: str, seen: datetime) -> None:
         """Record activity on a session."""
         await self._conn.execute(
