@@ -10,30 +10,15 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import re
 import signal
 import sys
 import time
 
+from procstat import cpu_seconds, rss_mib  # bench/ is on sys.path when run as a script
+
 from gateway.media.rtsp_client import RtspClient
 from gateway.simulator.rtp import parse_rtp
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-
-def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def read_stream(url: str, frames: list[int], stop: asyncio.Event) -> None:

@@ -40,8 +40,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from procstat import cpu_seconds, rss_mib  # bench/ is on sys.path when run as a script
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 REPO = Path(__file__).resolve().parent.parent
 CAMERAS = ("front-door", "back-yard", "garage", "driveway")
 USERNAME = "bench"
@@ -58,20 +58,6 @@ TOPICS = {
     "doorbell": "tns1:Device/Trigger/DigitalInput",
 }
 DB_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-
-def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def percentile(values: list[float], q: float) -> float:

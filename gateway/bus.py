@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .events import BusEvent
 
@@ -110,8 +110,9 @@ class EventBus:
 
     def __init__(self, queue_size: int = 1000) -> None:
         self.queue_size = queue_size
-        self._subscriptions: list[Subscription[BusEvent]] = []
-        self._routes: dict[type[BusEvent], list[Subscription[BusEvent]]] = {}
+        # Type-erased: each subscription only ever receives the types it asked for.
+        self._subscriptions: list[Subscription[Any]] = []
+        self._routes: dict[type[BusEvent], list[Subscription[Any]]] = {}
         self.published = 0
 
     def publish(self, event: BusEvent) -> None:
@@ -132,7 +133,7 @@ class EventBus:
         subscription: Subscription[E] = Subscription(
             self, name, types, queue_size or self.queue_size
         )
-        self._subscriptions.append(subscription)  # type: ignore[arg-type]  # E is a BusEvent
+        self._subscriptions.append(subscription)
         self._routes.clear()
         return subscription
 
@@ -150,7 +151,7 @@ class EventBus:
 
     def _remove(self, subscription: Subscription[E]) -> None:
         with contextlib.suppress(ValueError):
-            self._subscriptions.remove(subscription)  # type: ignore[arg-type]
+            self._subscriptions.remove(subscription)
         self._routes.clear()
 
     def stats(self) -> list[SubscriptionStats]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import av
 import numpy as np
@@ -133,7 +134,7 @@ def encode_video_loop(
     frames: list[EncodedFrame] = []
     total = fps * seconds
 
-    def collect(packets: list[av.Packet]) -> None:  # type: ignore[type-arg]
+    def collect(packets: list[av.Packet[Any]]) -> None:
         for packet in packets:
             frames.append(
                 EncodedFrame(tuple(split_annexb(bytes(packet))), bool(packet.is_keyframe))
