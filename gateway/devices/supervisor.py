@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -40,6 +39,8 @@ RECENT_RETRY_CAP_S = 4.0
 """A camera that was online moments ago is probably rebooting: retry it every few seconds for a
 while, so its events resume within seconds of it answering (SECURITY.md: 15 s)."""
 CLOSE_TIMEOUT_S = 3.0
+STOP_TIMEOUT_S = 1.0
+"""How long a cancelled supervision task gets to unwind (the driver's close() has its own)."""
 STREAMS_TIMEOUT_S = 10.0
 """A driver's close() gets this long, so shutdown stays within its 5 s budget."""
 
@@ -83,20 +84,28 @@ class DeviceSupervisor:
         self._device: Device | None = None
         self._down_since: float | None = None
         self._last_online: float | None = None
+        self._stopping = False
         self._log = logging.LoggerAdapter(_log, {"camera": config.id})
 
     def start(self) -> None:
         """Start supervising (no-op if already running)."""
         if self._task is None or self._task.done():
+            self._stopping = False
             self._task = asyncio.create_task(self._supervise(), name=f"camera:{self.camera_id}")
 
     async def stop(self) -> None:
-        """Stop supervising and release the device."""
+        """Stop supervising and release the device (bounded: shutdown has a 5 s budget)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            # Python 3.11's wait_for can swallow a cancellation that lands as its inner
+            # awaitable finishes; the flag ends the loop even then.
+            self._stopping = True
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=STOP_TIMEOUT_S)
+            if not done:
+                self._log.error("supervision did not stop within %.0f s; abandoned", STOP_TIMEOUT_S)
+            elif not task.cancelled() and task.exception() is not None:
+                self._log.debug("supervision ended with %r", task.exception())
         await self._close_device()
         self._set_state(CameraState.STOPPED)
 
@@ -136,7 +145,7 @@ class DeviceSupervisor:
             self._set_state(CameraState.DISABLED, self._missing_driver or "driver not available")
             self._log.error("camera disabled: %s", self.reason)
             return
-        while True:
+        while not self._stopping:
             online_at: float | None = None
             try:
                 self._set_state(CameraState.CONNECTING)
