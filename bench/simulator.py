@@ -18,7 +18,7 @@ import time
 from procstat import cpu_seconds, rss_mib  # bench/ is on sys.path when run as a script
 
 from gateway.media.rtsp_client import RtspClient
-from gateway.simulator.rtp import parse_rtp
+from gateway.rtp import parse_rtp
 
 
 async def read_stream(url: str, frames: list[int], stop: asyncio.Event) -> None:

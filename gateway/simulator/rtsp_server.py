@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ..rtp import RtpError, RtpStream, h264_payloads, interleave, parse_rtp
 from .media import ULAW_FRAME_SAMPLES, ULAW_SAMPLE_RATE, VideoLoop
-from .rtp import RtpError, RtpStream, h264_payloads, interleave, parse_rtp
 
 _log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import av
 import pytest
 
 from gateway.media.rtsp_client import RtspClient, RtspStatusError
+from gateway.rtp import RtpStream, parse_rtp
 from gateway.simulator import SimulatedDevice, Simulator
 from gateway.simulator.media import dominant_frequency, tone_ulaw, ulaw_decode
-from gateway.simulator.rtp import RtpStream, parse_rtp
 
 GST_READER = Path(__file__).resolve().parent.parent / "peers" / "gst_rtsp_read.py"
 

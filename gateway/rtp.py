@@ -1,4 +1,5 @@
-"""RTP packetisation (RFC 3550, H.264 per RFC 6184, G.711) and RTSP interleaved framing."""
+"""RTP (RFC 3550) primitives shared by the gateway and the simulator: packetising H.264 (RFC 6184)
+and G.711, parsing received packets, and RTSP interleaved framing."""
 
 from __future__ import annotations
 

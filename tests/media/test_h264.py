@@ -1,0 +1,56 @@
+"""H.264 depacketisation: what the simulator (and cameras) packetise comes back intact."""
+
+from __future__ import annotations
+
+import base64
+
+from gateway.media.h264 import START_CODE, H264Depacketizer, parameter_sets
+from gateway.media.sdp import SdpMedia
+from gateway.rtp import h264_payloads
+from gateway.simulator.library import MediaLibrary
+
+
+def annexb(nals: tuple[bytes, ...] | list[bytes]) -> bytes:
+    return b"".join(START_CODE + n for n in nals)
+
+
+def test_round_trip_of_a_whole_loop(media: MediaLibrary) -> None:  # the session's media
+    loop = media.loop(640, 360)
+    depacketizer = H264Depacketizer()
+    units = []
+    for index, frame in enumerate(loop.frames):
+        for payload, marker in h264_payloads(frame.nals):  # includes FU-A for big NAL units
+            units += depacketizer.push(payload, index * 6000, marker)
+    assert len(units) == len(loop.frames)
+    for unit, frame in zip(units, loop.frames, strict=True):
+        assert unit.data == annexb(frame.nals)
+        assert unit.keyframe == frame.keyframe
+    assert depacketizer.dropped == 0
+
+
+def test_lost_fragment_start_skips_that_nal_only() -> None:
+    nal = bytes([0x65]) + bytes(range(256)) * 20  # an IDR slice, split in FU-A
+    payloads = h264_payloads((nal,))
+    assert len(payloads) > 2
+    depacketizer = H264Depacketizer()
+    for payload, marker in payloads[1:]:  # the start fragment is lost
+        assert depacketizer.push(payload, 1, marker) == []
+    units = depacketizer.push(bytes([0x41, 0x9A]), 2, True)  # the next frame still comes out
+    assert [u.data for u in units] == [START_CODE + bytes([0x41, 0x9A])]
+
+
+def test_stap_a_and_parameter_sets_from_the_sdp() -> None:
+    sps, pps, idr = bytes([0x67, 0x42, 0xC0, 0x1E]), bytes([0x68, 0xCE]), bytes([0x65, 0x88, 0x84])
+    sprop = ",".join([base64.b64encode(sps).decode(), base64.b64encode(pps).decode(), "!!"])
+    media = SdpMedia("video", 96, "H264", 90000, fmtp={"sprop-parameter-sets": sprop})
+    assert parameter_sets(media) == [sps, pps]
+    depacketizer = H264Depacketizer(parameter_sets(media))
+    # A camera that never repeats SPS/PPS in band: the keyframe gets them from the SDP.
+    [unit] = depacketizer.push(idr, 10, True)
+    assert unit.keyframe
+    assert unit.data == annexb([sps, pps, idr])
+    stap = bytes([0x78]) + len(sps).to_bytes(2, "big") + sps + len(pps).to_bytes(2, "big") + pps
+    depacketizer.push(stap, 20, False)
+    [unit] = depacketizer.push(idr, 20, True)
+    assert unit.data == annexb([sps, pps, idr])  # in-band ones are not doubled
+    assert depacketizer.push(bytes([0x78, 0xFF, 0xFF, 0x01]), 30, True) == []  # lying length

@@ -1,0 +1,92 @@
+"""The stream hub against the simulator: one upstream session for many consumers, GOP priming,
+decodable frames, and the session closing after the last consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from fractions import Fraction
+
+import av
+import pytest
+
+from gateway.media import hub as hub_module
+from gateway.media.h264 import AccessUnit
+from gateway.media.hub import StreamHub, StreamTarget
+from gateway.simulator import SimulatedDevice
+
+
+def target(device: SimulatedDevice) -> StreamTarget:
+    return StreamTarget(device.rtsp_url("main"), device.profile.username, device.profile.password)
+
+
+def decode(units: list[AccessUnit]) -> tuple[int, int, int]:
+    """Decode with FFmpeg's H.264 decoder: (frames, width, height). Blocking."""
+    codec = av.CodecContext.create("h264", "r")
+    frames, width, height = 0, 0, 0
+    for unit in units:
+        packet = av.Packet(unit.data)
+        packet.time_base = Fraction(1, 90000)
+        for frame in codec.decode(packet):
+            frames, width, height = frames + 1, frame.width, frame.height
+    return frames, width, height
+
+
+async def take(consumer: hub_module.Consumer, count: int) -> list[AccessUnit]:
+    return [await asyncio.wait_for(consumer.get(), 10) for _ in range(count)]
+
+
+async def test_two_consumers_share_one_upstream_session(doorbell: SimulatedDevice) -> None:
+    hub = StreamHub()
+    stream = hub.stream("doorbell-1/main", lambda: target(doorbell))
+    first, second = stream.consume(), stream.consume()
+    got = await asyncio.gather(take(first, 45), take(second, 45))
+    assert stream.sessions_opened == 1
+    assert doorbell._rtsp.active_sessions == 1
+    for units in got:
+        assert units[0].keyframe  # a consumer starts at a keyframe
+        frames, width, height = await asyncio.to_thread(decode, units)
+        assert (frames, width, height) == (45, 640, 360)
+    await first.close()
+    await second.close()
+    await hub.close()
+
+
+async def test_a_late_consumer_starts_at_once_from_the_cached_gop(
+    doorbell: SimulatedDevice,
+) -> None:
+    hub = StreamHub()
+    stream = hub.stream("doorbell-1/main", lambda: target(doorbell))
+    early = stream.consume()
+    await take(early, 22)  # mid-GOP: the next keyframe is most of a second away
+    joined = time.perf_counter()
+    late = stream.consume()
+    unit = await asyncio.wait_for(late.get(), 5)
+    assert time.perf_counter() - joined < 0.05
+    assert unit.keyframe
+    frames, _, _ = await asyncio.to_thread(decode, [unit, *await take(late, 10)])
+    assert frames == 11
+    await early.close()
+    await late.close()
+    await hub.close()
+
+
+async def test_upstream_closes_after_the_last_consumer(
+    doorbell: SimulatedDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub_module, "LINGER_S", 0.2)
+    hub = StreamHub()
+    stream = hub.stream("doorbell-1/main", lambda: target(doorbell))
+    consumer = stream.consume()
+    await take(consumer, 3)
+    await consumer.close()
+    for _ in range(100):
+        if doorbell._rtsp.active_sessions == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert doorbell._rtsp.active_sessions == 0
+    again = stream.consume()  # a new viewer opens a new session
+    await take(again, 3)
+    assert stream.sessions_opened == 2
+    await again.close()
+    await hub.close()
