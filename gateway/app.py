@@ -21,6 +21,9 @@ from .cameras import CameraService
 from .config import Config
 from .devices import DeviceManager
 from .history import EventHistory
+from .live import LiveService
+from .live.ice import restrict_host_addresses
+from .media.hub import StreamHub
 from .plugins import DriverRegistry, load_drivers
 from .secretbox import SecretBox
 from .storage import (
@@ -42,6 +45,7 @@ from .web.keys import (
     DATABASE,
     DEVICES,
     DRIVERS,
+    LIVE,
     SECRET_BOX,
 )
 from .web.policy import AUTHENTICATOR, ON_DENIED, DenialHook
@@ -125,8 +129,13 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
             config.supervisor, hooks,
         )  # fmt: skip
         app[DEVICES] = manager
+        restrict_host_addresses(config.live.host_addresses)
+        hub = StreamHub()
+        app[LIVE] = LiveService(hub, config.live.ice_servers)
         manager.start()
         yield
+        await app[LIVE].close()
+        await hub.close()
         await manager.stop()
         if hooks is not None:
             await hooks.stop()

@@ -225,6 +225,22 @@ class WebhookConfig(_Section):
     )
 
 
+class LiveConfig(_Section):
+    """Live view over WebRTC."""
+
+    ice_servers: list[str] = Field(
+        default_factory=list,
+        title="ICE servers",
+        description="STUN/TURN URLs (stun:host:port). Empty: none, so no public STUN is contacted "
+        "(a LAN needs none).",
+    )
+    host_addresses: list[HostName] = Field(
+        default_factory=list,
+        title="Candidate addresses",
+        description="This box's addresses offered to browsers; empty offers every interface.",
+    )
+
+
 class CameraConfig(_Section):
     """One adopted camera or doorbell."""
 
@@ -296,6 +312,7 @@ class Config(_Section):
     webhooks: WebhookConfig = Field(
         default_factory=WebhookConfig, title="Webhooks", description="Camera event callbacks."
     )
+    live: LiveConfig = Field(default_factory=LiveConfig, title="Live view", description="WebRTC.")
     cameras: list[CameraConfig] = Field(
         default_factory=list,
         title="Cameras",

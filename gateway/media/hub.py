@@ -70,7 +70,7 @@ class Consumer:
         while True:
             yield await self.get()
 
-    async def close(self) -> None:
+    def close(self) -> None:
         """Stop reading (the upstream session closes after the last consumer, with a linger)."""
         self._stream._remove(self)
 

@@ -10,6 +10,7 @@ from ..bus import EventBus
 from ..cameras import CameraService
 from ..config import Config
 from ..devices import DeviceManager
+from ..live import LiveService
 from ..plugins import DriverRegistry
 from ..secretbox import SecretBox
 from ..storage import Database
@@ -23,3 +24,4 @@ CAMERA_SERVICE = web.AppKey("camera_service", CameraService)
 ACCOUNTS = web.AppKey("accounts", AccountService)
 AUDIT = web.AppKey("audit", AuditLog)
 SECRET_BOX = web.AppKey("secret_box", SecretBox)
+LIVE = web.AppKey("live", LiveService)

@@ -40,6 +40,7 @@ from .cameras_api import (
 )
 from .events_api import EventList, list_events, stream_events
 from .health import HealthReport, health_handler
+from .live_api import LiveAnswer, LiveOffer, start_live, stop_live
 from .policy import TOTP_EXEMPT, Access, Handler, access_middleware, allow
 from .users_api import (
     NewUser,
@@ -159,6 +160,15 @@ def create_web_app() -> web.Application:
     add_api_route(
         app, "GET", "/api/cameras/{camera_id}/snapshot", camera_snapshot,
         access=Access.SIGNED_IN, summary="A current JPEG from a camera",
+    )  # fmt: skip
+    add_api_route(
+        app, "POST", "/api/live/{camera_id}", start_live, access=Access.SIGNED_IN,
+        summary="Start live view: an SDP offer in, the answer out", request=LiveOffer,
+        response=LiveAnswer,
+    )  # fmt: skip
+    add_api_route(
+        app, "DELETE", "/api/live/session/{session_id}", stop_live,
+        access=Access.SIGNED_IN, summary="Hang up a live view",
     )  # fmt: skip
     add_api_route(
         app, "GET", "/api/events", list_events,

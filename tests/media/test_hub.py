@@ -47,8 +47,8 @@ async def test_two_consumers_share_one_upstream_session(doorbell: SimulatedDevic
         assert units[0].keyframe  # a consumer starts at a keyframe
         frames, width, height = await asyncio.to_thread(decode, units)
         assert (frames, width, height) == (45, 640, 360)
-    await first.close()
-    await second.close()
+    first.close()
+    second.close()
     await hub.close()
 
 
@@ -66,8 +66,8 @@ async def test_a_late_consumer_starts_at_once_from_the_cached_gop(
     assert unit.keyframe
     frames, _, _ = await asyncio.to_thread(decode, [unit, *await take(late, 10)])
     assert frames == 11
-    await early.close()
-    await late.close()
+    early.close()
+    late.close()
     await hub.close()
 
 
@@ -79,7 +79,7 @@ async def test_upstream_closes_after_the_last_consumer(
     stream = hub.stream("doorbell-1/main", lambda: target(doorbell))
     consumer = stream.consume()
     await take(consumer, 3)
-    await consumer.close()
+    consumer.close()
     for _ in range(100):
         if doorbell._rtsp.active_sessions == 0:
             break
@@ -88,5 +88,5 @@ async def test_upstream_closes_after_the_last_consumer(
     again = stream.consume()  # a new viewer opens a new session
     await take(again, 3)
     assert stream.sessions_opened == 2
-    await again.close()
+    again.close()
     await hub.close()

@@ -1,0 +1,5 @@
+"""Live view over WebRTC: the camera's H.264 passed through to browsers, never re-encoded."""
+
+from .viewers import LiveError, LiveService
+
+__all__ = ["LiveError", "LiveService"]
