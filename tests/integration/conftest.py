@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from drivers.sdk import EventKind
 from gateway.app import build_app
 from gateway.bus import Subscription
 from gateway.config import Config
@@ -106,3 +108,24 @@ async def start_gateway(aiohttp_client: ClientFactory, tmp_path: Path) -> StartG
         return Gateway(client, tap[0])
 
     return start
+
+
+async def press_latencies(
+    gateway: Gateway, doorbell: SimulatedDevice, presses: int = 5
+) -> list[float]:
+    """Press the doorbell `presses` times; seconds from each press to its event on the bus.
+
+    Each press must arrive as a live doorbell 'on' (not a re-sent state) from source 000, and
+    be followed by the 'off' the doorbell sends after its hold time.
+    """
+    latencies = []
+    for _ in range(presses):
+        pressed = time.perf_counter()
+        doorbell.press()
+        event = await gateway.next_event()
+        latencies.append(time.perf_counter() - pressed)
+        e = event.event
+        assert (e.kind, e.active, e.initial, e.source) == (EventKind.DOORBELL, True, False, "000")
+        released = await gateway.next_event(timeout=doorbell.profile.visitor_hold_s + 3)
+        assert (released.event.kind, released.event.active) == (EventKind.DOORBELL, False)
+    return latencies

@@ -163,7 +163,6 @@ async def test_bad_adoption_input_is_422(
     response = await gateway.client.post("/api/cameras", json=body)
     assert response.status == 422
     assert (await response.json())["error"]
-    await asyncio.sleep(0)
 
 
 async def test_discover_command_lists_the_devices(simulator: Simulator) -> None:
