@@ -98,9 +98,18 @@ class OnvifDevice:
     async def streams(self) -> Sequence[StreamSource]:
         """Main and sub streams with the camera's credentials."""
         password = self._config.password
+        sources = await self.session.streams()
+        # A speaker (audio output) is what the RTSP backchannel plays through.
+        speaker = await self.session.has_backchannel() if sources else False
         return [
-            s.model_copy(update={"username": self._config.username, "password": password})
-            for s in await self.session.streams()
+            s.model_copy(
+                update={
+                    "username": self._config.username,
+                    "password": password,
+                    "backchannel": speaker,
+                }
+            )
+            for s in sources
         ]
 
     async def snapshot(self) -> bytes:

@@ -75,6 +75,11 @@ class StreamSource(_Frozen):
     height: int | None = Field(default=None, ge=1, le=16384)
     fps: float | None = Field(default=None, gt=0, le=1000)
     audio_codec: str | None = Field(default=None, max_length=32, description="e.g. 'PCMU'.")
+    backchannel: bool | None = Field(
+        default=None,
+        description="The stream offers the ONVIF audio backchannel (the gateway uses it for "
+        "talk); None when the driver cannot tell.",
+    )
     username: str | None = Field(default=None, max_length=256)
     password: SecretStr | None = None
 

@@ -20,14 +20,18 @@ from drivers.sdk import (
     HasEvents,
     HasSnapshot,
     HasStreams,
+    HasTalk,
     ProtocolError,
     StreamSource,
+    TalkSink,
     Unsupported,
     capabilities_of,
 )
 
 from ..bus import EventBus
 from ..events import CameraEventReceived, CameraState, CameraStateChanged
+from ..media.backchannel import NoBackchannel, RtspBackchannel
+from ..media.rtsp_client import RtspError
 from .backoff import Backoff
 
 _log = logging.getLogger(__name__)
@@ -114,6 +118,36 @@ class DeviceSupervisor:
         await self.stop()
         self._backoff.reset()
         self.start()
+
+    @property
+    def talk(self) -> bool | None:
+        """Whether the camera has a speaker to talk through (None: not known until tried)."""
+        if "talk" in self.capabilities:
+            return True
+        if not self.streams or not self.streams[0].url.startswith("rtsp://"):
+            return False
+        return self.streams[0].backchannel
+
+    async def open_talk(self) -> TalkSink:
+        """Open the speaker: the driver's own talk, else the main stream's RTSP backchannel.
+
+        Raises `Unsupported` (no speaker) or `DeviceUnavailable`.
+        """
+        device = self._device
+        if device is None or self.state is not CameraState.ONLINE:
+            raise DeviceUnavailable("the camera is not online")
+        if isinstance(device, HasTalk):
+            return await device.open_talk()
+        if self.talk is False:
+            raise Unsupported("this camera has no speaker (no ONVIF audio backchannel)")
+        main = self.streams[0]
+        password = main.password.get_secret_value() if main.password else None
+        try:
+            return await RtspBackchannel.open(main.url, main.username, password)
+        except NoBackchannel as exc:
+            raise Unsupported(str(exc)) from None
+        except RtspError as exc:
+            raise DeviceUnavailable(f"cannot open the camera's speaker: {exc}") from None
 
     async def snapshot(self) -> bytes:
         """A JPEG from the connected device; DeviceUnavailable/Unsupported otherwise."""

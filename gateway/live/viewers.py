@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiortc import (
@@ -15,9 +15,13 @@ from aiortc import (
     RTCRtpSender,
     RTCSessionDescription,
 )
+from aiortc.sdp import SessionDescription
 
-from ..media.hub import StreamHub, StreamTarget
-from .track import PassthroughVideoTrack
+from drivers.sdk import DeviceUnavailable, TalkSink, Unsupported
+
+from ..media.hub import Consumer, StreamHub, StreamTarget
+from .talk import ActiveTalk, MicPump
+from .track import CameraAudioTrack, PassthroughVideoTrack
 
 _log = logging.getLogger(__name__)
 
@@ -25,6 +29,7 @@ MAX_SDP_BYTES = 64 * 1024
 MAX_CANDIDATE_LINES = 64
 MAX_SESSIONS_PER_USER = 4
 MAX_SESSIONS = 32
+RECHECK_S = 2.0
 
 
 class LiveError(Exception):
@@ -44,6 +49,10 @@ class LiveSession:
     camera_id: str
     pc: RTCPeerConnection
     track: PassthroughVideoTrack
+    audio: CameraAudioTrack | None = None
+    mic: MicPump | None = None
+    still_allowed: Callable[[], Awaitable[bool]] | None = None
+    """Re-checks the viewer's sign-in and camera grant; False ends the call."""
 
 
 class LiveService:
@@ -53,9 +62,15 @@ class LiveService:
         self._hub = hub
         self._ice = [RTCIceServer(urls=url) for url in ice_servers]  # empty: no public STUN
         self.sessions: dict[str, LiveSession] = {}
+        self._watch: asyncio.Task[None] | None = None
 
     async def start(
-        self, camera_id: str, target: Callable[[], StreamTarget], offer_sdp: str, username: str
+        self,
+        camera_id: str,
+        target: Callable[[], StreamTarget],
+        offer_sdp: str,
+        username: str,
+        still_allowed: Callable[[], Awaitable[bool]] | None = None,
     ) -> LiveSession:
         """Answer a browser's offer with the camera's video; the answer carries our candidates."""
         if len(offer_sdp.encode()) > MAX_SDP_BYTES:
@@ -65,29 +80,43 @@ class LiveService:
             > MAX_CANDIDATE_LINES
         ):
             raise LiveError("the offer has too many candidates", 413)
-        if "m=video" not in offer_sdp:
+        try:
+            offer = SessionDescription.parse(offer_sdp)
+        except (ValueError, IndexError, KeyError) as exc:
+            raise LiveError(f"unreadable offer: {type(exc).__name__}") from None
+        kinds = [
+            (m.kind, m.direction or "sendrecv") for m in offer.media if m.kind in ("audio", "video")
+        ]
+        if not any(k == "video" and d in ("recvonly", "sendrecv") for k, d in kinds):
             raise LiveError("the offer asks for no video")
+        if len(kinds) > 3 or sum(k == "video" for k, _ in kinds) > 1:
+            raise LiveError("the offer has more media than a live view uses")
         mine = [s for s in self.sessions.values() if s.username == username]
         if len(mine) >= MAX_SESSIONS_PER_USER or len(self.sessions) >= MAX_SESSIONS:
             raise LiveError("too many live views open; hang one up first", 429)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice))
-        consumer = self._hub.stream(f"{camera_id}/main", target).consume()
+        wants_audio = any(k == "audio" and d in ("recvonly", "sendrecv") for k, d in kinds)
+        consumer = self._hub.stream(f"{camera_id}/main", target).consume(audio=wants_audio)
         track = PassthroughVideoTrack(consumer)
         session = LiveSession(secrets.token_urlsafe(16), username, camera_id, pc, track)
+        session.still_allowed = still_allowed
         try:
-            transceiver = pc.addTransceiver(track, direction="sendonly")
-            # aiortc honours codec preferences only when set before the offer is applied; H.264
-            # first (and only, with its retransmission) so the camera's stream passes through.
-            codecs = RTCRtpSender.getCapabilities("video").codecs
-            transceiver.setCodecPreferences(
-                [c for c in codecs if c.mimeType in ("video/H264", "video/rtx")]
-            )
+            # Transceivers in the offer's order (aiortc pairs them with m-lines by kind, first
+            # free first). Codec preferences count only when set before the offer is applied.
+            for kind, direction in kinds:
+                self._add_transceiver(session, consumer, kind, direction)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
         except (ValueError, AttributeError) as exc:
             await self._close(session)
             raise LiveError(f"unusable offer: {exc}") from None
+        for transceiver in pc.getTransceivers():
+            remote = transceiver.receiver.track
+            if transceiver.kind == "audio" and remote is not None and session.mic is None:
+                session.mic = MicPump(remote)
         self.sessions[session.id] = session
+        if self._watch is None or self._watch.done():
+            self._watch = asyncio.create_task(self._recheck(), name="live-recheck")
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -96,8 +125,73 @@ class LiveService:
 
         return session
 
+    def _add_transceiver(
+        self, session: LiveSession, consumer: Consumer, kind: str, direction: str
+    ) -> None:
+        pc = session.pc
+        if kind == "video":
+            transceiver = pc.addTransceiver(session.track, direction="sendonly")
+            # H.264 only (with its retransmission), so the camera's stream passes through.
+            codecs = RTCRtpSender.getCapabilities("video").codecs
+            transceiver.setCodecPreferences(
+                [c for c in codecs if c.mimeType in ("video/H264", "video/rtx")]
+            )
+            return
+        audio_codecs = RTCRtpSender.getCapabilities("audio").codecs
+        if direction == "recvonly":  # the camera's audio to the browser: G.711 costs nothing
+            if session.audio is None:
+                session.audio = CameraAudioTrack(consumer)
+            transceiver = pc.addTransceiver(session.audio, direction="sendonly")
+            order = ["audio/PCMU", "audio/PCMA", "audio/opus"]
+        else:  # the browser's microphone (sendonly), or both at once (sendrecv)
+            if direction == "sendrecv" and session.audio is None:
+                session.audio = CameraAudioTrack(consumer)
+                transceiver = pc.addTransceiver(session.audio, direction="sendrecv")
+            else:
+                transceiver = pc.addTransceiver("audio", direction="recvonly")
+            order = ["audio/opus", "audio/PCMU", "audio/PCMA"]
+        transceiver.setCodecPreferences(
+            sorted(
+                (c for c in audio_codecs if c.mimeType in order),
+                key=lambda c: order.index(c.mimeType),
+            )
+        )
+
+    async def press_talk(
+        self, session_id: str, open_sink: Callable[[], Awaitable[TalkSink]]
+    ) -> ActiveTalk:
+        """Open the camera's backchannel and forward this viewer's microphone to it."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise LiveError("no such live view", 404)
+        if session.mic is None:
+            raise LiveError("this call carries no microphone; allow it and answer again", 409)
+        if session.mic.talk is not None:
+            return session.mic.talk
+        try:
+            sink = await open_sink()
+        except Unsupported as exc:
+            raise LiveError(str(exc), 409) from None
+        except DeviceUnavailable as exc:
+            raise LiveError(str(exc), 503) from None
+        try:
+            return await session.mic.press(sink)
+        except ValueError as exc:
+            raise LiveError(str(exc), 409) from None
+
+    async def release_talk(self, session_id: str) -> ActiveTalk | None:
+        """Stop talking and close the backchannel (idempotent)."""
+        session = self.sessions.get(session_id)
+        if session is None or session.mic is None:
+            return None
+        return await session.mic.release()
+
     async def _close(self, session: LiveSession) -> None:
+        if session.mic is not None:
+            await session.mic.close()
         session.track.stop()
+        if session.audio is not None:
+            session.audio.stop()
         await session.pc.close()
 
     async def stop(self, session_id: str) -> LiveSession | None:
@@ -112,6 +206,19 @@ class LiveService:
         for session in [s for s in self.sessions.values() if s.username == username]:
             await self.stop(session.id)
 
+    async def _recheck(self) -> None:
+        # A call outlives no revocation: signed out elsewhere, password changed, account
+        # removed or the camera's grant withdrawn end it within RECHECK_S.
+        while self.sessions:
+            await asyncio.sleep(RECHECK_S)
+            for session in list(self.sessions.values()):
+                check = session.still_allowed
+                if check is not None and not await check():
+                    _log.info("live view %s ended: access revoked", session.id[:8])
+                    await self.stop(session.id)
+
     async def close(self) -> None:
         """Hang up everything (shutdown)."""
+        if self._watch is not None:
+            self._watch.cancel()
         await asyncio.gather(*(self.stop(sid) for sid in list(self.sessions)))

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from ..rtp import RtpError, parse_rtp
 from .h264 import AccessUnit, H264Depacketizer, parameter_sets
-from .rtsp_client import RtspClient, RtspError
+from .rtsp_client import RtspClient, RtspError, RtspStatusError
+from .sdp import SdpMedia
 
 _log = logging.getLogger(__name__)
 
@@ -21,7 +22,10 @@ CONSUMER_QUEUE = 120  # ~4-8 s of video; past it a consumer skips to the next ke
 MAX_GOP_FRAMES = 300  # cap the cache for cameras with very long GOPs
 LINGER_S = 10.0  # keep the upstream session this long after the last consumer leaves
 RETRY_MAX_S = 30.0
+AUDIO_QUEUE = 50  # one second of 20 ms packets; older ones are dropped for a slow reader
 VIDEO_CHANNEL = 0
+AUDIO_CHANNEL = 2
+AUDIO_CODECS = ("PCMU", "PCMA")  # what viewers can be given; others are left unrequested
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +37,45 @@ class StreamTarget:
     password: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class AudioChunk:
+    """One RTP payload of the camera's audio, with its codec and RTP timestamp."""
+
+    data: bytes
+    timestamp: int
+    encoding: str
+    clock_rate: int
+
+
 class Consumer:
     """One reader of a camera stream; iterate it for access units."""
 
-    def __init__(self, stream: CameraStream) -> None:
+    def __init__(self, stream: CameraStream, audio: bool = False) -> None:
         self._stream = stream
         self._queue: asyncio.Queue[AccessUnit] = asyncio.Queue(CONSUMER_QUEUE)
+        self._audio: asyncio.Queue[AudioChunk] | None = (
+            asyncio.Queue(AUDIO_QUEUE) if audio else None
+        )
         self._waiting_for_keyframe = False
         self.skipped = 0
+
+    @property
+    def behind(self) -> int:
+        """Access units waiting to be read (more than zero: the reader is behind live)."""
+        return self._queue.qsize()
+
+    def _offer_audio(self, chunk: AudioChunk) -> None:
+        if self._audio is None:
+            return
+        if self._audio.full():
+            self._audio.get_nowait()
+        self._audio.put_nowait(chunk)
+
+    async def get_audio(self) -> AudioChunk:
+        """The next audio payload (waits forever on a camera without audio)."""
+        if self._audio is None:
+            raise RuntimeError("this consumer did not ask for audio")
+        return await self._audio.get()
 
     def _offer(self, unit: AccessUnit) -> None:
         if self._waiting_for_keyframe and not unit.keyframe:
@@ -89,9 +124,12 @@ class CameraStream:
         self.sessions_opened = 0
         self.frames = 0
 
-    def consume(self) -> Consumer:
-        """A new consumer, primed with the current GOP; starts the upstream session if needed."""
-        consumer = Consumer(self)
+    def consume(self, audio: bool = False) -> Consumer:
+        """A new consumer, primed with the current GOP; starts the upstream session if needed.
+
+        With `audio`, the consumer also gets the camera's G.711 audio (`get_audio`).
+        """
+        consumer = Consumer(self, audio)
         for unit in self._gop:
             consumer._offer(unit)
         self._consumers.add(consumer)
@@ -136,19 +174,44 @@ class CameraStream:
             if video is None:
                 raise RtspError("the stream has no H.264 video")
             await client.setup(video, VIDEO_CHANNEL)
+            audio = await self._setup_audio(client, media)
             await client.play()
             self.sessions_opened += 1
             depacketizer = H264Depacketizer(parameter_sets(video))
             while True:
                 channel, data = await client.packet(wait_s=10)
-                if channel != VIDEO_CHANNEL:
-                    continue
+                if channel not in (VIDEO_CHANNEL, AUDIO_CHANNEL):
+                    continue  # RTCP
                 try:
                     packet = parse_rtp(data)
                 except RtpError:
                     continue
-                for unit in depacketizer.push(packet.payload, packet.timestamp, packet.marker):
-                    self._publish(unit)
+                if channel == VIDEO_CHANNEL:
+                    for unit in depacketizer.push(packet.payload, packet.timestamp, packet.marker):
+                        self._publish(unit)
+                elif audio is not None and packet.payload:
+                    chunk = AudioChunk(
+                        packet.payload, packet.timestamp, audio.encoding, audio.clock_rate
+                    )
+                    for consumer in list(self._consumers):
+                        consumer._offer_audio(chunk)
+
+    async def _setup_audio(self, client: RtspClient, media: list[SdpMedia]) -> SdpMedia | None:
+        """Also take the camera's audio when it is G.711; a refusal leaves video alone."""
+        wanted = (
+            m
+            for m in media
+            if m.kind == "audio" and not m.is_backchannel and m.encoding in AUDIO_CODECS
+        )
+        audio = next(wanted, None)
+        if audio is None:
+            return None
+        try:
+            await client.setup(audio, AUDIO_CHANNEL)
+        except RtspStatusError as exc:
+            _log.info("stream %s: audio refused (%s); video only", self.name, exc)
+            return None
+        return audio
 
     def _publish(self, unit: AccessUnit) -> None:
         self.frames += 1

@@ -285,7 +285,8 @@ class RtspClient:
         """PLAY, then keep the session alive until closed."""
         headers = {"Range": "npt=0.000-"}
         if backchannel:
-            headers["Require"] = BACKCHANNEL
+            # No Range: GStreamer's ONVIF server fails a seek on backchannel sessions (503).
+            headers = {"Require": BACKCHANNEL}
         await self.request("PLAY", self.base_url, headers)
         if self._keepalive_task is None:
             self._keepalive_task = asyncio.create_task(self._keepalive())

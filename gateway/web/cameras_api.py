@@ -47,6 +47,9 @@ class CameraView(BaseModel):
     )
     capabilities: list[str] = Field(default_factory=list)
     streams: list[StreamView] = Field(default_factory=list)
+    talk: bool | None = Field(
+        default=None, description="Has a speaker for talk (None: unknown until tried)."
+    )
 
 
 class CameraList(BaseModel):
@@ -113,6 +116,7 @@ def _views(request: web.Request) -> list[CameraView]:
                     )
                     for s in supervisor.streams
                 ],
+                talk=supervisor.talk,
             )
         )
     return views

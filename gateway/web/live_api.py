@@ -1,5 +1,11 @@
 """Live view signalling, WHEP-style: POST an SDP offer, get the answer; DELETE to hang up.
 
+Talk is push-to-talk on the same call: POST …/talk opens the camera's speaker and forwards the
+microphone the offer carried; DELETE …/talk closes it again.
+
+The page offers, in order: video recvonly, audio recvonly (the camera's sound) and, with a
+microphone, audio sendonly (talk). A single sendrecv audio section also works.
+
 Like WHEP (RFC 9725) it is one HTTP exchange with the complete offer and answer (no trickle
 ICE), but the body is JSON (`{"sdp": …}`) so it passes the same CSRF rules as every other
 state change, and the session id comes back in the body rather than a Location header.
@@ -7,15 +13,19 @@ state change, and the session id comes back in the body rather than a Location h
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from ..live import LiveError
+from ..live.talk import ActiveTalk
+from ..live.viewers import LiveSession
 from ..media.hub import StreamTarget
 from .auth_api import body_of, principal_of
-from .keys import AUDIT, DEVICES, LIVE
+from .keys import ACCOUNTS, AUDIT, DEVICES, LIVE
 from .policy import json_error
-from .session import client_ip
+from .session import client_ip, session_token
 
 
 class LiveOffer(BaseModel):
@@ -29,6 +39,29 @@ class LiveAnswer(BaseModel):
 
     session: str
     sdp: str
+    talk: bool | None = Field(
+        description="Whether the camera has a speaker (None: unknown until Talk is tried)."
+    )
+    microphone: bool = Field(description="Whether the offer carried a microphone for talk.")
+
+
+class TalkState(BaseModel):
+    """Talk opened or closed: the speaker's codec, and what was sent."""
+
+    talking: bool
+    codec: str | None = None
+    sample_rate: int | None = None
+    seconds: float | None = None
+    frames: int | None = None
+
+
+_STATUSES: dict[int, type[web.HTTPException]] = {
+    404: web.HTTPNotFound,
+    409: web.HTTPConflict,
+    413: web.HTTPRequestEntityTooLarge,
+    429: web.HTTPTooManyRequests,
+    503: web.HTTPServiceUnavailable,
+}
 
 
 async def start_live(request: web.Request) -> web.Response:
@@ -47,19 +80,29 @@ async def start_live(request: web.Request) -> web.Response:
         password = main.password.get_secret_value() if main.password else None
         return StreamTarget(main.url, main.username, password)
 
+    accounts, token = request.app[ACCOUNTS], session_token(request)
+
+    async def still_allowed() -> bool:
+        current = await accounts.principal_for(token)
+        return current is not None and current.may_see(camera_id)
+
     try:
-        session = await request.app[LIVE].start(camera_id, target, body.sdp, principal.username)
+        session = await request.app[LIVE].start(
+            camera_id, target, body.sdp, principal.username, still_allowed
+        )
     except LiveError as exc:
-        statuses: dict[int, type[web.HTTPException]] = {
-            413: web.HTTPRequestEntityTooLarge, 429: web.HTTPTooManyRequests
-        }  # fmt: skip
-        status = statuses.get(exc.status, web.HTTPUnprocessableEntity)
+        status = _STATUSES.get(exc.status, web.HTTPUnprocessableEntity)
         raise json_error(status, "live_refused", str(exc)) from None
     await request.app[AUDIT].append(
         principal.username, "live.start", f"camera:{camera_id}", ip=client_ip(request),
         detail={"session": session.id[:8]},
     )  # fmt: skip
-    answer = LiveAnswer(session=session.id, sdp=session.pc.localDescription.sdp)
+    answer = LiveAnswer(
+        session=session.id,
+        sdp=session.pc.localDescription.sdp,
+        talk=supervisor.talk,
+        microphone=session.mic is not None,
+    )
     return web.json_response(answer.model_dump(), status=201)
 
 
@@ -67,12 +110,75 @@ async def stop_live(request: web.Request) -> web.Response:
     """DELETE /api/live/session/{session_id}: hang up (your own sessions only)."""
     principal = principal_of(request)
     live = request.app[LIVE]
-    session = live.sessions.get(request.match_info["session_id"])
-    if session is None or session.username != principal.username:
-        raise json_error(web.HTTPNotFound, "no_such_session", "no such live view")
+    session = _own_session(request)
+    talk = await live.release_talk(session.id)
+    if talk is not None:
+        await _audit_talk_stop(request, session.camera_id, session.id, talk)
     await live.stop(session.id)
     await request.app[AUDIT].append(
         principal.username, "live.stop", f"camera:{session.camera_id}", ip=client_ip(request),
         detail={"session": session.id[:8], "frames": session.track.frames},
     )  # fmt: skip
     return web.json_response({"ok": True})
+
+
+def _own_session(request: web.Request) -> LiveSession:
+    principal = principal_of(request)
+    session = request.app[LIVE].sessions.get(request.match_info["session_id"])
+    if session is None or session.username != principal.username:
+        raise json_error(web.HTTPNotFound, "no_such_session", "no such live view")
+    return session
+
+
+async def _audit_talk_stop(
+    request: web.Request, camera_id: str, session_id: str, talk: ActiveTalk
+) -> None:
+    detail = {
+        "session": session_id[:8],
+        "seconds": round(time.monotonic() - talk.started, 1),
+        "frames": talk.frames,
+    }
+    if talk.error:
+        detail["error"] = talk.error[:200]
+    await request.app[AUDIT].append(
+        principal_of(request).username, "talk.stop", f"camera:{camera_id}",
+        ip=client_ip(request), detail=detail,
+    )  # fmt: skip
+
+
+async def start_talk(request: web.Request) -> web.Response:
+    """POST /api/live/session/{session_id}/talk: open the speaker (push-to-talk pressed)."""
+    session = _own_session(request)
+    supervisor = request.app[DEVICES].supervisors.get(session.camera_id)
+    if supervisor is None:
+        raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera")
+    already = session.mic is not None and session.mic.talk is not None
+    try:
+        talk = await request.app[LIVE].press_talk(session.id, supervisor.open_talk)
+    except LiveError as exc:
+        status = _STATUSES.get(exc.status, web.HTTPUnprocessableEntity)
+        raise json_error(status, "talk_refused", str(exc)) from None
+    if not already:
+        await request.app[AUDIT].append(
+            principal_of(request).username, "talk.start", f"camera:{session.camera_id}",
+            ip=client_ip(request),
+            detail={"session": session.id[:8], "codec": talk.sink.codec},
+        )  # fmt: skip
+    state = TalkState(talking=True, codec=talk.sink.codec, sample_rate=talk.sink.sample_rate)
+    return web.json_response(state.model_dump(), status=201)
+
+
+async def stop_talk(request: web.Request) -> web.Response:
+    """DELETE /api/live/session/{session_id}/talk: close the speaker (push-to-talk released)."""
+    session = _own_session(request)
+    talk = await request.app[LIVE].release_talk(session.id)
+    if talk is None:
+        return web.json_response(TalkState(talking=False).model_dump())
+    await _audit_talk_stop(request, session.camera_id, session.id, talk)
+    state = TalkState(
+        talking=False,
+        codec=talk.sink.codec,
+        seconds=round(time.monotonic() - talk.started, 2),
+        frames=talk.frames,
+    )
+    return web.json_response(state.model_dump())

@@ -40,7 +40,7 @@ from .cameras_api import (
 )
 from .events_api import EventList, list_events, stream_events
 from .health import HealthReport, health_handler
-from .live_api import LiveAnswer, LiveOffer, start_live, stop_live
+from .live_api import LiveAnswer, LiveOffer, TalkState, start_live, start_talk, stop_live, stop_talk
 from .policy import TOTP_EXEMPT, Access, Handler, access_middleware, allow
 from .users_api import (
     NewUser,
@@ -169,6 +169,16 @@ def create_web_app() -> web.Application:
     add_api_route(
         app, "DELETE", "/api/live/session/{session_id}", stop_live,
         access=Access.SIGNED_IN, summary="Hang up a live view",
+    )  # fmt: skip
+    add_api_route(
+        app, "POST", "/api/live/session/{session_id}/talk", start_talk,
+        access=Access.SIGNED_IN, summary="Push-to-talk pressed: open the camera's speaker",
+        response=TalkState,
+    )  # fmt: skip
+    add_api_route(
+        app, "DELETE", "/api/live/session/{session_id}/talk", stop_talk,
+        access=Access.SIGNED_IN, summary="Push-to-talk released: close the camera's speaker",
+        response=TalkState,
     )  # fmt: skip
     add_api_route(
         app, "GET", "/api/events", list_events,

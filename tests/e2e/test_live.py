@@ -53,7 +53,10 @@ STATS = """async () => {
     if (report.type === 'inbound-rtp' && report.kind === 'video') {
       const codec = stats.get(report.codecId);
       return {decoded: report.framesDecoded || 0, dropped: report.framesDropped || 0,
-              codec: codec ? codec.mimeType : null, width: report.frameWidth || 0};
+              codec: codec ? codec.mimeType : null, width: report.frameWidth || 0,
+              received: report.framesReceived, keys: report.keyFramesDecoded, pli: report.pliCount,
+              nack: report.nackCount, lost: report.packetsLost, fir: report.firCount,
+              jb: report.jitterBufferDelay, jbe: report.jitterBufferEmittedCount};
     }
   }
   return {decoded: 0, dropped: 0, codec: null, width: 0};
@@ -122,7 +125,22 @@ async def test_live_view_decodes_h264_and_hangs_up(
     first, second = await viewer(browser, url), await viewer(browser, url)
     sessions = list(app[LIVE].sessions.values())
     assert len(sessions) == 2
-    await asyncio.sleep(6)
+    timeline = []
+    for _ in range(24):
+        await asyncio.sleep(0.25)
+        a = await first.evaluate(STATS)
+        b = await second.evaluate(STATS)
+        timeline.append(
+            (
+                a.get("received"),
+                a["decoded"],
+                a["dropped"],
+                b.get("received"),
+                b["decoded"],
+                b["dropped"],
+            )
+        )
+    print("TL", timeline)
     for page in (first, second):
         stats = await page.evaluate(STATS)
         assert stats["codec"] == "video/H264", stats
@@ -130,6 +148,7 @@ async def test_live_view_decodes_h264_and_hangs_up(
         # Known gap (issue 6): the cached GOP that primes a new viewer arrives as a burst with its
         # original timestamps, and Chromium's jitter buffer drops those frames (at most one GOP,
         # 15 frames here). Rewriting the primed frames' timestamps is the fix still to make.
+        print(stats)
         assert stats["dropped"] <= 15, stats
         assert stats["width"] == 640, stats
     assert simulator.devices["doorbell-1"]._rtsp.active_sessions == 1  # one upstream for both
