@@ -6,6 +6,7 @@ import { setupView, settingsView, signInView } from "./views/account.js";
 import { auditView, usersView } from "./views/admin.js";
 import { cameraView, camerasView } from "./views/cameras.js";
 import { eventsView } from "./views/events.js";
+import { hangUpCurrent, liveView } from "./views/live.js";
 
 const state = { me: null, stream: null };
 const live = { onEvent: null, onState: null };
@@ -50,6 +51,7 @@ async function refreshMe() {
 }
 
 function signedOut() {
+  hangUpCurrent();
   state.me = null;
   stopStream();
   document.getElementById("nav").hidden = true;
@@ -60,6 +62,7 @@ async function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   const page = parts[0] || "cameras";
   const arg = parts[1];
+  if (page !== "live") hangUpCurrent();  // leaving a call's page ends the call
   try {
     if (page === "setup") {
       const { needed } = await api("GET", "/api/setup");
@@ -79,6 +82,7 @@ async function route() {
     if (!state.me.must_enroll_totp) startStream();
     switch (page) {
       case "camera": return await cameraView(arg, state.me);
+      case "live": return await liveView(arg);
       case "events": return await eventsView(live);
       case "users": return await usersView(state.me, route);
       case "audit": return await auditView();

@@ -21,7 +21,7 @@ export class RingBanner {
         h("span", { class: "ring-camera" }, name),
         h("span", { class: "muted small" }, when(event.received_at))),
       h("div", { class: "ring-actions" },
-        h("a", { class: "button", id: "answer", href: `#/camera/${encodeURIComponent(event.camera_id)}`, onclick: () => this.dismiss() }, "Answer"),
+        h("a", { class: "button", id: "answer", href: `#/live/${encodeURIComponent(event.camera_id)}`, onclick: () => this.dismiss() }, "Answer"),
         h("button", { type: "button", class: "secondary", onclick: () => this.dismiss() }, "Dismiss")));
     this.element.hidden = false;
     clearTimeout(this.timer);

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiortc import (
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
@@ -30,6 +31,22 @@ MAX_CANDIDATE_LINES = 64
 MAX_SESSIONS_PER_USER = 4
 MAX_SESSIONS = 32
 RECHECK_S = 2.0
+
+
+async def _stop_decoders(pc: RTCPeerConnection) -> None:
+    """End aiortc's decoder threads off the event loop.
+
+    aiortc's `RTCRtpReceiver.stop()` joins its decoder thread on the loop (a blocking wait). Ending
+    the thread here first, in a worker thread, leaves that join nothing to wait for. If aiortc's
+    internals change, the getattr calls find nothing and aiortc's own stop does the work.
+    """
+    for transceiver in pc.getTransceivers():
+        receiver = transceiver.receiver
+        thread = getattr(receiver, "_RTCRtpReceiver__decoder_thread", None)
+        queue = getattr(receiver, "_RTCRtpReceiver__decoder_queue", None)
+        if thread is not None and queue is not None and thread.is_alive():
+            queue.put(None)  # the decoder thread's stop signal
+            await asyncio.to_thread(thread.join, 2)
 
 
 class LiveError(Exception):
@@ -94,7 +111,11 @@ class LiveService:
         mine = [s for s in self.sessions.values() if s.username == username]
         if len(mine) >= MAX_SESSIONS_PER_USER or len(self.sessions) >= MAX_SESSIONS:
             raise LiveError("too many live views open; hang one up first", 429)
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice))
+        # max-bundle: one transport for every section. With aiortc's default (balanced) a second
+        # audio section ends up on a transport the bundle leaves unused, and hears nothing.
+        pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=self._ice, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        )
         wants_audio = any(k == "audio" and d in ("recvonly", "sendrecv") for k, d in kinds)
         consumer = self._hub.stream(f"{camera_id}/main", target).consume(audio=wants_audio)
         track = PassthroughVideoTrack(consumer)
@@ -138,18 +159,21 @@ class LiveService:
             )
             return
         audio_codecs = RTCRtpSender.getCapabilities("audio").codecs
-        if direction == "recvonly":  # the camera's audio to the browser: G.711 costs nothing
+        # Payload types must not overlap between the two audio sections: aiortc routes an
+        # incoming packet of unknown SSRC by payload type, and drops it when two receivers share
+        # one. So the camera's sound is G.711 only (costs nothing) and the microphone Opus only.
+        if direction == "recvonly":  # the camera's audio to the browser
             if session.audio is None:
                 session.audio = CameraAudioTrack(consumer)
             transceiver = pc.addTransceiver(session.audio, direction="sendonly")
-            order = ["audio/PCMU", "audio/PCMA", "audio/opus"]
-        else:  # the browser's microphone (sendonly), or both at once (sendrecv)
-            if direction == "sendrecv" and session.audio is None:
-                session.audio = CameraAudioTrack(consumer)
-                transceiver = pc.addTransceiver(session.audio, direction="sendrecv")
-            else:
-                transceiver = pc.addTransceiver("audio", direction="recvonly")
+            order = ["audio/PCMU", "audio/PCMA"]
+        elif direction == "sendrecv" and session.audio is None:  # both in one section
+            session.audio = CameraAudioTrack(consumer)
+            transceiver = pc.addTransceiver(session.audio, direction="sendrecv")
             order = ["audio/opus", "audio/PCMU", "audio/PCMA"]
+        else:  # the browser's microphone
+            transceiver = pc.addTransceiver("audio", direction="recvonly")
+            order = ["audio/opus"]
         transceiver.setCodecPreferences(
             sorted(
                 (c for c in audio_codecs if c.mimeType in order),
@@ -192,6 +216,7 @@ class LiveService:
         session.track.stop()
         if session.audio is not None:
             session.audio.stop()
+        await _stop_decoders(session.pc)
         await session.pc.close()
 
     async def stop(self, session_id: str) -> LiveSession | None:

@@ -1,13 +1,18 @@
-"""Live view end to end: headless Chromium receives the simulated doorbell's H.264 over WebRTC,
-decodes it, and hangs up; two viewers share one RTSP session to the camera."""
+"""Live view and talk end to end in headless Chromium: the simulated doorbell's H.264 over
+WebRTC, decoded in the page with nothing dropped; a known tone as the fake microphone reaches
+the doorbell's backchannel; releasing Talk tears the backchannel down; hang-up closes the server's
+peer connection at once; two viewers share one RTSP session to the camera."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright
@@ -17,11 +22,23 @@ from gateway.auth import Principal
 from gateway.config import Config
 from gateway.events import CameraState
 from gateway.simulator import Simulator
+from gateway.simulator.media import dominant_frequency, ulaw_decode
 from gateway.web.keys import ACCOUNTS, DATABASE, DEVICES, LIVE
 
 from .test_webui import CHROMIUM, QUIET_FLAGS
 
 pytestmark = pytest.mark.browser
+
+TONE_HZ = 1000.0
+# Test-only instrumentation: remember the page's peer connections so the test can read stats.
+RECORD_PCS = """(() => {
+  const Original = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Original(...args); window.__pcs.push(pc); return pc;
+  };
+  window.RTCPeerConnection.prototype = Original.prototype;
+})();"""
 
 START = """async ({camera, username, password}) => {
   await fetch('/api/session', {method: 'POST', headers: {'Content-Type': 'application/json'},
@@ -47,19 +64,21 @@ START = """async ({camera, username, password}) => {
   return response.status;
 }"""
 
-STATS = """async () => {
-  const stats = await window.pc.getStats();
+STATS = """async (pc) => {
+  pc = pc || window.pc || window.__pcs[window.__pcs.length - 1];
+  const stats = await pc.getStats();
+  const out = {decoded: 0, dropped: 0, codec: null, width: 0, audioPackets: 0};
   for (const report of stats.values()) {
     if (report.type === 'inbound-rtp' && report.kind === 'video') {
       const codec = stats.get(report.codecId);
-      return {decoded: report.framesDecoded || 0, dropped: report.framesDropped || 0,
-              codec: codec ? codec.mimeType : null, width: report.frameWidth || 0,
-              received: report.framesReceived, keys: report.keyFramesDecoded, pli: report.pliCount,
-              nack: report.nackCount, lost: report.packetsLost, fir: report.firCount,
-              jb: report.jitterBufferDelay, jbe: report.jitterBufferEmittedCount};
+      Object.assign(out, {decoded: report.framesDecoded || 0, dropped: report.framesDropped || 0,
+        codec: codec ? codec.mimeType : null, width: report.frameWidth || 0});
+    }
+    if (report.type === 'inbound-rtp' && report.kind === 'audio') {
+      out.audioPackets = report.packetsReceived || 0;
     }
   }
-  return {decoded: 0, dropped: 0, codec: null, width: 0};
+  return out;
 }"""
 
 HANG_UP = """async () => {
@@ -68,6 +87,18 @@ HANG_UP = """async () => {
   window.pc.close();
   return response.status;
 }"""
+
+
+def tone_wav(path: Path, hz: float, seconds: float = 5.0, rate: int = 48_000) -> Path:
+    """A mono 16-bit WAV of a pure tone, for Chromium's fake microphone."""
+    t = np.arange(int(seconds * rate)) / rate
+    samples = (np.sin(2 * np.pi * hz * t) * 12000).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    return path
 
 
 @pytest.fixture
@@ -83,7 +114,7 @@ async def gateway(
                      "password": doorbell.password}],
     })  # fmt: skip
     app: web.Application = await asyncio.to_thread(build_app, config)
-    server = await aiohttp_server(app)
+    server = await aiohttp_server(app, shutdown_timeout=1.0)  # the page keeps SSE open
     accounts = app[ACCOUNTS]
     console = Principal(0, "console", "owner")
     user = await accounts.create_user(console, "rita", "resident password", "resident", "test")
@@ -98,11 +129,14 @@ async def gateway(
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
+    tone = tone_wav(tmp_path / "tone.wav", TONE_HZ)
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            args=[*QUIET_FLAGS, "--allow-loopback-in-peer-connection"],
+            args=[*QUIET_FLAGS, "--allow-loopback-in-peer-connection",
+                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                  f"--use-file-for-fake-audio-capture={tone}"],
         )  # fmt: skip
         yield chromium
         await chromium.close()
@@ -118,6 +152,148 @@ async def viewer(browser: Browser, url: str) -> Page:
     return page
 
 
+async def test_answer_a_ring_see_the_visitor_and_talk(  # noqa: PLR0915  # one journey
+    browser: Browser, gateway: tuple[str, web.Application], simulator: Simulator
+) -> None:
+    url, app = gateway
+    doorbell = simulator.devices["doorbell-1"]
+    recorder = doorbell.rtsp_settings.recorder
+    recorder.clear()
+    page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    await page.add_init_script(RECORD_PCS)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    await page.goto(url + "#/signin")
+    await page.fill("input[name=username]", "rita")
+    await page.fill("input[name=password]", "resident password")
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/#/cameras")
+    await page.locator('.camera[data-camera="front"]').wait_for()
+
+    doorbell.press()
+    await page.locator("#ring:not([hidden]) #answer").wait_for(timeout=5000)
+    clicked = time.perf_counter()
+    await page.click("#answer")
+    await page.wait_for_url("**/#/live/front")
+    await page.wait_for_function(
+        "() => { const v = document.querySelector('video.live-video');"
+        " return v && v.getVideoPlaybackQuality().totalVideoFrames > 0; }",
+        timeout=10_000,
+    )
+    first_frame_s = time.perf_counter() - clicked
+    await page.locator(".live-status[data-state=connected]").wait_for(timeout=5000)
+    assert first_frame_s < 5, first_frame_s  # the figure to watch is bench/live.py's median
+
+    # Ten seconds of video, all of it decoded: the primed GOP is not thrown away.
+    await page.wait_for_timeout(10_000)
+    stats = await page.evaluate(STATS)
+    assert stats["codec"] == "video/H264", stats
+    assert stats["decoded"] >= 140, stats  # 15 fps
+    assert stats["dropped"] == 0, stats
+    assert stats["width"] == 640, stats
+    assert stats["audioPackets"] > 100, stats  # the doorbell's own sound reaches the page
+    session = next(iter(app[LIVE].sessions.values()))
+    assert doorbell._rtsp.active_sessions == 1  # video only; the speaker is not open
+
+    # Hold Talk: the fake microphone's tone reaches the doorbell's speaker.
+    talk = page.locator("#talk")
+    await talk.wait_for(state="visible")
+    assert await talk.is_enabled()
+    await talk.hover()
+    await page.mouse.down()
+    for _ in range(100):
+        if recorder.packets > 0:
+            break
+        await asyncio.sleep(0.05)
+    assert doorbell._rtsp.active_sessions == 2  # video + backchannel
+    await page.wait_for_timeout(2500)
+    await page.mouse.up()
+    for _ in range(100):
+        if doorbell._rtsp.active_sessions == 1:
+            break
+        await asyncio.sleep(0.02)
+    assert doorbell._rtsp.active_sessions == 1  # released: the backchannel is torn down
+    assert recorder.sessions == 1
+    heard = ulaw_decode(bytes(recorder.audio))
+    assert len(heard) >= 8000 * 1.5, len(heard)
+    assert abs(dominant_frequency(heard) - TONE_HZ) < 15
+    assert session.mic is not None
+    assert session.mic.talk is None
+
+    await page.click("#mute")
+    assert await page.evaluate("document.querySelector('video.live-video').muted") is True
+
+    # Hang up: the server's peer connection is closed within a second.
+    hung_up = time.perf_counter()
+    await page.click("#hangup")
+    while session.pc.connectionState != "closed" and time.perf_counter() - hung_up < 1.0:
+        await asyncio.sleep(0.01)
+    closed_s = time.perf_counter() - hung_up
+    assert session.pc.connectionState == "closed"
+    assert closed_s < 1.0, closed_s
+    assert app[LIVE].sessions == {}
+    await page.wait_for_url("**/#/camera/front")
+    rows = await app[DATABASE].durable.fetchall(
+        "SELECT action FROM audit WHERE actor = 'rita' ORDER BY seq"
+    )
+    actions = [r[0] for r in rows]
+    for action in ("live.start", "talk.start", "talk.stop", "live.stop"):
+        assert action in actions, actions
+    assert problems == []
+
+
+async def test_a_camera_without_a_speaker_says_so(
+    browser: Browser, gateway: tuple[str, web.Application], simulator: Simulator
+) -> None:
+    url, app = gateway
+    camera = simulator.devices["camera-1"].profile
+    accounts = app[ACCOUNTS]
+    yard = Config.model_validate(
+        {
+            "cameras": [
+                {
+                    "id": "yard",
+                    "name": "Yard",
+                    "host": camera.host,
+                    "port": camera.onvif_port,
+                    "username": camera.username,
+                    "password": camera.password,
+                }
+            ]
+        }
+    )
+    app[DEVICES].add(yard.cameras[0])  # fmt: skip
+    console = Principal(0, "console", "owner")
+    rita = next(u for u, _ in await accounts.list_users() if u.username == "rita")
+    await accounts.update_user(console, rita.id, None, None, {"front", "yard"}, "test")
+    supervisor = app[DEVICES].supervisors["yard"]
+    for _ in range(200):
+        if supervisor.state is CameraState.ONLINE:
+            break
+        await asyncio.sleep(0.05)
+    page = await browser.new_page()
+    await page.goto(url + "#/signin")
+    await page.fill("input[name=username]", "rita")
+    await page.fill("input[name=password]", "resident password")
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/#/cameras")
+    await page.goto(url + "#/camera/yard")
+    await page.click("#live")
+    await page.wait_for_url("**/#/live/yard")
+    await page.get_by_text("This camera has no speaker").wait_for(timeout=10_000)
+    assert await page.locator("#talk").is_disabled()
+    # The API refuses it with the reason too.
+    session = next(iter(app[LIVE].sessions.values()))
+    status = await page.evaluate(
+        """async (id) => (await fetch(`/api/live/session/${id}/talk`, {method: 'POST',
+            headers: {'Content-Type': 'application/json'}, body: '{}'})).status""",
+        session.id,
+    )
+    assert status == 409
+    await page.click("#hangup")
+    await page.wait_for_url("**/#/camera/yard")
+
+
 async def test_live_view_decodes_h264_and_hangs_up(
     browser: Browser, gateway: tuple[str, web.Application], simulator: Simulator
 ) -> None:
@@ -125,31 +301,12 @@ async def test_live_view_decodes_h264_and_hangs_up(
     first, second = await viewer(browser, url), await viewer(browser, url)
     sessions = list(app[LIVE].sessions.values())
     assert len(sessions) == 2
-    timeline = []
-    for _ in range(24):
-        await asyncio.sleep(0.25)
-        a = await first.evaluate(STATS)
-        b = await second.evaluate(STATS)
-        timeline.append(
-            (
-                a.get("received"),
-                a["decoded"],
-                a["dropped"],
-                b.get("received"),
-                b["decoded"],
-                b["dropped"],
-            )
-        )
-    print("TL", timeline)
+    await asyncio.sleep(6)
     for page in (first, second):
         stats = await page.evaluate(STATS)
         assert stats["codec"] == "video/H264", stats
         assert stats["decoded"] >= 60, stats  # 15 fps for ~6 s
-        # Known gap (issue 6): the cached GOP that primes a new viewer arrives as a burst with its
-        # original timestamps, and Chromium's jitter buffer drops those frames (at most one GOP,
-        # 15 frames here). Rewriting the primed frames' timestamps is the fix still to make.
-        print(stats)
-        assert stats["dropped"] <= 15, stats
+        assert stats["dropped"] == 0, stats
         assert stats["width"] == 640, stats
     assert simulator.devices["doorbell-1"]._rtsp.active_sessions == 1  # one upstream for both
     assert await first.evaluate(HANG_UP) == 200

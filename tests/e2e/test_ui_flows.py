@@ -147,9 +147,13 @@ async def test_owner_and_resident_journeys(  # noqa: PLR0915  # one journey, ste
     assert await page.locator("#ring .ring-camera").inner_text() == "Front door"
     await snap(page, "05-ring-banner")
     await page.click("#answer")
+    await page.wait_for_url("**/#/live/front-door")
+    await page.locator("#talk").wait_for()
+    await snap(page, "06-live-view")
+    await page.click("#hangup")
     await page.wait_for_url("**/#/camera/front-door")
     await page.get_by_text("SimDoorbell D1").wait_for()
-    await snap(page, "06-camera-page")
+    await snap(page, "06b-camera-page")
 
     await page.goto(url + "#/events")
     await page.locator("table.timeline tr[data-kind=doorbell]").first.wait_for()

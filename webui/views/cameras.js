@@ -89,7 +89,11 @@ export async function cameraView(id, me) {
   const camera = cameras.find((c) => c.id === id);
   if (!camera) { show(h("h1", {}, "Not found"), h("p", {}, "No such camera, or it is not shared with you.")); return; }
   const { events } = await api("GET", `/api/events?camera=${encodeURIComponent(id)}&limit=20`);
+  const canWatch = camera.state === "online" && camera.streams.length > 0;
   show(h("h1", {}, camera.name), snapshot(camera),
+    h("p", { class: "actions" },
+      h("a", { class: "button", id: "live", href: `#/live/${encodeURIComponent(id)}`, "aria-disabled": canWatch ? null : "true" }, "Live"),
+      camera.talk === false ? h("span", { class: "muted small" }, " No speaker: view only.") : null),
     h("section", { class: "card" }, h("h2", {}, "State"),
       h("dl", {},
         h("dt", {}, "Connection"), h("dd", { class: `state ${camera.state}` }, camera.state.replace("_", " ")),
@@ -97,6 +101,7 @@ export async function cameraView(id, me) {
         h("dt", {}, "Device"), h("dd", {}, [camera.manufacturer, camera.model, camera.firmware].filter(Boolean).join(" · ") || "unknown"),
         h("dt", {}, "Address"), h("dd", {}, `${camera.host}${camera.port ? ":" + camera.port : ""} (${camera.driver})`),
         h("dt", {}, "Capabilities"), h("dd", {}, camera.capabilities.join(", ") || "none"),
+        h("dt", {}, "Talk"), h("dd", {}, camera.talk === true ? "yes (speaker)" : camera.talk === false ? "no speaker" : "unknown until tried"),
         h("dt", {}, "Streams"), h("dd", {}, camera.streams.length ? camera.streams.map((s) =>
           `${s.name}: ${s.codec || "?"} ${s.width && s.height ? `${s.width}×${s.height}` : ""}${s.fps ? ` @ ${s.fps} fps` : ""}`).join("; ") : "none"),
         camera.clock_offset_s != null ? [h("dt", {}, "Camera clock"), h("dd", {}, `${camera.clock_offset_s >= 0 ? "+" : ""}${camera.clock_offset_s.toFixed(1)} s from ours`)] : null)),

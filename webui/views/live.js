@@ -1,0 +1,179 @@
+// Live view and talk: one WebRTC call per page (WHEP-style signalling), push-to-talk.
+import { api } from "../api.js";
+import { h, show } from "../dom.js";
+
+const GATHER_TIMEOUT_MS = 2000;
+const STATES = {
+  new: "Connecting…", connecting: "Connecting…", connected: "Live",
+  disconnected: "Connection interrupted…", failed: "Connection lost", closed: "Call ended",
+};
+
+let current = null;  // the call on screen; a new page or hash change hangs it up
+
+async function microphone() {
+  if (!navigator.mediaDevices?.getUserMedia) return { track: null, reason: "this browser gives no microphone here (HTTPS is needed)" };
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
+    return { track: stream.getAudioTracks()[0], reason: null };
+  } catch (err) {
+    return { track: null, reason: err.name === "NotAllowedError" ? "microphone access was refused" : "no microphone found" };
+  }
+}
+
+function gathered(pc) {
+  return new Promise((done) => {
+    if (pc.iceGatheringState === "complete") return done();
+    pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && done());
+    setTimeout(done, GATHER_TIMEOUT_MS);  // host candidates come at once; don't wait on STUN
+  });
+}
+
+class LiveCall {
+  constructor(camera, ui) {
+    this.camera = camera;
+    this.ui = ui;
+    this.pc = null;
+    this.session = null;
+    this.mic = null;
+    this.talking = false;
+    this.ended = false;
+  }
+
+  async start() {
+    const { track, reason } = await microphone();
+    this.mic = track;
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    this.pc = pc;
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.addTransceiver("audio", { direction: "recvonly" });
+    if (track) {
+      track.enabled = false;  // push-to-talk: silent until Talk is held
+      pc.addTransceiver(track, { direction: "sendonly" });
+    }
+    const remote = new MediaStream();
+    pc.addEventListener("track", (e) => {
+      remote.addTrack(e.track);
+      this.ui.video.srcObject = remote;
+    });
+    pc.addEventListener("connectionstatechange", () => this.setState(pc.connectionState));
+    this.setState("connecting");
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    if (this.ended) return;
+    const answer = await api("POST", `/api/live/${encodeURIComponent(this.camera.id)}`, { sdp: pc.localDescription.sdp });
+    this.session = answer.session;
+    if (this.ended) { await this.hangUp(); return; }
+    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    this.ui.talkReady(answer.talk, answer.microphone ? null : reason || "microphone not available");
+  }
+
+  setState(state) {
+    this.ui.status.textContent = STATES[state] || state;
+    this.ui.status.dataset.state = state;
+  }
+
+  async press() {
+    if (this.talking || !this.session || !this.mic) return;
+    this.talking = true;
+    this.ui.talkButton.classList.add("talking");
+    this.ui.talkButton.textContent = "Talking… release to stop";
+    try {
+      await api("POST", `/api/live/session/${this.session}/talk`);
+      if (this.talking) this.mic.enabled = true;
+      else await this.sendRelease();  // released before the speaker opened
+    } catch (err) {
+      this.talking = false;
+      this.resetTalkButton();
+      this.ui.note(err.message);
+    }
+  }
+
+  async release() {
+    if (!this.talking) return;
+    this.talking = false;
+    if (this.mic) this.mic.enabled = false;
+    this.resetTalkButton();
+    await this.sendRelease();
+  }
+
+  async sendRelease() {
+    try { await api("DELETE", `/api/live/session/${this.session}/talk`); } catch { /* call already over */ }
+  }
+
+  resetTalkButton() {
+    this.ui.talkButton.classList.remove("talking");
+    this.ui.talkButton.textContent = "Hold to talk";
+  }
+
+  async hangUp() {
+    this.ended = true;
+    const session = this.session;
+    this.session = null;
+    if (this.mic) this.mic.stop();
+    if (session) {
+      // keepalive: the request still goes out when the page is being left.
+      await fetch(`/api/live/session/${session}`, { method: "DELETE", keepalive: true, credentials: "same-origin",
+        headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => {});
+    }
+    if (this.pc) this.pc.close();
+    this.setState("closed");
+  }
+}
+
+export function hangUpCurrent() {
+  if (current) { current.hangUp(); current = null; }
+}
+
+window.addEventListener("pagehide", hangUpCurrent);
+
+export async function liveView(id) {
+  hangUpCurrent();
+  const { cameras } = await api("GET", "/api/cameras");
+  const camera = cameras.find((c) => c.id === id);
+  if (!camera) { show(h("h1", {}, "Not found"), h("p", {}, "No such camera, or it is not shared with you.")); return; }
+  const video = h("video", { class: "live-video", autoplay: true, playsinline: true, "aria-label": `Live view of ${camera.name}` });
+  const status = h("span", { class: "live-status", role: "status" }, "Connecting…");
+  const note = h("p", { class: "muted small live-note", role: "status" });
+  const talkButton = h("button", { type: "button", class: "talk", id: "talk", disabled: true }, "Hold to talk");
+  const muteButton = h("button", { type: "button", class: "secondary", id: "mute" }, "Mute sound");
+  const hangUpButton = h("button", { type: "button", class: "danger", id: "hangup" }, "Hang up");
+  const ui = {
+    video, status, talkButton,
+    note: (text) => { note.textContent = text || ""; },
+    talkReady(talk, micProblem) {
+      if (talk === false) { talkButton.textContent = "This camera has no speaker"; ui.note("Talk needs a camera with an audio backchannel."); return; }
+      if (micProblem) { talkButton.textContent = "Talk unavailable"; ui.note(`Talk unavailable: ${micProblem}.`); return; }
+      talkButton.disabled = false;
+    },
+  };
+  const call = new LiveCall(camera, ui);
+  current = call;
+  // Push-to-talk: pointer (touch and mouse) and keyboard (Space/Enter held).
+  talkButton.addEventListener("pointerdown", (e) => { e.preventDefault(); talkButton.setPointerCapture(e.pointerId); call.press(); });
+  for (const name of ["pointerup", "pointercancel", "lostpointercapture"]) talkButton.addEventListener(name, () => call.release());
+  talkButton.addEventListener("keydown", (e) => { if ((e.key === " " || e.key === "Enter") && !e.repeat) { e.preventDefault(); call.press(); } });
+  talkButton.addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") call.release(); });
+  talkButton.addEventListener("contextmenu", (e) => e.preventDefault());
+  muteButton.addEventListener("click", () => {
+    video.muted = !video.muted;
+    muteButton.textContent = video.muted ? "Unmute sound" : "Mute sound";
+    muteButton.setAttribute("aria-pressed", String(video.muted));
+  });
+  hangUpButton.addEventListener("click", async () => {
+    await call.release();
+    await call.hangUp();
+    if (current === call) current = null;
+    location.hash = `#/camera/${encodeURIComponent(id)}`;
+  });
+  show(h("div", { class: "live" },
+    h("div", { class: "live-head" }, h("h1", {}, camera.name), status),
+    h("div", { class: "live-frame" }, video),
+    h("div", { class: "live-controls" }, talkButton, muteButton, hangUpButton),
+    note));
+  try {
+    await call.start();
+  } catch (err) {
+    call.setState("failed");
+    ui.note(err.message);
+  }
+}
