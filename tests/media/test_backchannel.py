@@ -126,7 +126,8 @@ async def test_a_camera_without_a_speaker_says_so(camera: SimulatedDevice) -> No
 def test_aac_payloads_decode_back_to_the_tone() -> None:
     encoder = TalkEncoder("AAC", 16000, {"mode": "AAC-hbr", "sizelength": "13"})
     payloads = [p for frame in microphone_frames(440.0, 1.0) for p in encoder.encode(frame)]
-    assert payloads and all(samples == 1024 for _, samples in payloads)
+    assert payloads
+    assert all(samples == 1024 for _, samples in payloads)
     decoder = av.CodecContext.create("aac", "r")
     decoder.extradata = encoder._context.extradata
     pcm = []
