@@ -153,7 +153,7 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:  # noqa: PLR091
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = runner.addresses[0][1]
         url = f"http://127.0.0.1:{port}/"
         console = Principal(0, "console", "owner")
         user = await app[ACCOUNTS].create_user(console, "rita", PASSWORD, "resident", "bench")
