@@ -1,7 +1,8 @@
 """Answer the door, measured: Answer click → first decoded frame in Chromium, gateway-added talk
 latency, and the gateway's CPU and memory with 1 and with 4 viewers of one 1080p30 doorbell.
 
-The simulated doorbell (`doorstep simulate --resolution 1080p`, 30 fps) runs in its own process;
+The simulated doorbell (`doorstep simulate --resolution 1080p --fps 30 --bitrate 4000`: 1080p30
+H.264 at 4 Mbit/s with an IDR every second, as a doorbell is typically set) runs in its own process;
 the gateway (`build_app`, served on 127.0.0.1 by `web.AppRunner`) runs in this one, so this
 process's CPU time is the gateway's (plus the small Playwright driver). Headless Chromium
 (Debian's, fake camera/microphone with a 1 kHz tone) is the resident's phone.
@@ -12,7 +13,8 @@ process's CPU time is the gateway's (plus the small Playwright driver). Headless
 - talk: Talk held for `--talk-seconds`; per 20 ms microphone frame, the time from aiortc handing
   the decoded frame to the talk pump to the RTP packet written to the backchannel. p50/p99.
 - cpu: 1 viewer, then 4 viewers, `--cpu-seconds` each, this process's CPU as % of one core;
-  RSS after the 4-viewer run.
+  RSS after the 4-viewer run. Beside each: the lowest frame rate any viewer was sent (gateway
+  side) and decoded (browser side) over the window, which shows every viewer was really served.
 
 Usage: python bench/live.py [--runs 5] [--talk-seconds 5] [--cpu-seconds 15] [--json]
 """
@@ -57,6 +59,10 @@ FIRST_FRAME = (
     " return v && v.getVideoPlaybackQuality().totalVideoFrames > 0; }"
 )
 
+DECODED = (
+    "() => document.querySelector('video.live-video').getVideoPlaybackQuality().totalVideoFrames"
+)
+
 
 def tone_wav(path: Path, hz: float = 1000.0, seconds: float = 5.0, rate: int = 48_000) -> Path:
     """A mono 16-bit WAV tone for Chromium's fake microphone."""
@@ -70,10 +76,10 @@ def tone_wav(path: Path, hz: float = 1000.0, seconds: float = 5.0, rate: int = 4
 
 
 async def start_simulator(folder: Path) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
-    """`doorstep simulate` with one 1080p doorbell, in its own process."""
+    """`doorstep simulate` with one 1080p30 doorbell, in its own process."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "gateway.cli", "simulate", "--cameras", "0", "--doorbells", "1",
-        "--resolution", "1080p", "--discovery-port", "0",
+        "--resolution", "1080p", "--fps", "30", "--bitrate", "4000", "--discovery-port", "0",
         "--control-file", str(folder / "control.json"), stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None
@@ -203,10 +209,22 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:  # noqa: PLR091
                 while len(pages) < viewers:
                     pages.append(await watch(browser, url))
                 await asyncio.sleep(2)
+                sessions = list(app[LIVE].sessions.values())
+                sent0 = [s.track.frames for s in sessions]
+                decoded0 = [await view.evaluate(DECODED) for view in pages]
                 cpu0, wall0 = time.process_time(), time.perf_counter()
                 await asyncio.sleep(args.cpu_seconds)
-                cpu = (time.process_time() - cpu0) / (time.perf_counter() - wall0) * 100
+                wall = time.perf_counter() - wall0
+                cpu = (time.process_time() - cpu0) / wall * 100
                 figures[f"cpu_pct_{viewers}_viewers_1080p30"] = round(cpu, 1)
+                # Every viewer really was being served for the whole window.
+                fps = [(s.track.frames - n) / wall for s, n in zip(sessions, sent0, strict=True)]
+                figures[f"fps_min_sent_per_viewer_{viewers}_viewers"] = round(min(fps), 1)
+                decoded = [
+                    (await view.evaluate(DECODED) - n) / wall
+                    for view, n in zip(pages, decoded0, strict=True)
+                ]
+                figures[f"fps_min_decoded_per_viewer_{viewers}_viewers"] = round(min(decoded), 1)
             figures["rss_mib_4_viewers"] = round(
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
             )
@@ -234,7 +252,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures))
         return
-    units = {"ms": "ms", "pct": "%", "mib": "MiB", "count": "count"}
+    units = {"ms": "ms", "pct": "%", "mib": "MiB", "count": "count", "fps": "fps"}
     for name, value in figures.items():
         unit = next((u for key, u in units.items() if f"_{key}_" in f"_{name}_"), "")
         print(f"{name}: {value} {unit}")

@@ -15,6 +15,7 @@ from ..media.hub import Consumer
 VIDEO_CLOCK = 90_000
 VIDEO_TIME_BASE = Fraction(1, VIDEO_CLOCK)
 _WRAP = 1 << 32
+G711_RATE = 8000  # the only rate WebRTC's PCMU/PCMA take
 CATCH_UP_S = 0.010
 """Pace of frames sent while a viewer is behind live (the cached GOP that primes it, or what
 queued while its connection was set up).
@@ -81,7 +82,8 @@ class PassthroughVideoTrack(MediaStreamTrack):
 
 
 class CameraAudioTrack(MediaStreamTrack):
-    """The camera's G.711 audio, decoded to PCM for aiortc to encode for the browser."""
+    """The camera's G.711 audio for the browser: passed through when the browser took the
+    camera's codec, else decoded to PCM for aiortc to encode."""
 
     kind = "audio"
 
@@ -91,7 +93,11 @@ class CameraAudioTrack(MediaStreamTrack):
         self._decoders: dict[str, Any] = {}
         self._pending: list[AudioFrame] = []
         self._start: int | None = None
+        self.passthrough: str | None = None
+        """The codec negotiated with the browser (`PCMU`, `PCMA`); chunks already in it go out
+        as they came, with no decode, re-encode or per-frame worker-thread hop in aiortc."""
         self.chunks = 0
+        self.passed = 0
 
     def _decoder(self, encoding: str, rate: int) -> Any:
         key = f"{encoding}/{rate}"
@@ -103,7 +109,7 @@ class CameraAudioTrack(MediaStreamTrack):
             self._decoders[key] = context
         return self._decoders[key]
 
-    async def recv(self) -> AudioFrame:
+    async def recv(self) -> AudioFrame | av.Packet[Any]:
         if self.readyState != "live":
             raise MediaStreamError
         while not self._pending:
@@ -113,6 +119,10 @@ class CameraAudioTrack(MediaStreamTrack):
             packet = av.Packet(chunk.data)
             packet.pts = (chunk.timestamp - self._start) % _WRAP
             packet.time_base = Fraction(1, chunk.clock_rate)
+            if chunk.encoding == self.passthrough and chunk.clock_rate == G711_RATE:
+                self.chunks += 1
+                self.passed += 1
+                return packet
             decoder = self._decoder(chunk.encoding, chunk.clock_rate)
             self._pending = list(decoder.decode(packet))
         self.chunks += 1

@@ -49,6 +49,19 @@ async def _stop_decoders(pc: RTCPeerConnection) -> None:
             await asyncio.to_thread(thread.join, 2)
 
 
+def _sent_audio_codec(pc: RTCPeerConnection, track: CameraAudioTrack) -> str | None:
+    """The codec our answer chose for the camera's sound (`PCMU`, `opus`, ...), if any."""
+    local = pc.localDescription
+    transceiver = next((t for t in pc.getTransceivers() if t.sender.track is track), None)
+    if local is None or transceiver is None or transceiver.mid is None:
+        return None
+    sections = SessionDescription.parse(local.sdp).media
+    media = next((m for m in sections if m.rtp.muxId == transceiver.mid), None)
+    if media is None or not media.rtp.codecs:
+        return None
+    return media.rtp.codecs[0].mimeType.partition("/")[2]  # aiortc sends with the first
+
+
 class LiveError(Exception):
     """A live-view request refused, with a reason for the user; `status` suggests the HTTP code."""
 
@@ -131,6 +144,8 @@ class LiveService:
         except (ValueError, AttributeError) as exc:
             await self._close(session)
             raise LiveError(f"unusable offer: {exc}") from None
+        if session.audio is not None:
+            session.audio.passthrough = _sent_audio_codec(pc, session.audio)
         for transceiver in pc.getTransceivers():
             remote = transceiver.receiver.track
             if transceiver.kind == "audio" and remote is not None and session.mic is None:
@@ -166,7 +181,10 @@ class LiveService:
             if session.audio is None:
                 session.audio = CameraAudioTrack(consumer)
             transceiver = pc.addTransceiver(session.audio, direction="sendonly")
+            # The camera's own codec first: then its audio passes through untouched.
             order = ["audio/PCMU", "audio/PCMA"]
+            if consumer.audio_encoding == "PCMA":
+                order.reverse()
         elif direction == "sendrecv" and session.audio is None:  # both in one section
             session.audio = CameraAudioTrack(consumer)
             transceiver = pc.addTransceiver(session.audio, direction="sendrecv")

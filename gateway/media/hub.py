@@ -60,6 +60,11 @@ class Consumer:
         self.skipped = 0
 
     @property
+    def audio_encoding(self) -> str | None:
+        """The camera's audio codec as last seen on its stream (None: none, or not seen yet)."""
+        return self._stream.audio_encoding
+
+    @property
     def behind(self) -> int:
         """Access units waiting to be read (more than zero: the reader is behind live)."""
         return self._queue.qsize()
@@ -122,6 +127,7 @@ class CameraStream:
         self._linger: asyncio.TimerHandle | None = None
         self._ending: set[asyncio.Task[None]] = set()
         self.sessions_opened = 0
+        self.audio_encoding: str | None = None
         self.frames = 0
 
     def consume(self, audio: bool = False) -> Consumer:
@@ -175,6 +181,7 @@ class CameraStream:
                 raise RtspError("the stream has no H.264 video")
             await client.setup(video, VIDEO_CHANNEL)
             audio = await self._setup_audio(client, media)
+            self.audio_encoding = audio.encoding if audio is not None else None
             await client.play()
             self.sessions_opened += 1
             depacketizer = H264Depacketizer(parameter_sets(video))

@@ -88,6 +88,7 @@ class RtspClient:
         self._read_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
+        self._wakeup: asyncio.Future[None] | None = None
         self.dropped = 0
 
     async def connect(self) -> None:
@@ -118,6 +119,7 @@ class RtspClient:
                         self._packets.get_nowait()
                         self.dropped += 1
                     self._packets.put_nowait((channel, data))
+                    self._wake()
                     continue
                 response = await self._read_response(first)
                 future = self._pending.pop(int(response.headers.get("cseq", "-1") or -1), None)
@@ -136,6 +138,7 @@ class RtspClient:
             self._pending.clear()
         finally:
             self._closed.set()
+            self._wake()
 
     async def _read_response(self, first: bytes) -> RtspResponse:
         if self._reader is None:
@@ -162,17 +165,25 @@ class RtspClient:
         return RtspResponse(int(status_line[1]), reason, headers, body)
 
     async def packet(self, wait_s: float | None = None) -> tuple[int, bytes]:
-        """The next interleaved (channel, RTP/RTCP packet); raises RtspError once closed."""
-        getter = asyncio.ensure_future(self._packets.get())
-        closed = asyncio.ensure_future(self._closed.wait())
-        done, _ = await asyncio.wait(
-            {getter, closed}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED
-        )
-        closed.cancel()
-        if getter in done:
-            return getter.result()
-        getter.cancel()
-        raise RtspError("connection closed" if closed in done else "no packet in time")
+        """The next interleaved (channel, RTP/RTCP packet), for one reader; RtspError if closed."""
+        # Hundreds of packets a second per stream: no task per packet, one future per wait,
+        # none at all while packets are queued.
+        if self._packets.empty() and not self._closed.is_set():
+            self._wakeup = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(wait_s):
+                    await self._wakeup
+            except TimeoutError:
+                raise RtspError("no packet in time") from None
+            finally:
+                self._wakeup = None
+        if not self._packets.empty():
+            return self._packets.get_nowait()
+        raise RtspError("connection closed")
+
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
 
     # -- requests ------------------------------------------------------------------------
     def _authorization(self, method: str, uri: str) -> str | None:

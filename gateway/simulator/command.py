@@ -10,6 +10,7 @@ import signal
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from .eventing import Dialect
@@ -20,11 +21,32 @@ ACTIONS = ("list", "press", "motion-start", "motion-stop", "person-start", "pers
            "clock", "slow", "hostile", "backchannel")  # fmt: skip
 
 
+def _within(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from low to high."""
+
+    def parse(value: str) -> int:
+        number = int(value)
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}")
+        return number
+
+    return parse
+
+
 def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `doorstep simulate`."""
     parser.add_argument("--cameras", type=int, default=1, help="number of cameras (default 1)")
     parser.add_argument("--doorbells", type=int, default=1, help="number of doorbells (default 1)")
     parser.add_argument("--resolution", choices=sorted(RESOLUTIONS), default="360p")
+    parser.add_argument(
+        "--fps", type=_within(1, 60), default=15, help="main-stream frame rate (default 15)"
+    )
+    parser.add_argument(
+        "--bitrate",
+        type=_within(64, 20_000),
+        metavar="KBIT/S",
+        help="main-stream bitrate, as a camera would be set (default: the test pattern's own)",
+    )
     parser.add_argument(
         "--dialect", choices=[d.value for d in Dialect], default=Dialect.STANDARD.value
     )
@@ -54,6 +76,8 @@ def simulator_config(args: argparse.Namespace) -> SimulatorConfig:
         base_port=args.base_port,
         width=width,
         height=height,
+        fps=args.fps,
+        bitrate_kbps=args.bitrate,
         dialect=Dialect(args.dialect),
         person_detection=args.person_detection,
         password=args.password,

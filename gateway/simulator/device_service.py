@@ -133,7 +133,9 @@ async def system_reboot(device: SimulatedDevice, request: SoapRequest) -> str:
     )
 
 
-def _profile_xml(device: SimulatedDevice, token: str, name: str, width: int, height: int) -> str:
+def _profile_xml(
+    device: SimulatedDevice, token: str, name: str, width: int, height: int, fps: int, kbps: int
+) -> str:
     p = device.profile
     audio_output = ""
     if p.has_backchannel:
@@ -162,9 +164,9 @@ def _profile_xml(device: SimulatedDevice, token: str, name: str, width: int, hei
         f'<tt:VideoEncoderConfiguration token="VideoEncoder_{token}"><tt:Name>{text(name)}</tt:Name>'
         "<tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>"
         f"<tt:Resolution><tt:Width>{width}</tt:Width><tt:Height>{height}</tt:Height></tt:Resolution>"
-        "<tt:Quality>5</tt:Quality><tt:RateControl><tt:FrameRateLimit>15</tt:FrameRateLimit>"
-        "<tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>2048</tt:BitrateLimit></tt:RateControl>"
-        "<tt:H264><tt:GovLength>15</tt:GovLength><tt:H264Profile>Baseline</tt:H264Profile></tt:H264>"
+        f"<tt:Quality>5</tt:Quality><tt:RateControl><tt:FrameRateLimit>{fps}</tt:FrameRateLimit>"
+        f"<tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>{kbps}</tt:BitrateLimit></tt:RateControl>"
+        f"<tt:H264><tt:GovLength>{fps}</tt:GovLength><tt:H264Profile>Baseline</tt:H264Profile></tt:H264>"
         f"{multicast}</tt:VideoEncoderConfiguration>"
         '<tt:AudioEncoderConfiguration token="AudioEncoder_1"><tt:Name>G711</tt:Name><tt:UseCount>2</tt:UseCount>'
         "<tt:Encoding>G711</tt:Encoding><tt:Bitrate>64</tt:Bitrate><tt:SampleRate>8</tt:SampleRate>"
@@ -177,8 +179,10 @@ def _profiles(device: SimulatedDevice) -> dict[str, str]:
     p = device.profile
     sub_w, sub_h = device.sub_resolution
     return {
-        "profile_main": _profile_xml(device, "profile_main", "MainStream", p.width, p.height),
-        "profile_sub": _profile_xml(device, "profile_sub", "SubStream", sub_w, sub_h),
+        "profile_main": _profile_xml(
+            device, "profile_main", "MainStream", p.width, p.height, p.fps, p.bitrate_kbps or 2048
+        ),
+        "profile_sub": _profile_xml(device, "profile_sub", "SubStream", sub_w, sub_h, 15, 512),
     }
 
 

@@ -18,13 +18,22 @@ class MediaLibrary:
         self._jpegs: dict[tuple[int, int], bytes] = {}
         self.tone = b""
 
-    def prepare(self, resolutions: Iterable[tuple[int, int]]) -> None:
-        """Encode whatever is not encoded yet (the sub stream always)."""
+    def prepare(
+        self,
+        resolutions: Iterable[tuple[int, int]],
+        fps: int = 15,
+        bitrate_kbps: int | None = None,
+    ) -> None:
+        """Encode whatever is not encoded yet: main streams at `fps` (and `bitrate_kbps` if
+        given, else the encoder's default quality), the sub stream always, at 15 fps."""
         if not self.tone:
             self.tone = tone_ulaw(TONE_HZ)
         for size in {*resolutions, SUB_STREAM}:
             if size not in self._loops:
-                self._loops[size] = encode_video_loop(*size)
+                main = size != SUB_STREAM
+                self._loops[size] = encode_video_loop(
+                    *size, fps=fps if main else 15, bitrate_kbps=bitrate_kbps if main else None
+                )
                 self._jpegs[size] = encode_jpeg(*size)
 
     def loop(self, width: int, height: int) -> VideoLoop:

@@ -19,6 +19,8 @@ class DeviceProfile:
     password: str = "doorstep"
     width: int = 640
     height: int = 360
+    fps: int = 15
+    bitrate_kbps: int | None = None
     backchannel: bool | None = None
     """Offer the ONVIF audio backchannel; by default doorbells do and cameras do not."""
     person_detection: bool = False

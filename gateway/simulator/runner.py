@@ -33,6 +33,9 @@ class SimulatorConfig:
     """0: every port is chosen by the OS. Otherwise device i uses base+2i (ONVIF) and base+2i+1 (RTSP)."""
     width: int = 640
     height: int = 360
+    fps: int = 15
+    bitrate_kbps: int | None = None
+    """Main-stream bitrate; None: whatever the encoder makes of the test pattern (small)."""
     dialect: Dialect = Dialect.STANDARD
     username: str = "admin"
     password: str = "doorstep"
@@ -60,6 +63,8 @@ class SimulatorConfig:
                     password=self.password,
                     width=self.width,
                     height=self.height,
+                    fps=self.fps,
+                    bitrate_kbps=self.bitrate_kbps,
                     person_detection=self.person_detection,
                     max_pullpoints=self.max_pullpoints,
                     host=self.host,
@@ -102,7 +107,12 @@ class Simulator:
 
     async def start(self) -> None:
         """Encode media, start every device, discovery and the control API."""
-        await asyncio.to_thread(self.media.prepare, [(self.config.width, self.config.height)])
+        await asyncio.to_thread(
+            self.media.prepare,
+            [(self.config.width, self.config.height)],
+            self.config.fps,
+            self.config.bitrate_kbps,
+        )
         self._http = aiohttp.ClientSession()
         for profile in self.config.profiles():
             device = SimulatedDevice(profile, self.media, self._http)

@@ -194,6 +194,10 @@ async def test_answer_a_ring_see_the_visitor_and_talk(  # noqa: PLR0915  # one j
     assert stats["audioPackets"] > 100, stats  # the doorbell's own sound reaches the page
     session = next(iter(app[LIVE].sessions.values()))
     assert doorbell._rtsp.active_sessions == 1  # video only; the speaker is not open
+    assert session.audio is not None
+    assert session.audio.passed == session.audio.chunks > 100  # G.711 passed through as is
+    assert session.mic is not None
+    assert session.mic.frames_in == 0  # the phone sends nothing of its microphone before Talk
 
     # Hold Talk: the fake microphone's tone reaches the doorbell's speaker.
     talk = page.locator("#talk")
@@ -217,7 +221,6 @@ async def test_answer_a_ring_see_the_visitor_and_talk(  # noqa: PLR0915  # one j
     heard = ulaw_decode(bytes(recorder.audio))
     assert len(heard) >= 8000 * 1.5, len(heard)
     assert abs(dominant_frequency(heard) - TONE_HZ) < 15
-    assert session.mic is not None
     assert session.mic.talk is None
 
     await page.click("#mute")

@@ -3,6 +3,7 @@ fed through the ONVIF backchannel by the gateway's own RTSP client."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 from pathlib import Path
@@ -12,7 +13,10 @@ import pytest
 
 from gateway.media.rtsp_client import RtspClient, RtspStatusError
 from gateway.rtp import RtpStream, parse_rtp
-from gateway.simulator import SimulatedDevice, Simulator
+from gateway.simulator import SimulatedDevice, Simulator, SimulatorConfig
+from gateway.simulator.command import add_simulate_arguments
+from gateway.simulator.device_service import _profiles
+from gateway.simulator.library import MediaLibrary
 from gateway.simulator.media import dominant_frequency, tone_ulaw, ulaw_decode
 
 GST_READER = Path(__file__).resolve().parent.parent / "peers" / "gst_rtsp_read.py"
@@ -142,3 +146,41 @@ async def test_garbage_does_not_take_the_server_down(
         doorbell.rtsp_url(), doorbell.profile.username, doorbell.profile.password
     ) as client:
         assert len(await client.describe()) == 2
+
+
+async def test_a_camera_set_to_30_fps_and_a_bitrate_streams_at_them() -> None:
+    """`simulate --fps 30 --bitrate 1500`, as a benchmark uses it: measured on the wire."""
+    config = SimulatorConfig(cameras=1, doorbells=0, discovery_port=0, fps=30, bitrate_kbps=1500)
+    async with Simulator(config, MediaLibrary()) as simulator:
+        camera = next(iter(simulator.devices.values()))
+        assert "<tt:FrameRateLimit>30</tt:FrameRateLimit>" in _profiles(camera)["profile_main"]
+        async with RtspClient(
+            camera.rtsp_url(), camera.profile.username, camera.profile.password
+        ) as client:
+            video = (await client.describe())[0]
+            await client.setup(video, 0)
+            await client.play()
+            timestamps: set[int] = set()
+            payload = 0
+            started = asyncio.get_running_loop().time()
+            while asyncio.get_running_loop().time() - started < 3.0:
+                channel, data = await client.packet(wait_s=5)
+                if channel == 0:
+                    packet = parse_rtp(data)
+                    timestamps.add(packet.timestamp)
+                    payload += len(packet.payload)
+    fps = len(timestamps) / 3.0
+    kbps = payload * 8 / 3.0 / 1000
+    assert 27 <= fps <= 33, fps
+    assert 1000 <= kbps <= 2000, kbps  # the encoder's rate control over 3 s, not exact
+
+
+@pytest.mark.parametrize("bad", [["--fps", "0"], ["--fps", "120"], ["--bitrate", "5"]])
+def test_simulate_refuses_a_frame_rate_or_bitrate_no_camera_has(
+    bad: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser()
+    add_simulate_arguments(parser)
+    with pytest.raises(SystemExit):
+        parser.parse_args(bad)
+    assert "must be from" in capsys.readouterr().err

@@ -35,6 +35,7 @@ class LiveCall {
     this.pc = null;
     this.session = null;
     this.mic = null;
+    this.micSender = null;
     this.talking = false;
     this.ended = false;
   }
@@ -48,7 +49,7 @@ class LiveCall {
     pc.addTransceiver("audio", { direction: "recvonly" });
     if (track) {
       track.enabled = false;  // push-to-talk: silent until Talk is held
-      pc.addTransceiver(track, { direction: "sendonly" });
+      this.micSender = pc.addTransceiver(track, { direction: "sendonly" }).sender;
     }
     const remote = new MediaStream();
     pc.addEventListener("track", (e) => {
@@ -64,6 +65,9 @@ class LiveCall {
     this.session = answer.session;
     if (this.ended) { await this.hangUp(); return; }
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    // Nothing of the microphone leaves the phone until Talk is held (not even silence, which
+    // the gateway would have to decode for every viewer).
+    if (this.micSender && !this.talking) await this.micSender.replaceTrack(null);
     this.ui.talkReady(answer.talk, answer.microphone ? null : reason || "microphone not available");
   }
 
@@ -79,7 +83,10 @@ class LiveCall {
     this.ui.talkButton.textContent = "Talking… release to stop";
     try {
       await api("POST", `/api/live/session/${this.session}/talk`);
-      if (this.talking) this.mic.enabled = true;
+      if (this.talking) {
+        await this.micSender.replaceTrack(this.mic);
+        this.mic.enabled = this.talking;  // unless released meanwhile
+      }
       else await this.sendRelease();  // released before the speaker opened
     } catch (err) {
       this.talking = false;
@@ -92,6 +99,7 @@ class LiveCall {
     if (!this.talking) return;
     this.talking = false;
     if (this.mic) this.mic.enabled = false;
+    if (this.micSender) await this.micSender.replaceTrack(null).catch(() => {});
     this.resetTalkButton();
     await this.sendRelease();
   }
