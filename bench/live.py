@@ -31,11 +31,9 @@ import statistics
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -44,6 +42,7 @@ from gateway.auth import Principal
 from gateway.config import Config
 from gateway.events import CameraState
 from gateway.media import hub as hub_module
+from gateway.simulator.media import write_tone_wav
 from gateway.web.keys import ACCOUNTS, DEVICES, LIVE
 
 CHROMIUM = "/usr/bin/chromium"
@@ -62,17 +61,6 @@ FIRST_FRAME = (
 DECODED = (
     "() => document.querySelector('video.live-video').getVideoPlaybackQuality().totalVideoFrames"
 )
-
-
-def tone_wav(path: Path, hz: float = 1000.0, seconds: float = 5.0, rate: int = 48_000) -> Path:
-    """A mono 16-bit WAV tone for Chromium's fake microphone."""
-    t = np.arange(int(seconds * rate)) / rate
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((np.sin(2 * np.pi * hz * t) * 12000).astype("<i2").tobytes())
-    return path
 
 
 async def start_simulator(folder: Path) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
@@ -167,7 +155,7 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:  # noqa: PLR091
         supervisor = app[DEVICES].supervisors["front"]
         while supervisor.state is not CameraState.ONLINE:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
-        tone = tone_wav(folder / "tone.wav")
+        tone = await asyncio.to_thread(write_tone_wav, folder / "tone.wav", 1000.0)
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True,

@@ -9,6 +9,7 @@ import signal
 import ssl
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -23,6 +24,7 @@ from .devices import DeviceManager
 from .history import EventHistory
 from .live import LiveService
 from .live.ice import restrict_host_addresses
+from .live.viewers import LiveAudit
 from .media.hub import StreamHub
 from .plugins import DriverRegistry, load_drivers
 from .secretbox import SecretBox
@@ -103,6 +105,15 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     await app[BUS].close()
 
 
+def _live_audit(app: web.Application) -> LiveAudit:
+    """Where the live-view service writes its calls' audit entries."""
+
+    async def record(user: str, action: str, target: str, ip: str, detail: dict[str, Any]) -> None:
+        await app[AUDIT].append(user, action, target, ip=ip, detail=detail)
+
+    return record
+
+
 async def _devices(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     box = app[SECRET_BOX]
@@ -131,7 +142,7 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
         app[DEVICES] = manager
         restrict_host_addresses(config.live.host_addresses)
         hub = StreamHub()
-        app[LIVE] = LiveService(hub, config.live.ice_servers)
+        app[LIVE] = LiveService(hub, config.live.ice_servers, _live_audit(app))
         manager.start()
         yield
         await app[LIVE].close()

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +43,14 @@ class ActiveTalk:
 class MicPump:
     """Drains a viewer's microphone track and forwards it to the speaker while talking."""
 
-    def __init__(self, track: MediaStreamTrack) -> None:
+    def __init__(
+        self,
+        track: MediaStreamTrack,
+        on_failure: Callable[[ActiveTalk], Awaitable[None]] | None = None,
+    ) -> None:
         self._track = track
+        self._on_failure = on_failure
+        """Told when the camera's side of a talk failed and the pump closed it."""
         self.talk: ActiveTalk | None = None
         self.latencies_ms: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         """Gateway-added talk latency per frame: frame out of aiortc → RTP written."""
@@ -68,7 +75,8 @@ class MicPump:
             except Exception as exc:  # the camera dropped it; say so, keep the call
                 talk.error = f"{type(exc).__name__}: {exc}"
                 _log.warning("talk to the camera failed: %s", talk.error)
-                await self.release()
+                if await self.release() is talk and self._on_failure is not None:
+                    await self._on_failure(talk)
                 continue
             talk.frames += 1
             self.latencies_ms.append((time.perf_counter() - received) * 1000)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiortc import (
     RTCBundlePolicy,
@@ -31,6 +33,9 @@ MAX_CANDIDATE_LINES = 64
 MAX_SESSIONS_PER_USER = 4
 MAX_SESSIONS = 32
 RECHECK_S = 2.0
+
+LiveAudit = Callable[[str, str, str, str, dict[str, Any]], Awaitable[None]]
+"""Records a call's event in the audit log: (user, action, target, ip, detail)."""
 
 
 async def _stop_decoders(pc: RTCPeerConnection) -> None:
@@ -83,16 +88,45 @@ class LiveSession:
     mic: MicPump | None = None
     still_allowed: Callable[[], Awaitable[bool]] | None = None
     """Re-checks the viewer's sign-in and camera grant; False ends the call."""
+    ip: str = ""
+    """Where the call was answered from (audited with everything that happens to it)."""
+    talk_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Press and release one at a time: a release waits for the speaker it closes to open."""
 
 
 class LiveService:
-    """Creates, tracks and closes live-view peer connections."""
+    """Creates, tracks and closes live-view peer connections, and audits each call's start,
+    talk and end, however it ends (hang-up, lost connection, revoked access, shutdown)."""
 
-    def __init__(self, hub: StreamHub, ice_servers: list[str]) -> None:
+    def __init__(
+        self, hub: StreamHub, ice_servers: list[str], audit: LiveAudit | None = None
+    ) -> None:
         self._hub = hub
         self._ice = [RTCIceServer(urls=url) for url in ice_servers]  # empty: no public STUN
+        self._audit_hook = audit
         self.sessions: dict[str, LiveSession] = {}
         self._watch: asyncio.Task[None] | None = None
+
+    async def _audit(self, session: LiveSession, action: str, **detail: Any) -> None:
+        if self._audit_hook is None:
+            return
+        try:
+            await self._audit_hook(
+                session.username, action, f"camera:{session.camera_id}", session.ip,
+                {"session": session.id[:8], **detail},
+            )  # fmt: skip
+        except Exception as exc:  # an audit failure must not leave a call half-closed
+            _log.error("audit of %s failed: %s", action, type(exc).__name__)
+
+    async def _talk_ended(self, session: LiveSession, talk: ActiveTalk, reason: str) -> None:
+        detail: dict[str, Any] = {
+            "seconds": round(time.monotonic() - talk.started, 1),
+            "frames": talk.frames,
+            "reason": reason,
+        }
+        if talk.error:
+            detail["error"] = talk.error[:200]
+        await self._audit(session, "talk.stop", **detail)
 
     async def start(
         self,
@@ -101,6 +135,7 @@ class LiveService:
         offer_sdp: str,
         username: str,
         still_allowed: Callable[[], Awaitable[bool]] | None = None,
+        ip: str = "",
     ) -> LiveSession:
         """Answer a browser's offer with the camera's video; the answer carries our candidates."""
         if len(offer_sdp.encode()) > MAX_SDP_BYTES:
@@ -134,6 +169,7 @@ class LiveService:
         track = PassthroughVideoTrack(consumer)
         session = LiveSession(secrets.token_urlsafe(16), username, camera_id, pc, track)
         session.still_allowed = still_allowed
+        session.ip = ip
         try:
             # Transceivers in the offer's order (aiortc pairs them with m-lines by kind, first
             # free first). Codec preferences count only when set before the offer is applied.
@@ -149,15 +185,16 @@ class LiveService:
         for transceiver in pc.getTransceivers():
             remote = transceiver.receiver.track
             if transceiver.kind == "audio" and remote is not None and session.mic is None:
-                session.mic = MicPump(remote)
+                session.mic = MicPump(remote, self._talk_failed_for(session))
         self.sessions[session.id] = session
+        await self._audit(session, "live.start")
         if self._watch is None or self._watch.done():
             self._watch = asyncio.create_task(self._recheck(), name="live-recheck")
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
             if pc.connectionState in ("failed", "closed"):
-                await self.stop(session.id)
+                await self.stop(session.id, f"connection {pc.connectionState}")
 
         return session
 
@@ -206,27 +243,44 @@ class LiveService:
         session = self.sessions.get(session_id)
         if session is None:
             raise LiveError("no such live view", 404)
-        if session.mic is None:
+        mic = session.mic
+        if mic is None:
             raise LiveError("this call carries no microphone; allow it and answer again", 409)
-        if session.mic.talk is not None:
-            return session.mic.talk
-        try:
-            sink = await open_sink()
-        except Unsupported as exc:
-            raise LiveError(str(exc), 409) from None
-        except DeviceUnavailable as exc:
-            raise LiveError(str(exc), 503) from None
-        try:
-            return await session.mic.press(sink)
-        except ValueError as exc:
-            raise LiveError(str(exc), 409) from None
+        async with session.talk_lock:
+            if mic.talk is not None:
+                return mic.talk  # pressed again: already talking
+            try:
+                sink = await open_sink()
+            except Unsupported as exc:
+                raise LiveError(str(exc), 409) from None
+            except DeviceUnavailable as exc:
+                raise LiveError(str(exc), 503) from None
+            if self.sessions.get(session_id) is not session:
+                await sink.close()  # hung up while the speaker was opening
+                raise LiveError("the call has ended", 404)
+            try:
+                talk = await mic.press(sink)
+            except ValueError as exc:
+                raise LiveError(str(exc), 409) from None
+        await self._audit(session, "talk.start", codec=sink.codec)
+        return talk
 
-    async def release_talk(self, session_id: str) -> ActiveTalk | None:
+    async def release_talk(self, session_id: str, reason: str = "released") -> ActiveTalk | None:
         """Stop talking and close the backchannel (idempotent)."""
         session = self.sessions.get(session_id)
         if session is None or session.mic is None:
             return None
-        return await session.mic.release()
+        async with session.talk_lock:
+            talk = await session.mic.release()
+        if talk is not None:
+            await self._talk_ended(session, talk, reason)
+        return talk
+
+    def _talk_failed_for(self, session: LiveSession) -> Callable[[ActiveTalk], Awaitable[None]]:
+        async def failed(talk: ActiveTalk) -> None:
+            await self._talk_ended(session, talk, "camera error")
+
+        return failed
 
     async def _close(self, session: LiveSession) -> None:
         if session.mic is not None:
@@ -237,17 +291,17 @@ class LiveService:
         await _stop_decoders(session.pc)
         await session.pc.close()
 
-    async def stop(self, session_id: str) -> LiveSession | None:
-        """Hang up a session (idempotent)."""
+    async def stop(self, session_id: str, reason: str = "hang-up") -> LiveSession | None:
+        """End a call (idempotent): closes its talk, its connection, and audits both."""
         session = self.sessions.pop(session_id, None)
-        if session is not None:
-            await self._close(session)
+        if session is None:
+            return None
+        talk = await session.mic.release() if session.mic is not None else None
+        if talk is not None:
+            await self._talk_ended(session, talk, f"call ended: {reason}")
+        await self._close(session)
+        await self._audit(session, "live.stop", frames=session.track.frames, reason=reason)
         return session
-
-    async def stop_user(self, username: str) -> None:
-        """Hang up every session of a user (their sign-in was revoked)."""
-        for session in [s for s in self.sessions.values() if s.username == username]:
-            await self.stop(session.id)
 
     async def _recheck(self) -> None:
         # A call outlives no revocation: signed out elsewhere, password changed, account
@@ -258,10 +312,10 @@ class LiveService:
                 check = session.still_allowed
                 if check is not None and not await check():
                     _log.info("live view %s ended: access revoked", session.id[:8])
-                    await self.stop(session.id)
+                    await self.stop(session.id, "access revoked")
 
     async def close(self) -> None:
         """Hang up everything (shutdown)."""
         if self._watch is not None:
             self._watch.cancel()
-        await asyncio.gather(*(self.stop(sid) for sid in list(self.sessions)))
+        await asyncio.gather(*(self.stop(sid, "shutdown") for sid in list(self.sessions)))

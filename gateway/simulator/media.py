@@ -7,8 +7,10 @@ many cameras costs packetisation only, never encoding.
 from __future__ import annotations
 
 import base64
+import wave
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import av
@@ -226,6 +228,18 @@ def tone_ulaw(frequency: float = 440.0, seconds: int = 10, level: float = 0.3) -
     t = np.arange(seconds * ULAW_SAMPLE_RATE) / ULAW_SAMPLE_RATE
     pcm = (np.sin(2 * np.pi * frequency * t) * level * 32767).astype(np.int16)
     return ulaw_encode(pcm)
+
+
+def write_tone_wav(path: Path, frequency: float, seconds: float = 5.0, rate: int = 48_000) -> Path:
+    """A mono 16-bit WAV of a sine tone: the known voice for Chromium's fake microphone."""
+    t = np.arange(int(seconds * rate)) / rate
+    samples = (np.sin(2 * np.pi * frequency * t) * 12000).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    return path
 
 
 def dominant_frequency(pcm: npt.NDArray[np.int16], rate: int = ULAW_SAMPLE_RATE) -> float:

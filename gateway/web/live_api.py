@@ -19,11 +19,10 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from ..live import LiveError
-from ..live.talk import ActiveTalk
 from ..live.viewers import LiveSession
 from ..media.hub import StreamTarget
 from .auth_api import body_of, principal_of
-from .keys import ACCOUNTS, AUDIT, DEVICES, LIVE
+from .keys import ACCOUNTS, DEVICES, LIVE
 from .policy import json_error
 from .session import client_ip, session_token
 
@@ -88,15 +87,11 @@ async def start_live(request: web.Request) -> web.Response:
 
     try:
         session = await request.app[LIVE].start(
-            camera_id, target, body.sdp, principal.username, still_allowed
+            camera_id, target, body.sdp, principal.username, still_allowed, client_ip(request)
         )
     except LiveError as exc:
         status = _STATUSES.get(exc.status, web.HTTPUnprocessableEntity)
         raise json_error(status, "live_refused", str(exc)) from None
-    await request.app[AUDIT].append(
-        principal.username, "live.start", f"camera:{camera_id}", ip=client_ip(request),
-        detail={"session": session.id[:8]},
-    )  # fmt: skip
     answer = LiveAnswer(
         session=session.id,
         sdp=session.pc.localDescription.sdp,
@@ -107,18 +102,9 @@ async def start_live(request: web.Request) -> web.Response:
 
 
 async def stop_live(request: web.Request) -> web.Response:
-    """DELETE /api/live/session/{session_id}: hang up (your own sessions only)."""
-    principal = principal_of(request)
-    live = request.app[LIVE]
+    """DELETE /api/live/session/{session_id}: hang up (your own sessions only; audited)."""
     session = _own_session(request)
-    talk = await live.release_talk(session.id)
-    if talk is not None:
-        await _audit_talk_stop(request, session.camera_id, session.id, talk)
-    await live.stop(session.id)
-    await request.app[AUDIT].append(
-        principal.username, "live.stop", f"camera:{session.camera_id}", ip=client_ip(request),
-        detail={"session": session.id[:8], "frames": session.track.frames},
-    )  # fmt: skip
+    await request.app[LIVE].stop(session.id, "hang-up")
     return web.json_response({"ok": True})
 
 
@@ -130,40 +116,17 @@ def _own_session(request: web.Request) -> LiveSession:
     return session
 
 
-async def _audit_talk_stop(
-    request: web.Request, camera_id: str, session_id: str, talk: ActiveTalk
-) -> None:
-    detail = {
-        "session": session_id[:8],
-        "seconds": round(time.monotonic() - talk.started, 1),
-        "frames": talk.frames,
-    }
-    if talk.error:
-        detail["error"] = talk.error[:200]
-    await request.app[AUDIT].append(
-        principal_of(request).username, "talk.stop", f"camera:{camera_id}",
-        ip=client_ip(request), detail=detail,
-    )  # fmt: skip
-
-
 async def start_talk(request: web.Request) -> web.Response:
     """POST /api/live/session/{session_id}/talk: open the speaker (push-to-talk pressed)."""
     session = _own_session(request)
     supervisor = request.app[DEVICES].supervisors.get(session.camera_id)
     if supervisor is None:
         raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera")
-    already = session.mic is not None and session.mic.talk is not None
     try:
         talk = await request.app[LIVE].press_talk(session.id, supervisor.open_talk)
     except LiveError as exc:
         status = _STATUSES.get(exc.status, web.HTTPUnprocessableEntity)
         raise json_error(status, "talk_refused", str(exc)) from None
-    if not already:
-        await request.app[AUDIT].append(
-            principal_of(request).username, "talk.start", f"camera:{session.camera_id}",
-            ip=client_ip(request),
-            detail={"session": session.id[:8], "codec": talk.sink.codec},
-        )  # fmt: skip
     state = TalkState(talking=True, codec=talk.sink.codec, sample_rate=talk.sink.sample_rate)
     return web.json_response(state.model_dump(), status=201)
 
@@ -174,7 +137,6 @@ async def stop_talk(request: web.Request) -> web.Response:
     talk = await request.app[LIVE].release_talk(session.id)
     if talk is None:
         return web.json_response(TalkState(talking=False).model_dump())
-    await _audit_talk_stop(request, session.camera_id, session.id, talk)
     state = TalkState(
         talking=False,
         codec=talk.sink.codec,

@@ -6,13 +6,12 @@ peer connection at once; two viewers share one RTSP session to the camera."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright
@@ -21,8 +20,9 @@ from gateway.app import build_app
 from gateway.auth import Principal
 from gateway.config import Config
 from gateway.events import CameraState
+from gateway.live.viewers import RECHECK_S
 from gateway.simulator import Simulator
-from gateway.simulator.media import dominant_frequency, ulaw_decode
+from gateway.simulator.media import dominant_frequency, ulaw_decode, write_tone_wav
 from gateway.web.keys import ACCOUNTS, DATABASE, DEVICES, LIVE
 
 from .test_webui import CHROMIUM, QUIET_FLAGS
@@ -89,18 +89,6 @@ HANG_UP = """async () => {
 }"""
 
 
-def tone_wav(path: Path, hz: float, seconds: float = 5.0, rate: int = 48_000) -> Path:
-    """A mono 16-bit WAV of a pure tone, for Chromium's fake microphone."""
-    t = np.arange(int(seconds * rate)) / rate
-    samples = (np.sin(2 * np.pi * hz * t) * 12000).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples.tobytes())
-    return path
-
-
 @pytest.fixture
 async def gateway(
     simulator: Simulator, aiohttp_server: Any, tmp_path: Path
@@ -130,7 +118,7 @@ async def gateway(
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    tone = tone_wav(tmp_path / "tone.wav", TONE_HZ)
+    tone = await asyncio.to_thread(write_tone_wav, tmp_path / "tone.wav", TONE_HZ)
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
@@ -320,3 +308,94 @@ async def test_live_view_decodes_h264_and_hangs_up(
     rows = await app[DATABASE].durable.fetchall("SELECT action FROM audit WHERE actor = 'rita'")
     assert [r[0] for r in rows].count("live.start") == 2
     assert [r[0] for r in rows].count("live.stop") == 2
+
+
+async def test_withdrawn_access_ends_a_call_mid_talk_and_is_audited(
+    browser: Browser, gateway: tuple[str, web.Application], simulator: Simulator
+) -> None:
+    """No hang-up from the page: the owner withdraws the camera while the resident talks."""
+    url, app = gateway
+    doorbell = simulator.devices["doorbell-1"]
+    page = await browser.new_page()
+    await page.goto(url + "#/signin")
+    await page.fill("input[name=username]", "rita")
+    await page.fill("input[name=password]", "resident password")
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/#/cameras")
+    await page.goto(url + "#/live/front")
+    await page.locator("#talk:not([disabled])").wait_for(timeout=10_000)
+    await page.locator("#talk").hover()
+    await page.mouse.down()
+    session = next(iter(app[LIVE].sessions.values()))
+    for _ in range(100):
+        if session.mic is not None and session.mic.talk is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert doorbell._rtsp.active_sessions == 2  # video + backchannel
+
+    accounts = app[ACCOUNTS]
+    console = Principal(0, "console", "owner")
+    rita = next(u for u, _ in await accounts.list_users() if u.username == "rita")
+    withdrawn = time.perf_counter()
+    await accounts.update_user(console, rita.id, None, None, set(), "test")
+    while session.pc.connectionState != "closed" and time.perf_counter() - withdrawn < 5:
+        await asyncio.sleep(0.05)
+    assert session.pc.connectionState == "closed"
+    assert time.perf_counter() - withdrawn < RECHECK_S + 1.0
+    assert app[LIVE].sessions == {}
+    for _ in range(100):
+        if doorbell._rtsp.active_sessions < 2:
+            break
+        await asyncio.sleep(0.02)
+    assert doorbell._rtsp.active_sessions < 2  # the speaker is closed with the call
+    await page.mouse.up()
+
+    rows = await app[DATABASE].durable.fetchall(
+        "SELECT action, detail FROM audit"
+        " WHERE actor = 'rita' AND action LIKE '%.stop' ORDER BY seq"
+    )
+    ended = {action: json.loads(detail) for action, detail in rows}
+    assert ended["talk.stop"]["reason"] == "call ended: access revoked"
+    assert ended["live.stop"]["reason"] == "access revoked"
+    assert ended["live.stop"]["session"] == session.id[:8]
+
+
+async def test_a_camera_dropping_the_speaker_mid_talk_is_audited_and_the_call_goes_on(
+    browser: Browser, gateway: tuple[str, web.Application], simulator: Simulator
+) -> None:
+    url, app = gateway
+    doorbell = simulator.devices["doorbell-1"]
+    page = await browser.new_page()
+    await page.goto(url + "#/signin")
+    await page.fill("input[name=username]", "rita")
+    await page.fill("input[name=password]", "resident password")
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/#/cameras")
+    await page.goto(url + "#/live/front")
+    await page.locator("#talk:not([disabled])").wait_for(timeout=10_000)
+    await page.locator("#talk").hover()
+    await page.mouse.down()
+    session = next(iter(app[LIVE].sessions.values()))
+    assert session.mic is not None
+    for _ in range(100):
+        if session.mic.talk is not None and session.mic.talk.payloads > 0:
+            break
+        await asyncio.sleep(0.05)
+    assert session.mic.talk is not None
+
+    doorbell.schedule_reboot(1.0)  # the doorbell drops every connection, the speaker's too
+    for _ in range(100):
+        if session.mic.talk is None:
+            break
+        await asyncio.sleep(0.05)
+    assert session.mic.talk is None
+    assert session.id in app[LIVE].sessions  # the call itself goes on (video reconnects)
+    await page.mouse.up()
+    rows = await app[DATABASE].durable.fetchall(
+        "SELECT detail FROM audit WHERE actor = 'rita' AND action = 'talk.stop'"
+    )
+    assert len(rows) == 1  # the release after the failure records nothing more
+    stopped = json.loads(rows[0][0])
+    assert stopped["reason"] == "camera error"
+    assert stopped["error"].startswith("RtspError")
+    await page.click("#hangup")
