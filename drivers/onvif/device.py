@@ -36,6 +36,9 @@ MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024
 MAX_UNKNOWN_TOPICS = 256
 RESUBSCRIBE_TRIES = 5
 PUSH_CONFIRM_S = 5.0  # how long the camera gets to prove it can reach our callback URL
+UNSUBSCRIBE_S = 1.5
+"""Unsubscribing at close is a courtesy (subscriptions expire anyway); past this, the sessions
+are closed without it, inside the gateway's 3 s close budget."""
 PUSH_RENEW_S = 10.0  # renewing often notices a rebooted camera quickly (no traffic otherwise)
 
 
@@ -282,6 +285,11 @@ class OnvifDevice:
     async def close(self) -> None:
         """Unsubscribe (frees the camera's slot) and close the sessions."""
         session, self._session = self._session, None
-        if session is not None:
-            await session.unsubscribe()
-            await session.close()
+        if session is None:
+            return
+        try:
+            await asyncio.wait_for(session.unsubscribe(), UNSUBSCRIBE_S)
+        except TimeoutError:
+            self._log.debug("unsubscribe at close timed out")
+        finally:
+            await session.close()  # whatever happened above: no HTTP session outlives us

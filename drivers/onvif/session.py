@@ -349,7 +349,7 @@ class OnvifSession:
     async def close(self) -> None:
         """Close every HTTP session the library opened."""
         if self._creating:
-            await asyncio.wait(self._creating, timeout=5)
+            await asyncio.wait(self._creating, timeout=1.0)  # inside the 3 s close budget
         try:
             await self._camera.close()
         except (aiohttp.ClientError, OSError, RuntimeError) as exc:

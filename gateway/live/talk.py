@@ -51,6 +51,8 @@ class MicPump:
         self._track = track
         self._on_failure = on_failure
         """Told when the camera's side of a talk failed and the pump closed it."""
+        self.failure: str | None = None
+        """Why the last talk was ended by the camera, until the next press."""
         self.talk: ActiveTalk | None = None
         self.latencies_ms: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         """Gateway-added talk latency per frame: frame out of aiortc → RTP written."""
@@ -75,8 +77,10 @@ class MicPump:
             except Exception as exc:  # the camera dropped it; say so, keep the call
                 talk.error = f"{type(exc).__name__}: {exc}"
                 _log.warning("talk to the camera failed: %s", talk.error)
-                if await self.release() is talk and self._on_failure is not None:
-                    await self._on_failure(talk)
+                if await self.release() is talk:
+                    self.failure = talk.error
+                    if self._on_failure is not None:
+                        await self._on_failure(talk)
                 continue
             talk.frames += 1
             self.latencies_ms.append((time.perf_counter() - received) * 1000)
@@ -84,6 +88,7 @@ class MicPump:
     async def press(self, sink: TalkSink) -> ActiveTalk:
         """Start forwarding to an opened sink (closing any previous one)."""
         await self.release()
+        self.failure = None
         fmtp: Any = getattr(sink, "fmtp", None)
         try:
             encoder = TalkEncoder(sink.codec, sink.sample_rate, fmtp)

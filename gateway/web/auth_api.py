@@ -69,14 +69,17 @@ class TotpConfirm(BaseModel):
     code: str = Field(max_length=16)
 
 
-async def body_of(request: web.Request, model: type[M]) -> M:
-    """Parse a JSON body into `model`, or answer 413/422 with the reason."""
-    if (request.content_length or 0) > MAX_BODY:
-        raise json_error(
-            web.HTTPRequestEntityTooLarge, "too_large", "request body too large"
-        ) from None
+async def body_of(request: web.Request, model: type[M], limit: int = MAX_BODY) -> M:
+    """Parse a JSON body of at most `limit` bytes into `model`, or answer 413/422 with the
+    reason."""
+    too_large = json_error(web.HTTPRequestEntityTooLarge, "too_large", "request body too large")
+    if (request.content_length or 0) > limit:
+        raise too_large
+    raw = await request.read()  # aiohttp stops at client_max_size; a chunked body has no length
+    if len(raw) > limit:
+        raise too_large
     try:
-        return model.model_validate_json(await request.read())
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(map(str, first["loc"])) or "body"

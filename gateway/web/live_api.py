@@ -19,18 +19,20 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from ..live import LiveError
-from ..live.viewers import LiveSession
+from ..live.viewers import MAX_SDP_BYTES, LiveSession
 from ..media.hub import StreamTarget
 from .auth_api import body_of, principal_of
 from .keys import ACCOUNTS, DEVICES, LIVE
 from .policy import json_error
 from .session import client_ip, session_token
 
+MAX_OFFER_BODY = 3 * MAX_SDP_BYTES  # JSON escaping of "\r\n" can double an SDP's size
+
 
 class LiveOffer(BaseModel):
     """The browser's SDP offer (complete, with its candidates)."""
 
-    sdp: str = Field(max_length=64 * 1024)
+    sdp: str = Field(max_length=MAX_SDP_BYTES)
 
 
 class LiveAnswer(BaseModel):
@@ -52,6 +54,8 @@ class TalkState(BaseModel):
     sample_rate: int | None = None
     seconds: float | None = None
     frames: int | None = None
+    error: str | None = None
+    """Why the camera ended the last talk (the page stops showing "Talking")."""
 
 
 _STATUSES: dict[int, type[web.HTTPException]] = {
@@ -70,7 +74,7 @@ async def start_live(request: web.Request) -> web.Response:
     supervisor = request.app[DEVICES].supervisors.get(camera_id)
     if supervisor is None or not principal.may_see(camera_id):
         raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera")
-    body = await body_of(request, LiveOffer)
+    body = await body_of(request, LiveOffer, MAX_OFFER_BODY)
     if not supervisor.streams:
         raise json_error(web.HTTPServiceUnavailable, "no_stream", "the camera offers no stream now")
 
@@ -129,6 +133,24 @@ async def start_talk(request: web.Request) -> web.Response:
         raise json_error(status, "talk_refused", str(exc)) from None
     state = TalkState(talking=True, codec=talk.sink.codec, sample_rate=talk.sink.sample_rate)
     return web.json_response(state.model_dump(), status=201)
+
+
+async def talk_state(request: web.Request) -> web.Response:
+    """GET /api/live/session/{session_id}/talk: is the speaker still open (the page polls it
+    while Talk is held, so a camera that drops the talk does not leave it showing "Talking")."""
+    mic = _own_session(request).mic
+    talk = mic.talk if mic is not None else None
+    if talk is None:
+        failure = mic.failure if mic is not None else None
+        return web.json_response(TalkState(talking=False, error=failure).model_dump())
+    state = TalkState(
+        talking=True,
+        codec=talk.sink.codec,
+        sample_rate=talk.sink.sample_rate,
+        seconds=round(time.monotonic() - talk.started, 2),
+        frames=talk.frames,
+    )
+    return web.json_response(state.model_dump())
 
 
 async def stop_talk(request: web.Request) -> web.Response:

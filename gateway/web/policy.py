@@ -76,6 +76,11 @@ def json_error(
 ) -> web.HTTPException:
     """An HTTP error whose JSON body carries a stable `error` code for the UI."""
     body = json.dumps({"error": code, "reason": reason})
+    if issubclass(exc, web.HTTPRequestEntityTooLarge):
+        # aiohttp's 413 insists on the sizes for its own message; the JSON reason says it here.
+        return web.HTTPRequestEntityTooLarge(
+            0, 0, text=body, content_type="application/json", headers=headers
+        )
     return exc(text=body, content_type="application/json", headers=headers)
 
 

@@ -40,7 +40,16 @@ from .cameras_api import (
 )
 from .events_api import EventList, list_events, stream_events
 from .health import HealthReport, health_handler
-from .live_api import LiveAnswer, LiveOffer, TalkState, start_live, start_talk, stop_live, stop_talk
+from .live_api import (
+    LiveAnswer,
+    LiveOffer,
+    TalkState,
+    start_live,
+    start_talk,
+    stop_live,
+    stop_talk,
+    talk_state,
+)
 from .policy import TOTP_EXEMPT, Access, Handler, access_middleware, allow
 from .users_api import (
     NewUser,
@@ -173,6 +182,11 @@ def create_web_app() -> web.Application:
     add_api_route(
         app, "POST", "/api/live/session/{session_id}/talk", start_talk,
         access=Access.SIGNED_IN, summary="Push-to-talk pressed: open the camera's speaker",
+        response=TalkState,
+    )  # fmt: skip
+    add_api_route(
+        app, "GET", "/api/live/session/{session_id}/talk", talk_state,
+        access=Access.SIGNED_IN, summary="Whether the camera's speaker is still open",
         response=TalkState,
     )  # fmt: skip
     add_api_route(

@@ -390,6 +390,9 @@ async def test_a_camera_dropping_the_speaker_mid_talk_is_audited_and_the_call_go
         await asyncio.sleep(0.05)
     assert session.mic.talk is None
     assert session.id in app[LIVE].sessions  # the call itself goes on (video reconnects)
+    # Still holding Talk: the page learns of it and stops showing "Talking".
+    await page.get_by_text("The camera stopped the talk").wait_for(timeout=3000)
+    assert await page.locator("#talk").inner_text() == "Hold to talk"
     await page.mouse.up()
     rows = await app[DATABASE].durable.fetchall(
         "SELECT detail FROM audit WHERE actor = 'rita' AND action = 'talk.stop'"

@@ -369,3 +369,27 @@ def test_user_add_command_creates_an_owner(tmp_path: Path) -> None:
     )
     assert weak.returncode == 1
     assert "10 to 256 characters" in weak.stderr
+
+
+async def test_an_oversized_body_is_a_413_with_a_reason(
+    browser: Callable[[], Awaitable[Client]],
+) -> None:
+    client = await browser()
+    padding = "x" * (20 * 1024)
+    status, body = await call(
+        client, "POST", "/api/session", {"username": "alice", "password": padding}
+    )
+    assert (status, body) == (413, {"error": "too_large", "reason": "request body too large"})
+
+    # Sent in chunks, with no Content-Length to refuse it by: refused all the same.
+    async def chunks() -> Any:
+        yield b'{"username": "alice", "password": "'
+        yield padding.encode()
+        yield b'"}'
+
+    async with client.post(
+        "/api/session", data=chunks(), headers={**SAME_ORIGIN, "Content-Type": "application/json"}
+    ) as response:
+        assert response.status == 413
+        assert (await response.json())["error"] == "too_large"
+    assert (await call(client, "GET", "/api/health"))[0] == 200  # and the gateway goes on

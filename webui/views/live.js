@@ -36,6 +36,7 @@ class LiveCall {
     this.session = null;
     this.mic = null;
     this.micSender = null;
+    this.talkWatch = null;
     this.talking = false;
     this.ended = false;
   }
@@ -86,6 +87,7 @@ class LiveCall {
       if (this.talking) {
         await this.micSender.replaceTrack(this.mic);
         this.mic.enabled = this.talking;  // unless released meanwhile
+        this.talkWatch = setInterval(() => this.checkTalk(), 1000);
       }
       else await this.sendRelease();  // released before the speaker opened
     } catch (err) {
@@ -97,11 +99,26 @@ class LiveCall {
 
   async release() {
     if (!this.talking) return;
+    await this.stopTalking();
+    await this.sendRelease();
+  }
+
+  async stopTalking() {
     this.talking = false;
+    clearInterval(this.talkWatch);
     if (this.mic) this.mic.enabled = false;
     if (this.micSender) await this.micSender.replaceTrack(null).catch(() => {});
     this.resetTalkButton();
-    await this.sendRelease();
+  }
+
+  // While Talk is held: did the camera drop its speaker? Then stop showing "Talking".
+  async checkTalk() {
+    if (!this.talking || !this.session) return;
+    let state;
+    try { state = await api("GET", `/api/live/session/${this.session}/talk`); } catch { return; }
+    if (state.talking || !this.talking) return;
+    await this.stopTalking();
+    this.ui.note(`The camera stopped the talk${state.error ? ` (${state.error})` : ""}. Hold Talk to try again.`);
   }
 
   async sendRelease() {
@@ -115,6 +132,7 @@ class LiveCall {
 
   async hangUp() {
     this.ended = true;
+    clearInterval(this.talkWatch);
     const session = this.session;
     this.session = null;
     if (this.mic) this.mic.stop();

@@ -1,0 +1,185 @@
+"""The live-view API with aiortc as the viewer (a real WebRTC peer on loopback): video arrives
+as H.264, and every cap and ownership rule answers with a status and a reason."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+from gateway.app import build_app
+from gateway.auth import Principal
+from gateway.config import Config
+from gateway.events import CameraState
+from gateway.live.viewers import MAX_CANDIDATE_LINES, MAX_SESSIONS_PER_USER
+from gateway.simulator import Simulator
+from gateway.web.keys import ACCOUNTS, DEVICES, LIVE
+
+Client = TestClient[web.Request, web.Application]
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
+PASSWORD = "resident password"  # a test account
+
+
+@pytest.fixture
+async def app(simulator: Simulator, tmp_path: Path) -> web.Application:
+    doorbell = simulator.devices["doorbell-1"].profile
+    config = Config.model_validate({
+        "storage": {"data_dir": tmp_path / "data"},
+        "live": {"host_addresses": ["127.0.0.1"]},
+        "cameras": [{"id": "front", "name": "Front", "host": doorbell.host,
+                     "port": doorbell.onvif_port, "username": doorbell.username,
+                     "password": doorbell.password}],
+    })  # fmt: skip
+    app: web.Application = await asyncio.to_thread(build_app, config)
+    return app
+
+
+@pytest.fixture
+async def server(app: web.Application, aiohttp_server: Any) -> Any:
+    running = await aiohttp_server(app)  # set up after the simulator: stops before it
+    console = Principal(0, "console", "owner")
+    accounts = app[ACCOUNTS]
+    rita = await accounts.create_user(console, "rita", PASSWORD, "resident", "test")
+    await accounts.update_user(console, rita.id, None, None, {"front"}, "test")
+    await accounts.create_user(console, "nina", PASSWORD, "resident", "test")  # no camera
+    supervisor = app[DEVICES].supervisors["front"]
+    for _ in range(200):
+        if supervisor.state is CameraState.ONLINE:
+            break
+        await asyncio.sleep(0.05)
+    assert supervisor.streams
+    return running
+
+
+async def signed_in(aiohttp_client: Any, server: Any, username: str) -> Client:
+    client: Client = await aiohttp_client(server)
+    async with client.post(
+        "/api/session", json={"username": username, "password": PASSWORD}, headers=SAME_ORIGIN
+    ) as response:
+        assert response.status == 200, await response.text()
+    return client
+
+
+async def call(client: Client, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    kwargs: dict[str, Any] = {"headers": SAME_ORIGIN}
+    if method != "GET":
+        kwargs["json"] = {} if body is None else body
+    async with client.request(method, path, **kwargs) as response:
+        data = await response.json() if response.content_type == "application/json" else None
+        return response.status, data
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[list[RTCPeerConnection]]:
+    """Viewer peer connections, closed after the test."""
+    made: list[RTCPeerConnection] = []
+    yield made
+    for pc in made:
+        await pc.close()
+
+
+async def offer(peers: list[RTCPeerConnection]) -> tuple[RTCPeerConnection, str]:
+    """A viewer's complete offer: video and audio to receive, as the page makes it."""
+    pc = RTCPeerConnection()
+    peers.append(pc)
+    pc.addTransceiver("video", direction="recvonly")
+    pc.addTransceiver("audio", direction="recvonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc, pc.localDescription.sdp
+
+
+async def test_an_aiortc_viewer_receives_the_doorbells_h264(
+    aiohttp_client: Any, server: Any, app: web.Application, peers: list[RTCPeerConnection]
+) -> None:
+    rita = await signed_in(aiohttp_client, server, "rita")
+    pc, sdp = await offer(peers)
+    tracks: list[Any] = []
+    pc.on("track", tracks.append)
+    status, answer = await call(rita, "POST", "/api/live/front", {"sdp": sdp})
+    assert status == 201, answer
+    assert answer["talk"] is True
+    assert answer["microphone"] is False  # this viewer offered none
+    await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+    video = next(t for t in tracks if t.kind == "video")
+    frame = await asyncio.wait_for(video.recv(), 15)
+    assert (frame.width, frame.height) == (640, 360)
+    assert "H264" in answer["sdp"]
+    assert "VP8" not in answer["sdp"]  # passthrough: nothing the camera does not send
+    status, talk = await call(rita, "GET", f"/api/live/session/{answer['session']}/talk")
+    assert (status, talk["talking"]) == (200, False)
+    status, _ = await call(rita, "POST", f"/api/live/session/{answer['session']}/talk")
+    assert status == 409  # no microphone in this call: said, not failed silently
+    assert await call(rita, "DELETE", f"/api/live/session/{answer['session']}") == (
+        200, {"ok": True},
+    )  # fmt: skip
+    assert app[LIVE].sessions == {}
+
+
+async def test_caps_on_the_offer_refuse_with_a_reason(
+    aiohttp_client: Any, server: Any, app: web.Application, peers: list[RTCPeerConnection]
+) -> None:
+    rita = await signed_in(aiohttp_client, server, "rita")
+    _, sdp = await offer(peers)
+    huge = sdp + "a=x-padding:" + "x" * (64 * 1024) + "\r\n"
+    status, body = await call(rita, "POST", "/api/live/front", {"sdp": huge})
+    assert status == 422
+    assert "sdp" in body["reason"]
+    candidate = next(line for line in sdp.splitlines() if line.startswith("a=candidate"))
+    flood = sdp + "\r\n".join([candidate] * (MAX_CANDIDATE_LINES + 1)) + "\r\n"
+    status, body = await call(rita, "POST", "/api/live/front", {"sdp": flood})
+    assert (status, body["reason"]) == (413, "the offer has too many candidates")
+    status, body = await call(rita, "POST", "/api/live/front", {"sdp": "v=0\r\nnonsense"})
+    assert status == 422
+    assert body["error"] == "live_refused"
+    audio_only = "\r\n".join(
+        line for line in sdp.splitlines() if not line.startswith("m=video")
+    ).replace("m=video", "m=audio")
+    no_video = sdp.replace("m=video", "m=text")
+    for bad in (no_video, audio_only):
+        status, body = await call(rita, "POST", "/api/live/front", {"sdp": bad})
+        assert status == 422, body
+    assert app[LIVE].sessions == {}  # nothing half-made lingers
+
+
+async def test_per_user_cap_and_ownership(
+    aiohttp_client: Any, server: Any, app: web.Application, peers: list[RTCPeerConnection]
+) -> None:
+    rita = await signed_in(aiohttp_client, server, "rita")
+    nina = await signed_in(aiohttp_client, server, "nina")
+    sessions = []
+    for _ in range(MAX_SESSIONS_PER_USER):
+        _, sdp = await offer(peers)
+        status, answer = await call(rita, "POST", "/api/live/front", {"sdp": sdp})
+        assert status == 201, answer
+        sessions.append(answer["session"])
+    _, sdp = await offer(peers)
+    status, body = await call(rita, "POST", "/api/live/front", {"sdp": sdp})
+    assert (status, body["reason"]) == (429, "too many live views open; hang one up first")
+
+    # Someone else's call: not found, whatever the verb; the call is untouched.
+    theirs = sessions[0]
+    for method, path in (("DELETE", f"/api/live/session/{theirs}"),
+                         ("GET", f"/api/live/session/{theirs}/talk"),
+                         ("POST", f"/api/live/session/{theirs}/talk"),
+                         ("DELETE", f"/api/live/session/{theirs}/talk")):  # fmt: skip
+        status, body = await call(nina, method, path)
+        assert (status, body["error"]) == (404, "no_such_session"), (method, path)
+    assert theirs in app[LIVE].sessions
+    # A camera she has not been given does not exist for her.
+    status, body = await call(nina, "POST", "/api/live/front", {"sdp": sdp})
+    assert (status, body["error"]) == (404, "no_such_camera")
+    # Signed out: no access at all.
+    anonymous: Client = await aiohttp_client(server)
+    status, _ = await call(anonymous, "POST", "/api/live/front", {"sdp": sdp})
+    assert status == 401
+
+    # Hanging one up makes room again.
+    assert (await call(rita, "DELETE", f"/api/live/session/{theirs}"))[0] == 200
+    status, _ = await call(rita, "POST", "/api/live/front", {"sdp": sdp})
+    assert status == 201
