@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiortc import RTCIceServer
 
 from . import __version__, tls
 from .audit import AuditLog
@@ -105,6 +106,18 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     await app[BUS].close()
 
 
+def _ice_servers(config: Config) -> list[RTCIceServer]:
+    """The configured STUN/TURN servers, as aiortc takes them."""
+    return [
+        RTCIceServer(
+            urls=list(server.urls),
+            username=server.username,
+            credential=server.credential.get_secret_value() if server.credential else None,
+        )
+        for server in config.live.ice_servers
+    ]
+
+
 def _live_audit(app: web.Application) -> LiveAudit:
     """Where the live-view service writes its calls' audit entries."""
 
@@ -142,7 +155,7 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
         app[DEVICES] = manager
         restrict_host_addresses(config.live.host_addresses)
         hub = StreamHub()
-        app[LIVE] = LiveService(hub, config.live.ice_servers, _live_audit(app))
+        app[LIVE] = LiveService(hub, _ice_servers(config), _live_audit(app))
         manager.start()
         yield
         await app[LIVE].close()

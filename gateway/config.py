@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 CONFIG_VERSION = 1
 
@@ -23,6 +31,7 @@ _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
 _IPV6 = re.compile(r"^[0-9A-Fa-f:.]+$")
+_ICE_URL = re.compile(r"^(stun|stuns|turn|turns):[^\s/?#@]+(\?transport=(udp|tcp))?$")
 
 
 def _safe_text(value: str) -> str:
@@ -45,7 +54,14 @@ def _expand_home(value: Path) -> Path:
     return value.expanduser()
 
 
+def _ice_url(value: str) -> str:
+    if not _ICE_URL.match(value):
+        raise ValueError("must be stun:, stuns:, turn: or turns: host[:port][?transport=udp|tcp]")
+    return value
+
+
 SafeText = Annotated[str, AfterValidator(_safe_text)]
+IceUrl = Annotated[str, Field(max_length=256), AfterValidator(_ice_url)]
 HostName = Annotated[str, AfterValidator(_host)]
 
 
@@ -225,14 +241,50 @@ class WebhookConfig(_Section):
     )
 
 
+class IceServer(_Section):
+    """A STUN or TURN server, given to the gateway and to browsers alike."""
+
+    urls: list[IceUrl] = Field(
+        min_length=1,
+        max_length=8,
+        title="URLs",
+        description="`stun:host:port`, `turn:host:port?transport=udp`, `turns:host:port`.",
+    )
+    username: SafeText | None = Field(
+        None, max_length=256, title="TURN user name", description="Needed for TURN."
+    )
+    credential: SecretStr | None = Field(
+        None, title="TURN password", description="Write `${ENV_VAR}` to keep it out of the file."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        # `- stun:host:3478` is short for `- urls: [stun:host:3478]`.
+        if isinstance(value, str):
+            return {"urls": [value]}
+        if isinstance(value, dict) and isinstance(value.get("urls"), str):
+            return {**value, "urls": [value["urls"]]}
+        return value
+
+    @model_validator(mode="after")
+    def _turn_needs_credentials(self) -> IceServer:
+        turn = any(url.startswith(("turn:", "turns:")) for url in self.urls)
+        if turn and (not self.username or self.credential is None):
+            raise ValueError("a TURN server needs username and credential")
+        return self
+
+
 class LiveConfig(_Section):
     """Live view over WebRTC."""
 
-    ice_servers: list[str] = Field(
+    ice_servers: list[IceServer] = Field(
         default_factory=list,
+        max_length=8,
         title="ICE servers",
-        description="STUN/TURN URLs (stun:host:port). Empty: none, so no public STUN is contacted "
-        "(a LAN needs none).",
+        description="STUN/TURN servers (`- stun:host:3478`, or `urls`, `username`, `credential` "
+        "for TURN), used by the gateway and the browser. Empty: none, so no public STUN is "
+        "contacted (a LAN needs none).",
     )
     host_addresses: list[HostName] = Field(
         default_factory=list,

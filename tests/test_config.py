@@ -178,3 +178,33 @@ def test_check_config_command_accepts_a_good_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "ok (1 camera(s))" in result.stdout
+
+
+def test_ice_servers_short_and_long_forms_and_turn_credentials() -> None:
+    config = parse_config(
+        """
+live:
+  ice_servers:
+    - stun:stun.example.net:3478
+    - urls: turns:turn.example.net:5349?transport=tcp
+      username: doorstep
+      credential: "${TURN_PASSWORD}"
+""",
+        env={"TURN_PASSWORD": "turn secret"},
+    )
+    stun, turn = config.live.ice_servers
+    assert stun.urls == ["stun:stun.example.net:3478"]
+    assert turn.urls == ["turns:turn.example.net:5349?transport=tcp"]
+    assert turn.credential is not None
+    assert turn.credential.get_secret_value() == "turn secret"
+    assert "turn secret" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [("http://stun.example.net", "must be stun:"), ("stun:user@evil.example", "must be stun:"),
+     ("turn:turn.example.net:3478", "needs username and credential")],
+)  # fmt: skip
+def test_bad_ice_servers_are_refused_with_the_field(entry: str, why: str) -> None:
+    found = problems(f"live:\n  ice_servers:\n    - {entry}\n")
+    assert any(p.startswith("live.ice_servers[0]") and why in p for p in found), found

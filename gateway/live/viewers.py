@@ -99,10 +99,10 @@ class LiveService:
     talk and end, however it ends (hang-up, lost connection, revoked access, shutdown)."""
 
     def __init__(
-        self, hub: StreamHub, ice_servers: list[str], audit: LiveAudit | None = None
+        self, hub: StreamHub, ice_servers: list[RTCIceServer], audit: LiveAudit | None = None
     ) -> None:
         self._hub = hub
-        self._ice = [RTCIceServer(urls=url) for url in ice_servers]  # empty: no public STUN
+        self.ice_servers = list(ice_servers)  # empty: no public STUN is contacted
         self._audit_hook = audit
         self.sessions: dict[str, LiveSession] = {}
         self._watch: asyncio.Task[None] | None = None
@@ -162,7 +162,7 @@ class LiveService:
         # max-bundle: one transport for every section. With aiortc's default (balanced) a second
         # audio section ends up on a transport the bundle leaves unused, and hears nothing.
         pc = RTCPeerConnection(
-            RTCConfiguration(iceServers=self._ice, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+            RTCConfiguration(iceServers=self.ice_servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         )
         wants_audio = any(k == "audio" and d in ("recvonly", "sendrecv") for k, d in kinds)
         consumer = self._hub.stream(f"{camera_id}/main", target).consume(audio=wants_audio)

@@ -58,6 +58,39 @@ class TalkState(BaseModel):
     """Why the camera ended the last talk (the page stops showing "Talking")."""
 
 
+class IceServerView(BaseModel):
+    """One STUN/TURN server as a browser's RTCPeerConnection takes it."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class IceServers(BaseModel):
+    """What the page passes to `new RTCPeerConnection({iceServers})`."""
+
+    ice_servers: list[IceServerView]
+
+
+async def ice_servers(request: web.Request) -> web.Response:
+    """GET /api/live/ice: the STUN/TURN servers for the page's peer connection.
+
+    The browser gathers its own candidates before sending a complete offer (no trickle), so it
+    needs the same servers as the gateway; TURN credentials go to signed-in users only.
+    """
+    views = [
+        IceServerView(
+            urls=[server.urls] if isinstance(server.urls, str) else list(server.urls),
+            username=server.username,
+            credential=server.credential,
+        )
+        for server in request.app[LIVE].ice_servers
+    ]
+    return web.json_response(
+        IceServers(ice_servers=views).model_dump(), headers={"Cache-Control": "no-store"}
+    )
+
+
 _STATUSES: dict[int, type[web.HTTPException]] = {
     404: web.HTTPNotFound,
     409: web.HTTPConflict,

@@ -41,9 +41,11 @@ from .cameras_api import (
 from .events_api import EventList, list_events, stream_events
 from .health import HealthReport, health_handler
 from .live_api import (
+    IceServers,
     LiveAnswer,
     LiveOffer,
     TalkState,
+    ice_servers,
     start_live,
     start_talk,
     stop_live,
@@ -169,6 +171,10 @@ def create_web_app() -> web.Application:
     add_api_route(
         app, "GET", "/api/cameras/{camera_id}/snapshot", camera_snapshot,
         access=Access.SIGNED_IN, summary="A current JPEG from a camera",
+    )  # fmt: skip
+    add_api_route(
+        app, "GET", "/api/live/ice", ice_servers, access=Access.SIGNED_IN,
+        summary="STUN/TURN servers for the page's peer connection", response=IceServers,
     )  # fmt: skip
     add_api_route(
         app, "POST", "/api/live/{camera_id}", start_live, access=Access.SIGNED_IN,

@@ -183,3 +183,36 @@ async def test_per_user_cap_and_ownership(
     assert (await call(rita, "DELETE", f"/api/live/session/{theirs}"))[0] == 200
     status, _ = await call(rita, "POST", "/api/live/front", {"sdp": sdp})
     assert status == 201
+
+
+async def test_the_page_gets_the_configured_ice_servers_when_signed_in(
+    aiohttp_client: Any, tmp_path: Path, aiohttp_server: Any
+) -> None:
+    config = Config.model_validate({
+        "storage": {"data_dir": tmp_path / "data"},
+        "live": {"ice_servers": [
+            "stun:stun.example.net:3478",
+            {"urls": "turn:turn.example.net:3478?transport=udp", "username": "doorstep",
+             "credential": "turn secret"},
+        ]},
+    })  # fmt: skip
+    app: web.Application = await asyncio.to_thread(build_app, config)
+    server = await aiohttp_server(app)
+    anonymous: Client = await aiohttp_client(server)
+    assert (await call(anonymous, "GET", "/api/live/ice"))[0] == 401
+    console = Principal(0, "console", "owner")
+    await app[ACCOUNTS].create_user(console, "rita", PASSWORD, "resident", "test")
+    rita = await signed_in(aiohttp_client, server, "rita")
+    async with rita.get("/api/live/ice", headers=SAME_ORIGIN) as response:
+        assert response.status == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        body = await response.json()
+    assert body == {"ice_servers": [
+        {"urls": ["stun:stun.example.net:3478"], "username": None, "credential": None},
+        {"urls": ["turn:turn.example.net:3478?transport=udp"], "username": "doorstep",
+         "credential": "turn secret"},
+    ]}  # fmt: skip
+    # The gateway's own peer connections use the same servers.
+    assert [s.urls for s in app[LIVE].ice_servers] == [
+        ["stun:stun.example.net:3478"], ["turn:turn.example.net:3478?transport=udp"],
+    ]  # fmt: skip

@@ -42,9 +42,10 @@ class LiveCall {
   }
 
   async start() {
-    const { track, reason } = await microphone();
+    const [{ track, reason }, ice] = await Promise.all([microphone(), api("GET", "/api/live/ice")]);
     this.mic = track;
-    const pc = new RTCPeerConnection({ iceServers: [] });
+    const pc = new RTCPeerConnection({ iceServers: ice.ice_servers.map(({ urls, username, credential }) =>
+      username ? { urls, username, credential } : { urls }) });
     this.pc = pc;
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
