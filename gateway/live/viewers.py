@@ -296,10 +296,15 @@ class LiveService:
         session = self.sessions.pop(session_id, None)
         if session is None:
             return None
-        talk = await session.mic.release() if session.mic is not None else None
-        if talk is not None:
-            await self._talk_ended(session, talk, f"call ended: {reason}")
-        await self._close(session)
+
+        async def end_talk() -> None:
+            talk = await session.mic.release() if session.mic is not None else None
+            if talk is not None:
+                await self._talk_ended(session, talk, f"call ended: {reason}")
+
+        # Side by side, so a camera slow to tear its speaker down cannot hold the peer
+        # connection open. end_talk's task runs first and takes the talk before `_close` does.
+        await asyncio.gather(end_talk(), self._close(session))
         await self._audit(session, "live.stop", frames=session.track.frames, reason=reason)
         return session
 

@@ -4,6 +4,9 @@ as H.264, and every cap and ownership rule answers with a status and a reason.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ from gateway.config import Config
 from gateway.events import CameraState
 from gateway.live.viewers import MAX_CANDIDATE_LINES, MAX_SESSIONS_PER_USER
 from gateway.simulator import Simulator
-from gateway.web.keys import ACCOUNTS, DEVICES, LIVE
+from gateway.web.keys import ACCOUNTS, DATABASE, DEVICES, LIVE
 
 Client = TestClient[web.Request, web.Application]
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
@@ -216,3 +219,25 @@ async def test_the_page_gets_the_configured_ice_servers_when_signed_in(
     assert [s.urls for s in app[LIVE].ice_servers] == [
         ["stun:stun.example.net:3478"], ["turn:turn.example.net:3478?transport=udp"],
     ]  # fmt: skip
+
+
+async def test_shutdown_closes_every_call_and_audits_it(
+    aiohttp_client: Any, server: Any, app: web.Application, peers: list[RTCPeerConnection]
+) -> None:
+    rita = await signed_in(aiohttp_client, server, "rita")
+    _, sdp = await offer(peers)
+    status, answer = await call(rita, "POST", "/api/live/front", {"sdp": sdp})
+    assert status == 201
+    session = app[LIVE].sessions[answer["session"]]
+    database = app[DATABASE].path
+    await server.close()  # the gateway shuts down (its cleanup runs)
+    assert session.pc.connectionState == "closed"
+    assert app[LIVE].sessions == {}
+
+    def audited() -> list[tuple[str, dict[str, Any]]]:
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            rows = db.execute("SELECT action, detail FROM audit WHERE actor = 'rita'").fetchall()
+        return [(action, json.loads(detail)) for action, detail in rows]
+
+    assert ("live.stop", {"session": answer["session"][:8], "frames": session.track.frames,
+                          "reason": "shutdown"}) in await asyncio.to_thread(audited)  # fmt: skip

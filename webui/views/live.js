@@ -37,6 +37,7 @@ class LiveCall {
     this.mic = null;
     this.micSender = null;
     this.talkWatch = null;
+    this.presses = 0;
     this.talking = false;
     this.ended = false;
   }
@@ -81,6 +82,7 @@ class LiveCall {
   async press() {
     if (this.talking || !this.session || !this.mic) return;
     this.talking = true;
+    this.presses += 1;
     this.ui.talkButton.classList.add("talking");
     this.ui.talkButton.textContent = "Talking… release to stop";
     try {
@@ -115,9 +117,10 @@ class LiveCall {
   // While Talk is held: did the camera drop its speaker? Then stop showing "Talking".
   async checkTalk() {
     if (!this.talking || !this.session) return;
+    const press = this.presses;
     let state;
     try { state = await api("GET", `/api/live/session/${this.session}/talk`); } catch { return; }
-    if (state.talking || !this.talking) return;
+    if (state.talking || !this.talking || press !== this.presses) return;  // answered for an older press
     await this.stopTalking();
     this.ui.note(`The camera stopped the talk${state.error ? ` (${state.error})` : ""}. Hold Talk to try again.`);
   }
