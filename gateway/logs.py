@@ -121,5 +121,7 @@ def setup_logging(
     root.setLevel(level.upper())
     # aiohttp's access log repeats every request at INFO; keep it for debugging only.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # aioice logs every ICE candidate-pair check of every call at INFO (a dozen lines a call).
+    logging.getLogger("aioice").setLevel(logging.WARNING)
     logging.captureWarnings(True)
     return handler

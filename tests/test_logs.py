@@ -71,3 +71,19 @@ def test_log_records_are_redacted_including_tracebacks_and_extras(fmt: str) -> N
         entries = [json.loads(line) for line in output.splitlines()]
         assert entries[1]["camera"] == "front"
         assert "exc" in entries[1]
+
+
+def test_per_call_ice_chatter_stays_out_of_the_info_log() -> None:
+    stream = io.StringIO()
+    handler = setup_logging("info", "text", [], stream)
+    try:
+        logging.getLogger("aioice.ice").info("Connection(0) Check CandidatePair(...) -> SUCCEEDED")
+        logging.getLogger("aioice.ice").warning("Connection(0) Consent to send expired")
+        logging.getLogger("gateway.live").info("live view ended")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.captureWarnings(False)
+    logged = stream.getvalue()
+    assert "CandidatePair" not in logged
+    assert "Consent to send expired" in logged
+    assert "live view ended" in logged
