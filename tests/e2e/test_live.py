@@ -19,12 +19,12 @@ from playwright.async_api import Browser, Page, async_playwright
 from gateway.app import build_app
 from gateway.auth import Principal
 from gateway.config import Config
-from gateway.events import CameraState
-from gateway.live.viewers import RECHECK_S
+from gateway.live.viewers import RECHECK_S, LiveSession
 from gateway.simulator import Simulator
 from gateway.simulator.media import dominant_frequency, ulaw_decode, write_tone_wav
 from gateway.web.keys import ACCOUNTS, DATABASE, DEVICES, LIVE
 
+from ..gateway_client import doorbell_config, until_online
 from .test_webui import CHROMIUM, QUIET_FLAGS
 
 pytestmark = pytest.mark.browser
@@ -93,26 +93,14 @@ HANG_UP = """async () => {
 async def gateway(
     simulator: Simulator, aiohttp_server: Any, tmp_path: Path
 ) -> tuple[str, web.Application]:
-    doorbell = simulator.devices["doorbell-1"].profile
-    config = Config.model_validate({
-        "storage": {"data_dir": tmp_path / "data"},
-        "live": {"host_addresses": ["127.0.0.1"]},
-        "cameras": [{"id": "front", "name": "Front", "host": doorbell.host,
-                     "port": doorbell.onvif_port, "username": doorbell.username,
-                     "password": doorbell.password}],
-    })  # fmt: skip
+    config = doorbell_config(simulator, tmp_path / "data")
     app: web.Application = await asyncio.to_thread(build_app, config)
     server = await aiohttp_server(app, shutdown_timeout=1.0)  # the page keeps SSE open
     accounts = app[ACCOUNTS]
     console = Principal(0, "console", "owner")
     user = await accounts.create_user(console, "rita", "resident password", "resident", "test")
     await accounts.update_user(console, user.id, None, None, {"front"}, "test")
-    supervisor = app[DEVICES].supervisors["front"]
-    for _ in range(200):
-        if supervisor.state is CameraState.ONLINE:
-            break
-        await asyncio.sleep(0.05)
-    assert supervisor.streams
+    await until_online(app, "front")
     return f"http://127.0.0.1:{server.port}/", app
 
 
@@ -257,17 +245,8 @@ async def test_a_camera_without_a_speaker_says_so(
     console = Principal(0, "console", "owner")
     rita = next(u for u, _ in await accounts.list_users() if u.username == "rita")
     await accounts.update_user(console, rita.id, None, None, {"front", "yard"}, "test")
-    supervisor = app[DEVICES].supervisors["yard"]
-    for _ in range(200):
-        if supervisor.state is CameraState.ONLINE:
-            break
-        await asyncio.sleep(0.05)
-    page = await browser.new_page()
-    await page.goto(url + "#/signin")
-    await page.fill("input[name=username]", "rita")
-    await page.fill("input[name=password]", "resident password")
-    await page.click("button[type=submit]")
-    await page.wait_for_url("**/#/cameras")
+    await until_online(app, "yard")
+    page = await signed_in_page(browser, url)
     await page.goto(url + "#/camera/yard")
     await page.click("#live")
     await page.wait_for_url("**/#/live/yard")
@@ -310,27 +289,41 @@ async def test_live_view_decodes_h264_and_hangs_up(
     assert [r[0] for r in rows].count("live.stop") == 2
 
 
-async def test_withdrawn_access_ends_a_call_mid_talk_and_is_audited(
-    browser: Browser, gateway: tuple[str, web.Application], simulator: Simulator
-) -> None:
-    """No hang-up from the page: the owner withdraws the camera while the resident talks."""
-    url, app = gateway
-    doorbell = simulator.devices["doorbell-1"]
+async def signed_in_page(browser: Browser, url: str) -> Page:
+    """A new page with the resident signed in through the form."""
     page = await browser.new_page()
     await page.goto(url + "#/signin")
     await page.fill("input[name=username]", "rita")
     await page.fill("input[name=password]", "resident password")
     await page.click("button[type=submit]")
     await page.wait_for_url("**/#/cameras")
+    return page
+
+
+async def talking(browser: Browser, url: str, app: web.Application) -> tuple[Page, LiveSession]:
+    """Sign in as the resident, open the doorbell's live page and hold Talk until it is open."""
+    page = await signed_in_page(browser, url)
     await page.goto(url + "#/live/front")
     await page.locator("#talk:not([disabled])").wait_for(timeout=10_000)
     await page.locator("#talk").hover()
     await page.mouse.down()
     session = next(iter(app[LIVE].sessions.values()))
+    assert session.mic is not None
     for _ in range(100):
-        if session.mic is not None and session.mic.talk is not None:
+        if session.mic.talk is not None and session.mic.talk.payloads > 0:
             break
         await asyncio.sleep(0.05)
+    assert session.mic.talk is not None
+    return page, session
+
+
+async def test_withdrawn_access_ends_a_call_mid_talk_and_is_audited(
+    browser: Browser, gateway: tuple[str, web.Application], simulator: Simulator
+) -> None:
+    """No hang-up from the page: the owner withdraws the camera while the resident talks."""
+    url, app = gateway
+    doorbell = simulator.devices["doorbell-1"]
+    page, session = await talking(browser, url, app)
     assert doorbell._rtsp.active_sessions == 2  # video + backchannel
 
     accounts = app[ACCOUNTS]
@@ -365,23 +358,8 @@ async def test_a_camera_dropping_the_speaker_mid_talk_is_audited_and_the_call_go
 ) -> None:
     url, app = gateway
     doorbell = simulator.devices["doorbell-1"]
-    page = await browser.new_page()
-    await page.goto(url + "#/signin")
-    await page.fill("input[name=username]", "rita")
-    await page.fill("input[name=password]", "resident password")
-    await page.click("button[type=submit]")
-    await page.wait_for_url("**/#/cameras")
-    await page.goto(url + "#/live/front")
-    await page.locator("#talk:not([disabled])").wait_for(timeout=10_000)
-    await page.locator("#talk").hover()
-    await page.mouse.down()
-    session = next(iter(app[LIVE].sessions.values()))
+    page, session = await talking(browser, url, app)
     assert session.mic is not None
-    for _ in range(100):
-        if session.mic.talk is not None and session.mic.talk.payloads > 0:
-            break
-        await asyncio.sleep(0.05)
-    assert session.mic.talk is not None
 
     doorbell.schedule_reboot(1.0)  # the doorbell drops every connection, the speaker's too
     for _ in range(100):

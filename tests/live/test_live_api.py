@@ -13,32 +13,23 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from gateway.app import build_app
 from gateway.auth import Principal
 from gateway.config import Config
-from gateway.events import CameraState
 from gateway.live.viewers import MAX_CANDIDATE_LINES, MAX_SESSIONS_PER_USER
 from gateway.simulator import Simulator
-from gateway.web.keys import ACCOUNTS, DATABASE, DEVICES, LIVE
+from gateway.web.keys import ACCOUNTS, DATABASE, LIVE
 
-Client = TestClient[web.Request, web.Application]
-SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
+from ..gateway_client import SAME_ORIGIN, Client, call, doorbell_config, until_online
+
 PASSWORD = "resident password"  # a test account
 
 
 @pytest.fixture
 async def app(simulator: Simulator, tmp_path: Path) -> web.Application:
-    doorbell = simulator.devices["doorbell-1"].profile
-    config = Config.model_validate({
-        "storage": {"data_dir": tmp_path / "data"},
-        "live": {"host_addresses": ["127.0.0.1"]},
-        "cameras": [{"id": "front", "name": "Front", "host": doorbell.host,
-                     "port": doorbell.onvif_port, "username": doorbell.username,
-                     "password": doorbell.password}],
-    })  # fmt: skip
+    config = doorbell_config(simulator, tmp_path / "data")
     app: web.Application = await asyncio.to_thread(build_app, config)
     return app
 
@@ -51,12 +42,7 @@ async def server(app: web.Application, aiohttp_server: Any) -> Any:
     rita = await accounts.create_user(console, "rita", PASSWORD, "resident", "test")
     await accounts.update_user(console, rita.id, None, None, {"front"}, "test")
     await accounts.create_user(console, "nina", PASSWORD, "resident", "test")  # no camera
-    supervisor = app[DEVICES].supervisors["front"]
-    for _ in range(200):
-        if supervisor.state is CameraState.ONLINE:
-            break
-        await asyncio.sleep(0.05)
-    assert supervisor.streams
+    await until_online(app, "front")
     return running
 
 
@@ -67,15 +53,6 @@ async def signed_in(aiohttp_client: Any, server: Any, username: str) -> Client:
     ) as response:
         assert response.status == 200, await response.text()
     return client
-
-
-async def call(client: Client, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    kwargs: dict[str, Any] = {"headers": SAME_ORIGIN}
-    if method != "GET":
-        kwargs["json"] = {} if body is None else body
-    async with client.request(method, path, **kwargs) as response:
-        data = await response.json() if response.content_type == "application/json" else None
-        return response.status, data
 
 
 @pytest.fixture

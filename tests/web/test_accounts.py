@@ -15,7 +15,6 @@ from typing import Any
 import pyotp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from gateway.app import build_app
 from gateway.auth.throttle import LoginThrottle
@@ -23,9 +22,9 @@ from gateway.config import Config
 from gateway.web.keys import ACCOUNTS, AUDIT
 from gateway.web.policy import POLICIES, Access
 
-Client = TestClient[web.Request, web.Application]
+from ..gateway_client import SAME_ORIGIN, Client, call
+
 OWNER_PASSWORD = "correct horse battery"
-SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
 
 @pytest.fixture
@@ -46,15 +45,6 @@ async def browser(
         return client
 
     return new
-
-
-async def call(client: Client, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    kwargs: dict[str, Any] = {"headers": SAME_ORIGIN}
-    if method != "GET":
-        kwargs["json"] = {} if body is None else body
-    async with client.request(method, path, **kwargs) as response:
-        data = await response.json() if response.content_type == "application/json" else None
-        return response.status, data
 
 
 async def set_up_owner(client: Client) -> pyotp.TOTP:
