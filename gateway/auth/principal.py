@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ROLES_WITH_REQUIRED_TOTP = frozenset({"owner", "agency"})
+LIVE_ROLES = frozenset({"owner", "resident"})
+"""The household: only they watch live and talk (an agency never does, a neighbour neither)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +30,12 @@ class Principal:
     def may_see(self, camera_id: str) -> bool:
         """Whether this account may see the camera."""
         return self.cameras is None or camera_id in self.cameras
+
+    @property
+    def may_go_live(self) -> bool:
+        """Whether this account's role watches live and talks at all."""
+        return self.role in LIVE_ROLES
+
+    def may_watch_live(self, camera_id: str) -> bool:
+        """Whether this account may watch this camera live and talk through it."""
+        return self.may_go_live and self.may_see(camera_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from fractions import Fraction
 from typing import Any
 
@@ -16,6 +17,8 @@ VIDEO_CLOCK = 90_000
 VIDEO_TIME_BASE = Fraction(1, VIDEO_CLOCK)
 _WRAP = 1 << 32
 G711_RATE = 8000  # the only rate WebRTC's PCMU/PCMA take
+MAX_STEP_S = 10.0
+"""A camera timestamp step longer than this, or backwards, is a jump of the camera's clock."""
 CATCH_UP_S = 0.010
 """Pace of frames sent while a viewer is behind live (the cached GOP that primes it, or what
 queued while its connection was set up).
@@ -26,6 +29,36 @@ apart, they look to the browser like a fast, punctual stream: it decodes every o
 viewer reaches live after about GOP length times this."""
 
 
+class Timeline:
+    """A camera's RTP timestamps as steps of a viewer's steady clock.
+
+    A step is the camera's own time between two frames, wrap-safe (32-bit timestamps wrap about
+    every 13 hours at 90 kHz). When the camera's clock jumps instead (it restarted, or its stream
+    was reopened with a new random base), the step is the wall-clock time between the frames,
+    so the browser sees neither time running backwards nor a gap of hours.
+    """
+
+    def __init__(self, clock_rate: int, max_step_s: float = MAX_STEP_S) -> None:
+        self._rate = clock_rate
+        self._max = round(max_step_s * clock_rate)
+        self._last: int | None = None
+        self._last_at = 0.0
+        self.jumps = 0
+
+    def step(self, timestamp: int, now: float | None = None) -> int:
+        """Ticks since the previous frame (0 for the first; at least 1 after it)."""
+        now = time.monotonic() if now is None else now
+        last, self._last = self._last, timestamp
+        elapsed, self._last_at = now - self._last_at, now
+        if last is None:
+            return 0
+        step = (timestamp - last + _WRAP // 2) % _WRAP - _WRAP // 2  # signed, across a wrap
+        if step > self._max or step < 0:
+            self.jumps += 1
+            step = round(elapsed * self._rate)
+        return max(1, step)
+
+
 class PassthroughVideoTrack(MediaStreamTrack):
     """Reads a hub consumer; aiortc packetises the packets without decoding (`encoder.pack`)."""
 
@@ -34,23 +67,10 @@ class PassthroughVideoTrack(MediaStreamTrack):
     def __init__(self, consumer: Consumer) -> None:
         super().__init__()
         self._consumer = consumer
-        self._first: int | None = None
-        self._last = 0
-        self._wraps = 0
-        self._offset = 0
+        self.timeline = Timeline(VIDEO_CLOCK)
         self._pts = 0
         self.frames = 0
         self.caught_up_frames = 0
-
-    def _relative(self, timestamp: int) -> int:
-        # RTP timestamps are 32-bit and wrap about every 13 hours at 90 kHz: unwrap, counting
-        # from this viewer's first frame.
-        if self._first is None:
-            self._first = self._last = timestamp
-        elif timestamp < self._last and self._last - timestamp > _WRAP // 2:
-            self._wraps += 1
-        self._last = timestamp
-        return timestamp + self._wraps * _WRAP - self._first
 
     async def recv(self) -> av.Packet[Any]:  # encoded passthrough: aiortc packs it as is
         if self.readyState != "live":
@@ -59,18 +79,15 @@ class PassthroughVideoTrack(MediaStreamTrack):
         if catching_up:
             await asyncio.sleep(CATCH_UP_S)
         unit = await self._consumer.get()
-        relative = self._relative(unit.timestamp)
+        step = self.timeline.step(unit.timestamp)
         if catching_up:
-            # Behind live: stamp it one catch-up step after the previous frame, and shift the
-            # following frames' clock to match, so live frames continue from here.
-            pts = self._pts + round(CATCH_UP_S * VIDEO_CLOCK)
-            self._offset = pts - relative
+            # Behind live: stamped one catch-up step after the previous frame; live frames then
+            # continue from here at the camera's own pace.
+            step = round(CATCH_UP_S * VIDEO_CLOCK)
             self.caught_up_frames += 1
-        else:
-            pts = max(relative + self._offset, self._pts + 1 if self.frames else 0)
-        self._pts = pts
+        self._pts += step
         packet = av.Packet(unit.data)
-        packet.pts = packet.dts = pts
+        packet.pts = packet.dts = self._pts
         packet.time_base = VIDEO_TIME_BASE
         self.frames += 1
         return packet
@@ -92,7 +109,8 @@ class CameraAudioTrack(MediaStreamTrack):
         self._consumer = consumer
         self._decoders: dict[str, Any] = {}
         self._pending: list[AudioFrame] = []
-        self._start: int | None = None
+        self._timeline: Timeline | None = None
+        self._pts = 0
         self.passthrough: str | None = None
         """The codec negotiated with the browser (`PCMU`, `PCMA`); chunks already in it go out
         as they came, with no decode, re-encode or per-frame worker-thread hop in aiortc."""
@@ -114,10 +132,11 @@ class CameraAudioTrack(MediaStreamTrack):
             raise MediaStreamError
         while not self._pending:
             chunk = await self._consumer.get_audio()
-            if self._start is None:
-                self._start = chunk.timestamp
+            if self._timeline is None:
+                self._timeline = Timeline(chunk.clock_rate)
+            self._pts += self._timeline.step(chunk.timestamp)
             packet = av.Packet(chunk.data)
-            packet.pts = (chunk.timestamp - self._start) % _WRAP
+            packet.pts = self._pts
             packet.time_base = Fraction(1, chunk.clock_rate)
             if chunk.encoding == self.passthrough and chunk.clock_rate == G711_RATE:
                 self.chunks += 1

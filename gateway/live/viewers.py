@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,8 @@ class LiveService:
         self.ice_servers = list(ice_servers)  # empty: no public STUN is contacted
         self._audit_hook = audit
         self.sessions: dict[str, LiveSession] = {}
+        self._starting: Counter[str] = Counter()
+        """Offers being answered, per user: they count toward the caps already."""
         self._watch: asyncio.Task[None] | None = None
 
     async def _audit(self, session: LiveSession, action: str, **detail: Any) -> None:
@@ -154,11 +157,38 @@ class LiveService:
         ]
         if not any(k == "video" and d in ("recvonly", "sendrecv") for k, d in kinds):
             raise LiveError("the offer asks for no video")
-        if len(kinds) > 3 or sum(k == "video" for k, _ in kinds) > 1:
+        audio_out = sum(k == "audio" and d in ("recvonly", "sendrecv") for k, d in kinds)
+        audio_in = sum(k == "audio" and d in ("sendonly", "sendrecv") for k, d in kinds)
+        if sum(k == "video" for k, _ in kinds) > 1 or audio_out > 1 or audio_in > 1:
             raise LiveError("the offer has more media than a live view uses")
-        mine = [s for s in self.sessions.values() if s.username == username]
-        if len(mine) >= MAX_SESSIONS_PER_USER or len(self.sessions) >= MAX_SESSIONS:
+        mine = sum(s.username == username for s in self.sessions.values())
+        mine += self._starting[username]
+        if (
+            mine >= MAX_SESSIONS_PER_USER
+            or len(self.sessions) + self._starting.total() >= MAX_SESSIONS
+        ):
             raise LiveError("too many live views open; hang one up first", 429)
+        # The slot is taken before the first await: offers sent all at once cannot overrun it.
+        self._starting[username] += 1
+        try:
+            return await self._answer(
+                camera_id, target, offer_sdp, kinds, username, still_allowed, ip
+            )
+        finally:
+            self._starting[username] -= 1
+            if self._starting[username] <= 0:
+                del self._starting[username]
+
+    async def _answer(  # start()'s checked request, passed on whole
+        self,
+        camera_id: str,
+        target: Callable[[], StreamTarget],
+        offer_sdp: str,
+        kinds: list[tuple[str, str]],
+        username: str,
+        still_allowed: Callable[[], Awaitable[bool]] | None,
+        ip: str,
+    ) -> LiveSession:
         # max-bundle: one transport for every section. With aiortc's default (balanced) a second
         # audio section ends up on a transport the bundle leaves unused, and hears nothing.
         pc = RTCPeerConnection(
@@ -177,9 +207,12 @@ class LiveService:
                 self._add_transceiver(session, consumer, kind, direction)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
-        except (ValueError, AttributeError) as exc:
+        except asyncio.CancelledError:  # the browser went away mid-answer
+            await asyncio.shield(self._close(session))
+            raise
+        except Exception as exc:  # aiortc refused it (no common codec, bad SDP, no transport)
             await self._close(session)
-            raise LiveError(f"unusable offer: {exc}") from None
+            raise LiveError(f"unusable offer: {type(exc).__name__}: {str(exc)[:200]}") from None
         if session.audio is not None:
             session.audio.passthrough = _sent_audio_codec(pc, session.audio)
         for transceiver in pc.getTransceivers():
@@ -313,11 +346,18 @@ class LiveService:
         # removed or the camera's grant withdrawn end it within RECHECK_S.
         while self.sessions:
             await asyncio.sleep(RECHECK_S)
+            revoked = []
             for session in list(self.sessions.values()):
                 check = session.still_allowed
-                if check is not None and not await check():
+                try:
+                    allowed = check is None or await check()
+                except Exception as exc:  # fail closed: a check that cannot run ends the call
+                    _log.warning("live view %s: access check failed: %s", session.id[:8], exc)
+                    allowed = False
+                if not allowed:
                     _log.info("live view %s ended: access revoked", session.id[:8])
-                    await self.stop(session.id, "access revoked")
+                    revoked.append(self.stop(session.id, "access revoked"))
+            await asyncio.gather(*revoked)
 
     async def close(self) -> None:
         """Hang up everything (shutdown)."""

@@ -56,6 +56,7 @@ class RtspBackchannel:
     async def open(cls, url: str, username: str | None, password: str | None) -> RtspBackchannel:
         """DESCRIBE with the backchannel requirement, SETUP its track alone, PLAY."""
         client = RtspClient(url, username, password)
+        client.keep_media = False
         await client.connect()
         try:
             try:

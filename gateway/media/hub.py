@@ -18,8 +18,9 @@ from .sdp import SdpMedia
 
 _log = logging.getLogger(__name__)
 
-CONSUMER_QUEUE = 120  # ~4-8 s of video; past it a consumer skips to the next keyframe
 MAX_GOP_FRAMES = 300  # cap the cache for cameras with very long GOPs
+CONSUMER_QUEUE = MAX_GOP_FRAMES + 60  # a whole cached GOP primes a viewer, with room to spare;
+# past it a consumer skips to the next keyframe
 LINGER_S = 10.0  # keep the upstream session this long after the last consumer leaves
 RETRY_MAX_S = 30.0
 AUDIO_QUEUE = 50  # one second of 20 ms packets; older ones are dropped for a slow reader
@@ -163,12 +164,18 @@ class CameraStream:
     async def _run(self) -> None:
         delay = 1.0
         while True:
+            opened = self.sessions_opened
             try:
                 await self._session()
-                delay = 1.0
             except (RtspError, OSError, TimeoutError) as exc:
                 _log.warning("stream %s lost: %s", self.name, exc)
+            except Exception as exc:  # a camera's malformed answer must not end the stream
+                _log.warning("stream %s failed: %s", self.name, type(exc).__name__)
+            if self.sessions_opened > opened:
+                delay = 1.0  # it played: a new outage starts its backoff afresh
             self._gop.clear()
+            for consumer in self._consumers:
+                consumer._waiting_for_keyframe = True  # the next session starts a new GOP
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311  # jitter
             delay = min(RETRY_MAX_S, delay * 2)
 

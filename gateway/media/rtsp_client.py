@@ -90,6 +90,9 @@ class RtspClient:
         self._closed = asyncio.Event()
         self._wakeup: asyncio.Future[None] | None = None
         self.dropped = 0
+        self.keep_media = True
+        """False: interleaved packets are read and thrown away (a backchannel sends, and a
+        camera's RTCP to it must not pile up unread)."""
 
     async def connect(self) -> None:
         """Open the TCP connection."""
@@ -115,6 +118,8 @@ class RtspClient:
                     header = await reader.readexactly(3)
                     channel, length = header[0], struct.unpack("!H", header[1:])[0]
                     data = await reader.readexactly(length)
+                    if not self.keep_media:
+                        continue
                     if self._packets.full():  # a stalled consumer loses the oldest packets
                         self._packets.get_nowait()
                         self.dropped += 1
@@ -317,21 +322,30 @@ class RtspClient:
         self._writer.write(struct.pack("!cBH", b"$", channel, len(packet)) + packet)
 
     async def close(self) -> None:
-        """TEARDOWN (best effort) and close the connection."""
-        if self._keepalive_task is not None:
-            self._keepalive_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, RtspError):
-                await self._keepalive_task
-            self._keepalive_task = None
-        if self.session and not self._closed.is_set():
-            with contextlib.suppress(RtspError):
-                await asyncio.wait_for(self.request("TEARDOWN", self.base_url), 2)
-        if self._writer is not None:
-            self._writer.close()
-            with contextlib.suppress(OSError, ConnectionError):
-                await self._writer.wait_closed()
+        """TEARDOWN (best effort) and close the connection.
+
+        Safe to cancel or time out at any point: the socket and the reader task are released
+        regardless (a backchannel left open can keep a doorbell's button busy).
+        """
+        try:
+            if self._keepalive_task is not None:
+                self._keepalive_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, RtspError):
+                    await self._keepalive_task
+                self._keepalive_task = None
+            if self.session and not self._closed.is_set():
+                with contextlib.suppress(RtspError, TimeoutError):
+                    await asyncio.wait_for(self.request("TEARDOWN", self.base_url), 2)
+            if self._writer is not None:
+                self._writer.close()
+                with contextlib.suppress(OSError, ConnectionError, TimeoutError):
+                    await asyncio.wait_for(self._writer.wait_closed(), 2)
+        finally:
+            if self._writer is not None:
+                self._writer.transport.abort()  # a no-op once closed; else drops it now
+            if self._read_task is not None:
+                self._read_task.cancel()
         if self._read_task is not None:
-            self._read_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._read_task
 

@@ -78,6 +78,8 @@ async def ice_servers(request: web.Request) -> web.Response:
     The browser gathers its own candidates before sending a complete offer (no trickle), so it
     needs the same servers as the gateway; TURN credentials go to signed-in users only.
     """
+    if not principal_of(request).may_go_live:
+        raise json_error(web.HTTPForbidden, "not_household", "live view is for the household")
     views = [
         IceServerView(
             urls=[server.urls] if isinstance(server.urls, str) else list(server.urls),
@@ -107,6 +109,8 @@ async def start_live(request: web.Request) -> web.Response:
     supervisor = request.app[DEVICES].supervisors.get(camera_id)
     if supervisor is None or not principal.may_see(camera_id):
         raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera")
+    if not principal.may_watch_live(camera_id):
+        raise json_error(web.HTTPForbidden, "not_household", "live view is for the household")
     body = await body_of(request, LiveOffer, MAX_OFFER_BODY)
     if not supervisor.streams:
         raise json_error(web.HTTPServiceUnavailable, "no_stream", "the camera offers no stream now")
@@ -120,7 +124,7 @@ async def start_live(request: web.Request) -> web.Response:
 
     async def still_allowed() -> bool:
         current = await accounts.principal_for(token)
-        return current is not None and current.may_see(camera_id)
+        return current is not None and current.may_watch_live(camera_id)
 
     try:
         session = await request.app[LIVE].start(

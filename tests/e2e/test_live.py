@@ -343,11 +343,16 @@ async def test_withdrawn_access_ends_a_call_mid_talk_and_is_audited(
     assert doorbell._rtsp.active_sessions < 2  # the speaker is closed with the call
     await page.mouse.up()
 
-    rows = await app[DATABASE].durable.fetchall(
-        "SELECT action, detail FROM audit"
-        " WHERE actor = 'rita' AND action LIKE '%.stop' ORDER BY seq"
-    )
-    ended = {action: json.loads(detail) for action, detail in rows}
+    ended: dict[str, Any] = {}
+    for _ in range(100):  # live.stop is written once the call is fully closed
+        rows = await app[DATABASE].durable.fetchall(
+            "SELECT action, detail FROM audit"
+            " WHERE actor = 'rita' AND action LIKE '%.stop' ORDER BY seq"
+        )
+        ended = {action: json.loads(detail) for action, detail in rows}
+        if "live.stop" in ended:
+            break
+        await asyncio.sleep(0.03)
     assert ended["talk.stop"]["reason"] == "call ended: access revoked"
     assert ended["live.stop"]["reason"] == "access revoked"
     assert ended["live.stop"]["session"] == session.id[:8]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +19,8 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from gateway.app import build_app
 from gateway.auth import Principal
 from gateway.config import Config
-from gateway.live.viewers import MAX_CANDIDATE_LINES, MAX_SESSIONS_PER_USER
+from gateway.live.viewers import MAX_CANDIDATE_LINES, MAX_SESSIONS_PER_USER, RECHECK_S
+from gateway.media import hub as hub_module
 from gateway.simulator import Simulator
 from gateway.web.keys import ACCOUNTS, DATABASE, LIVE
 
@@ -218,3 +220,82 @@ async def test_shutdown_closes_every_call_and_audits_it(
 
     assert ("live.stop", {"session": answer["session"][:8], "frames": session.track.frames,
                           "reason": "shutdown"}) in await asyncio.to_thread(audited)  # fmt: skip
+
+
+async def test_live_view_is_for_the_household_only(
+    aiohttp_client: Any, server: Any, app: web.Application, peers: list[RTCPeerConnection]
+) -> None:
+    accounts = app[ACCOUNTS]
+    console = Principal(0, "console", "owner")
+    ned = await accounts.create_user(console, "ned", PASSWORD, "neighbour", "test")
+    await accounts.update_user(console, ned.id, None, None, {"front"}, "test")  # even granted
+    neighbour = await signed_in(aiohttp_client, server, "ned")
+    _, sdp = await offer(peers)
+    status, body = await call(neighbour, "POST", "/api/live/front", {"sdp": sdp})
+    assert (status, body["error"]) == (403, "not_household")
+    status, body = await call(neighbour, "GET", "/api/live/ice")
+    assert (status, body["error"]) == (403, "not_household")
+
+    # A resident made a neighbour mid-call loses the call within the re-check.
+    rita = await signed_in(aiohttp_client, server, "rita")
+    status, answer = await call(rita, "POST", "/api/live/front", {"sdp": sdp})
+    assert status == 201
+    user = next(u for u, _ in await accounts.list_users() if u.username == "rita")
+    await accounts.update_user(console, user.id, "neighbour", None, None, "test")
+    for _ in range(int((RECHECK_S + 2) / 0.1)):
+        if answer["session"] not in app[LIVE].sessions:
+            break
+        await asyncio.sleep(0.1)
+    assert answer["session"] not in app[LIVE].sessions
+
+
+async def test_offers_all_at_once_cannot_overrun_the_per_user_cap(
+    aiohttp_client: Any, server: Any, app: web.Application, peers: list[RTCPeerConnection]
+) -> None:
+    rita = await signed_in(aiohttp_client, server, "rita")
+    offers = [(await offer(peers))[1] for _ in range(MAX_SESSIONS_PER_USER + 3)]
+    results = await asyncio.gather(
+        *(call(rita, "POST", "/api/live/front", {"sdp": sdp}) for sdp in offers)
+    )
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] * MAX_SESSIONS_PER_USER + [429] * 3
+    assert len(app[LIVE].sessions) == MAX_SESSIONS_PER_USER
+
+
+async def test_an_offer_aiortc_cannot_answer_leaves_nothing_open(
+    aiohttp_client: Any,
+    server: Any,
+    app: web.Application,
+    peers: list[RTCPeerConnection],
+    simulator: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hub_module, "LINGER_S", 0.2)
+    rita = await signed_in(aiohttp_client, server, "rita")
+    _, sdp = await offer(peers)
+    # No H.264 in the offer (a browser without it): no codec in common.
+    h264 = {m.group(1) for m in re.finditer(r"a=rtpmap:(\d+) H264/", sdp)}
+    vp8_only = "\n".join(
+        line for line in sdp.splitlines() if not any(f":{pt} " in line for pt in h264)
+    )
+    vp8_only = re.sub(r"(m=video \d+ \S+)((?: \d+)+)", lambda m: m.group(1) + " " + " ".join(
+        pt for pt in m.group(2).split() if pt not in h264), vp8_only)  # fmt: skip
+    status, body = await call(rita, "POST", "/api/live/front", {"sdp": vp8_only})
+    assert status == 422, body
+    assert body["reason"].startswith("unusable offer")
+    assert app[LIVE].sessions == {}
+    doorbell = simulator.devices["doorbell-1"]
+    for _ in range(50):  # the stream it started lingers briefly, then closes
+        if doorbell._rtsp.active_sessions == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert doorbell._rtsp.active_sessions == 0
+    # And two microphone sections are refused before anything opens.
+    pc = RTCPeerConnection()
+    peers.append(pc)
+    pc.addTransceiver("video", direction="recvonly")
+    pc.addTransceiver("audio", direction="sendonly")
+    pc.addTransceiver("audio", direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    status, body = await call(rita, "POST", "/api/live/front", {"sdp": pc.localDescription.sdp})
+    assert (status, body["reason"]) == (422, "the offer has more media than a live view uses")

@@ -43,7 +43,15 @@ class LiveCall {
   }
 
   async start() {
-    const [{ track, reason }, ice] = await Promise.all([microphone(), api("GET", "/api/live/ice")]);
+    const asking = microphone();  // the permission prompt and the request, side by side
+    let ice;
+    try {
+      ice = await api("GET", "/api/live/ice");
+    } catch (err) {
+      (await asking).track?.stop();  // no call: give the microphone back at once
+      throw err;
+    }
+    const { track, reason } = await asking;
     this.mic = track;
     const pc = new RTCPeerConnection({ iceServers: ice.ice_servers.map(({ urls, username, credential }) =>
       username ? { urls, username, credential } : { urls }) });
@@ -90,6 +98,7 @@ class LiveCall {
       if (this.talking) {
         await this.micSender.replaceTrack(this.mic);
         this.mic.enabled = this.talking;  // unless released meanwhile
+        clearInterval(this.talkWatch);
         this.talkWatch = setInterval(() => this.checkTalk(), 1000);
       }
       else await this.sendRelease();  // released before the speaker opened
