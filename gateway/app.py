@@ -17,6 +17,7 @@ from aiortc import RTCIceServer
 
 from . import __version__, tls
 from .audit import AuditLog
+from .audit.refusals import RefusalAudit
 from .auth import AccountService
 from .bus import EventBus
 from .cameras import CameraService
@@ -39,6 +40,7 @@ from .storage import (
 )
 from .web import create_web_app
 from .web.denials import DenialAuditor
+from .web.hosts import ALLOWED_HOSTS, known_names
 from .web.keys import (
     ACCOUNTS,
     AUDIT,
@@ -49,7 +51,9 @@ from .web.keys import (
     DEVICES,
     DRIVERS,
     LIVE,
+    REFUSALS,
     SECRET_BOX,
+    STREAMS,
 )
 from .web.policy import AUTHENTICATOR, ON_DENIED, DenialHook
 from .web.session import session_authenticator
@@ -81,17 +85,22 @@ async def _accounts(app: web.Application) -> AsyncIterator[None]:
     database = app[DATABASE]
     audit = AuditLog(database.durable)
     app[AUDIT] = audit
+    refusals = RefusalAudit(audit)
+    app[REFUSALS] = refusals
     accounts = AccountService(
         UserRepository(database.durable),
         SessionRepository(database.durable),
         app[SECRET_BOX],
         audit,
+        refusals,
     )
     app[ACCOUNTS] = accounts
     await accounts.prepare_setup()
-    on_denied: DenialHook = DenialAuditor(audit)
+    on_denied: DenialHook = DenialAuditor(refusals)
     app[ON_DENIED] = on_denied
+    refusals.start()
     yield
+    await refusals.close()  # what was counted since the last window is written, not lost
 
 
 async def _bus(app: web.Application) -> AsyncIterator[None]:
@@ -155,6 +164,7 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
         app[DEVICES] = manager
         restrict_host_addresses(config.live.host_addresses)
         hub = StreamHub()
+        app[STREAMS] = hub
         app[LIVE] = LiveService(hub, _ice_servers(config), _live_audit(app))
         manager.start()
         yield
@@ -176,6 +186,7 @@ def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Appl
     app[DRIVERS] = load_drivers() if drivers is None else drivers
     # Storage first up and last down; cameras last up and first down.
     app[AUTHENTICATOR] = session_authenticator
+    app[ALLOWED_HOSTS] = known_names(config.server.hostnames)
     app.cleanup_ctx.extend([_storage, _accounts, _bus, _devices])
     return app
 
@@ -191,11 +202,24 @@ def _tls(config: Config) -> tuple[ssl.SSLContext | None, str | None]:
     return tls.server_context(cert, key), tls.fingerprint(cert)
 
 
+IDLE_TIMEOUT_S = 15.0
+"""A connection that sends no complete request head for this long is closed (aiohttp's
+keep-alive timer runs from the connection's start, so this also ends slow-header attacks)."""
+
+
+def make_runner(app: web.Application, idle_timeout_s: float = IDLE_TIMEOUT_S) -> web.AppRunner:
+    """The web server runner with the gateway's connection limits."""
+    return web.AppRunner(
+        app, handle_signals=False, access_log=None, shutdown_timeout=1.0,
+        keepalive_timeout=idle_timeout_s, max_line_size=8190, max_field_size=8190,
+    )  # fmt: skip
+
+
 async def serve(
     app: web.Application, config: Config, on_ready: Callable[[str], None] | None = None
 ) -> None:
     """Run a built gateway until SIGINT/SIGTERM, then stop every component in reverse order."""
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+    runner = make_runner(app)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -41,6 +41,8 @@ class AdoptRequest:
     name: str
     driver: str = "onvif"
     camera_id: str | None = None
+    rtsp_allow_basic: bool = False
+    """Answer RTSP Basic challenges over plain rtsp:// (sends the password in clear)."""
 
 
 def _slug(name: str) -> str:
@@ -92,6 +94,7 @@ class CameraService:
                     username=username,
                     password=SecretStr(password) if password is not None else None,
                     enabled=record.enabled,
+                    rtsp_allow_basic=record.rtsp_allow_basic,
                     options=dict(record.options),
                 )
             )
@@ -138,6 +141,7 @@ class CameraService:
             record = await self._repository.get(camera_id)
             if record is not None:
                 await self._repository.upsert(replace(record, enabled=False))
+            await self._repository.revoke_grants(camera_id)
             return True
         return False
 
@@ -161,6 +165,7 @@ class CameraService:
                     port=request.port,
                     username=request.username,
                     password=SecretStr(request.password) if request.password is not None else None,
+                    rtsp_allow_basic=request.rtsp_allow_basic,
                 )
             except ValidationError as exc:
                 first = exc.errors()[0]
@@ -174,6 +179,7 @@ class CameraService:
                 config.port,
                 datetime.now(UTC),
                 adopted=True,
+                rtsp_allow_basic=config.rtsp_allow_basic,
             )
             await self._repository.upsert(record)
             if request.password is not None:

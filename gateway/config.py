@@ -110,6 +110,14 @@ class ServerConfig(_Section):
     )
     port: int = Field(8420, ge=1, le=65535, title="Port", description="TCP port of the web UI.")
     tls: TlsConfig = Field(default_factory=TlsConfig, title="HTTPS", description="TLS settings.")
+    hostnames: list[HostName] = Field(
+        default_factory=list,
+        max_length=32,
+        title="Host names",
+        description="Names the UI is reached by besides IP addresses, localhost and this "
+        "machine's own name (e.g. doorstep.home.arpa). Requests naming any other host are "
+        "refused, which stops DNS rebinding.",
+    )
 
 
 class StorageConfig(_Section):
@@ -172,6 +180,20 @@ class SupervisorConfig(_Section):
         le=60,
         title="Longest retry delay (s)",
         description="Cap of the jittered backoff.",
+    )
+    events_per_s: float = Field(
+        20.0,
+        gt=0,
+        le=10_000,
+        title="Events per camera per second",
+        description="A camera sending more is flooding: the excess is dropped and counted.",
+    )
+    event_burst: int = Field(
+        50,
+        ge=1,
+        le=100_000,
+        title="Event burst per camera",
+        description="Events a camera may send at once above the rate (its states on connecting).",
     )
 
 
@@ -329,6 +351,12 @@ class CameraConfig(_Section):
     enabled: bool = Field(
         True, title="Enabled", description="Disabled cameras are kept but not connected."
     )
+    rtsp_allow_basic: bool = Field(
+        False,
+        title="Allow RTSP Basic authentication",
+        description="Answer an RTSP Basic challenge, which sends the password in clear over "
+        "plain rtsp://; off, such a camera is refused with that reason (Digest is always used).",
+    )
     options: dict[str, OptionValue] = Field(
         default_factory=dict, title="Driver options", description="Driver-specific settings."
     )
@@ -405,19 +433,109 @@ def _format_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+MAX_YAML_ALIASES = 1000
+MAX_YAML_DEPTH = 64
+MAX_YAML_NODES = 100_000
+"""Nodes the document may stand for once every alias is expanded (a config is a few hundred)."""
+
+
 class _StrictSafeLoader(yaml.SafeLoader):
-    """Safe loader that also refuses duplicate keys (a silent override hides mistakes)."""
+    """Safe loader that also refuses duplicate keys (a silent override hides mistakes), and
+    alias bombs, recursive aliases and deep nesting (each would exhaust memory or the stack)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """One node, counting aliases and nesting as the document is read."""
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]  # stubs lack it
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise _refused(f"more than {MAX_YAML_ALIASES} aliases", event.start_mark)
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_YAML_DEPTH:
+            raise _refused(f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """One value; a tagged scalar that cannot be that type is a YAML error, located."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as exc:  # `!!int abc`, `2001-02-30`
+            raise yaml.constructor.ConstructorError(
+                None, None, f"not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}", node.start_mark
+            ) from None
+
+    def compose_document(self) -> yaml.Node | None:
+        """The document's node graph, refused before construction if aliases blow it up."""
+        node = super().compose_document()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+
+def _refused(problem: str, mark: Any) -> yaml.composer.ComposerError:
+    return yaml.composer.ComposerError(None, None, problem, mark)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a graph that expands past MAX_YAML_NODES, or that contains itself."""
+    sizes: dict[int, int] = {}  # id(node) -> nodes it expands to
+    ancestors: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # post-order, iteratively: an alias chain must not recurse per link
+        node, finished = stack.pop()
+        if finished:
+            ancestors.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in _children(node))
+            if sizes[id(node)] > MAX_YAML_NODES:
+                raise _refused(
+                    f"aliases expand it past {MAX_YAML_NODES} nodes (an alias bomb?)",
+                    node.start_mark,
+                )
+        elif id(node) in ancestors:
+            raise _refused("an alias refers to a node that contains it", node.start_mark)
+        elif id(node) not in sizes:
+            ancestors.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
 
 
 def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
+    own = sum(key.tag != "tag:yaml.org,2002:merge" for key, _ in node.value)
+    loader.flatten_mapping(node)  # merged (`<<: *x`) pairs first, then the mapping's own
+    merged = len(node.value) - own
     mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    seen: set[Any] = set()
+    for index, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node)
-        if key in mapping:
+        try:
+            duplicate = key in seen
+        except TypeError:  # a list or mapping as a key
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain value", key_node.start_mark
+            ) from None
+        if duplicate:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
+        if index >= merged:  # a merged key may be overridden once; the mapping's own may not
+            seen.add(key)
         mapping[key] = loader.construct_object(value_node)
     return mapping
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -18,6 +20,11 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._key = key
+
+    def derive(self, purpose: str) -> bytes:
+        """A key of its own for one purpose (e.g. signing cookies), derived from this one."""
+        return hmac.new(self._key, f"doorstep:{purpose}".encode(), hashlib.sha256).digest()
 
     @classmethod
     def load_or_create(cls, data_dir: Path) -> SecretBox:

@@ -15,11 +15,12 @@ import ipaddress
 import logging
 import secrets
 import socket
-import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from aiohttp import web
+
+from .rates import TokenBucket
 
 _log = logging.getLogger(__name__)
 
@@ -30,21 +31,6 @@ THREAD_PARSE_BYTES = 32 * 1024  # bigger bodies are parsed off the event loop
 QUEUE_SIZE = 256
 RATE_PER_S = 50.0
 BURST = 100.0
-
-
-class _TokenBucket:
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.updated = burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 class RegisteredWebhook(Generic[T]):
@@ -62,10 +48,16 @@ class RegisteredWebhook(Generic[T]):
         self.sources = sources
         self.parse = parse
         self.queue: asyncio.Queue[T] = asyncio.Queue(QUEUE_SIZE)
-        self.bucket = _TokenBucket(RATE_PER_S, BURST)
+        self.bucket = TokenBucket(RATE_PER_S, BURST)
         self._server = server
         self.accepted = 0
         self.rejected = 0
+
+    def refused(self) -> int:
+        """Count a refused POST; the logging level for it (WARNING at 1, 2, 4, 8, … refusals)."""
+        self.rejected += 1
+        # A camera (or a LAN host posing as one) can send thousands of bad POSTs a second.
+        return logging.WARNING if self.rejected & (self.rejected - 1) == 0 else logging.DEBUG
 
     async def receive(self) -> T:
         """The next parsed body."""
@@ -120,21 +112,24 @@ class WebhookServer:
             raise web.HTTPNotFound()
         remote = request.remote or ""
         if _normalise(remote) not in hook.sources:
-            hook.rejected += 1
-            _log.warning(
-                "callback from %s for a camera at %s refused",
+            _log.log(
+                hook.refused(),
+                "callback from %s for a camera at %s refused (%d refused so far)",
                 remote,
                 ",".join(sorted(hook.sources)),
+                hook.rejected,
             )
             raise web.HTTPForbidden(reason="not from the camera")
         if not hook.bucket.take():
-            hook.rejected += 1
+            hook.refused()
             raise web.HTTPTooManyRequests(headers={"Retry-After": "1"})
         if (request.content_length or 0) > MAX_BODY_BYTES:
             raise web.HTTPRequestEntityTooLarge(
                 max_size=MAX_BODY_BYTES, actual_size=request.content_length or 0
             )
-        body = await request.content.read(MAX_BODY_BYTES + 1)
+        # The whole body, however it is chunked (StreamReader.read(n) returns what has arrived
+        # so far, which truncated big bodies); client_max_size answers 413 past the cap.
+        body = await request.read()
         if len(body) > MAX_BODY_BYTES:
             raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=len(body))
         try:
@@ -144,14 +139,15 @@ class WebhookServer:
                 else hook.parse(body)
             )
         except ValueError as exc:
-            hook.rejected += 1
             digest = hashlib.sha256(body).hexdigest()[:16]
             # The payload itself is never logged: only its size and a hash to correlate.
-            _log.warning(
-                "callback body refused (%d bytes, sha256 %s…): %s",
+            _log.log(
+                hook.refused(),
+                "callback body refused (%d bytes, sha256 %s…): %s (%d refused so far)",
                 len(body),
                 digest,
                 type(exc).__name__,
+                hook.rejected,
             )
             raise web.HTTPBadRequest(reason="unusable body") from None
         with contextlib.suppress(asyncio.QueueFull):  # a stalled driver loses the oldest news

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from gateway.bus import EventBus
+from gateway.bus import MAX_SOURCES, EventBus
 from gateway.events import BusEvent
 
 
@@ -146,3 +146,57 @@ async def test_stream_iterates_in_order() -> None:
             if len(received) == 5:
                 break
     assert received == [0, 1, 2, 3, 4]
+
+
+@dataclass(frozen=True, slots=True)
+class CameraTick(BusEvent):
+    camera_id: str
+    n: int
+
+
+async def test_a_flooding_source_drops_its_own_oldest_not_another_sources() -> None:
+    bus = EventBus()
+    async with bus.stream("slow", (CameraTick,), queue_size=10) as slow:
+        for n in range(1000):
+            bus.publish(CameraTick("flood", n))
+            if n % 100 == 50:
+                bus.publish(CameraTick("quiet", n))
+        assert slow.stats().queued == 20  # ten per source: bounded by size times sources
+        got = [await slow.get() for _ in range(20)]
+    quiet = [e.n for e in got if e.camera_id == "quiet"]
+    flood = [e.n for e in got if e.camera_id == "flood"]
+    assert quiet == [50, 150, 250, 350, 450, 550, 650, 750, 850, 950]  # every one of them
+    assert flood == list(range(990, 1000))  # the flood kept only its newest
+    assert slow.dropped == 990
+    assert slow.dropped_by_source == {"flood": 990}
+
+
+async def test_sources_are_served_in_turn() -> None:
+    bus = EventBus()
+    async with bus.stream("reader", (BusEvent,)) as reader:
+        for n in range(3):
+            bus.publish(CameraTick("a", n))
+        bus.publish(CameraTick("b", 0))
+        bus.publish(Tick(7))  # no camera: a source of its own
+        order = [await reader.get() for _ in range(5)]
+    assert order == [CameraTick("a", 0), CameraTick("b", 0), Tick(7), CameraTick("a", 1),
+                     CameraTick("a", 2)]  # fmt: skip
+
+
+async def test_sources_past_the_limit_share_one_queue() -> None:
+    bus = EventBus(queue_size=2)
+    async with bus.stream("reader", (CameraTick,)) as reader:
+        for camera in range(MAX_SOURCES + 50):
+            for n in range(3):
+                bus.publish(CameraTick(f"cam-{camera}", n))
+        # Two per source for the first MAX_SOURCES, two in total for the other fifty.
+        assert reader.stats().queued == 2 * MAX_SOURCES + 2
+        assert len(reader.dropped_by_source) == MAX_SOURCES + 1
+
+
+async def test_a_custom_key_decides_fairness() -> None:
+    bus = EventBus()
+    async with bus.stream("parity", (Tick,), queue_size=1, key=lambda e: e.n % 2) as reader:
+        for n in range(10):
+            bus.publish(Tick(n))
+        assert [(await reader.get()).n for _ in range(2)] == [8, 9]

@@ -9,7 +9,9 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+import { confirmIdentity } from "./reauth.js";
+
+export async function api(method, path, body, confirmed = false) {
   const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (method !== "GET") {
     options.headers["Content-Type"] = "application/json";
@@ -21,6 +23,10 @@ export async function api(method, path, body) {
   if (!response.ok) {
     if (response.status === 401 && data?.error === "signed_out") window.dispatchEvent(new Event("doorstep:signed-out"));
     if (data?.error === "totp_enrollment_required") window.dispatchEvent(new Event("doorstep:enroll"));
+    if (data?.error === "reauth_required" && !confirmed
+        && await confirmIdentity((answer) => api("POST", "/api/session/confirm", answer, true))) {
+      return api(method, path, body, true);  // once: the password was just entered
+    }
     throw new ApiError(response.status, data?.error, data?.reason || data?.error);
   }
   return data;

@@ -9,6 +9,8 @@ import { eventsView } from "./views/events.js";
 import { hangUpCurrent, liveView } from "./views/live.js";
 
 const state = { me: null, stream: null };
+const HOUSEHOLD = ["owner", "resident"];  // the roles that reach cameras at all
+const inHousehold = () => state.me && HOUSEHOLD.includes(state.me.role);
 const live = { onEvent: null, onState: null };
 const ring = new RingBanner(document.getElementById("ring"));
 
@@ -18,7 +20,7 @@ function go(hash) {
 }
 
 function startStream() {
-  if (state.stream) return;
+  if (state.stream || !inHousehold()) return;
   const stream = new EventSource("/api/events/stream");
   stream.addEventListener("camera-event", (message) => {
     const event = JSON.parse(message.data);
@@ -45,7 +47,8 @@ async function refreshMe() {
   const nav = document.getElementById("nav");
   nav.hidden = false;
   for (const link of nav.querySelectorAll("[data-owner]")) link.hidden = state.me.role !== "owner";
-  if (state.me.must_enroll_totp) return;  // nothing else is allowed until the second factor is on
+  for (const link of nav.querySelectorAll("[data-household]")) link.hidden = !inHousehold();
+  if (state.me.must_enroll_totp || !inHousehold()) return;  // no cameras for this account
   const { cameras } = await api("GET", "/api/cameras").catch(() => ({ cameras: [] }));
   ring.names = Object.fromEntries(cameras.map((c) => [c.id, c.name]));
 }
@@ -71,7 +74,7 @@ async function route() {
     }
     if (page === "signin") {
       signedOut();
-      return signInView(async () => { await refreshMe(); startStream(); go(state.me.must_enroll_totp ? "#/settings" : "#/cameras"); });
+      return signInView(async () => { await refreshMe(); startStream(); go(state.me.must_enroll_totp || !inHousehold() ? "#/settings" : "#/cameras"); });
     }
     if (!state.me) {
       const { needed } = await api("GET", "/api/setup");
@@ -79,6 +82,8 @@ async function route() {
       await refreshMe();
     }
     if (state.me.must_enroll_totp && page !== "settings") return go("#/settings");
+    // Neighbours and agencies reach no camera, event or live page: their account page only.
+    if (!inHousehold() && page !== "settings") return go("#/settings");
     if (!state.me.must_enroll_totp) startStream();
     switch (page) {
       case "camera": return await cameraView(arg, state.me);

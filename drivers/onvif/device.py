@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,13 @@ from drivers.sdk import (
 )
 
 from .normalize import is_known_topic, normalize
-from .notification import Notification, notification_from_zeep, parse_notifications
+from .notification import (
+    MAX_MESSAGES,
+    Notification,
+    NotificationBatch,
+    notification_from_zeep,
+    parse_notification_batch,
+)
 from .session import OnvifSession, SubscriptionLost
 
 DEFAULT_PORT = 80
@@ -34,6 +41,9 @@ LONG_POLL_MAX_S = 60.0
 MOTION_AUTO_CLEAR_S = 60.0  # for cameras that never send the 'off'
 MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024
 MAX_UNKNOWN_TOPICS = 256
+LOGGED_UNKNOWN_TOPICS = 8
+"""Unknown topics logged with their payload per connection; a camera inventing topics by the
+hundred gets DEBUG lines after these (hole 9: no log line per event)."""
 RESUBSCRIBE_TRIES = 5
 PUSH_CONFIRM_S = 5.0  # how long the camera gets to prove it can reach our callback URL
 UNSUBSCRIBE_S = 1.5
@@ -57,6 +67,19 @@ def _cleared(event: DeviceEvent) -> DeviceEvent:
     )
 
 
+async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
+    """The whole body, however it is chunked; ProtocolError as soon as it passes `cap` bytes."""
+    too_big = ProtocolError(f"snapshot is larger than {cap // (1024 * 1024)} MiB; refused")
+    if response.content_length is not None and response.content_length > cap:
+        raise too_big
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > cap:
+            raise too_big
+    return bytes(body)
+
+
 class OnvifDevice:
     """One camera reached through its ONVIF services."""
 
@@ -68,6 +91,9 @@ class OnvifDevice:
         self._unknown_topics: set[str] = set()
         self._snapshot_uri: str | None = None
         self._first_push: list[Notification] = []
+        self.dropped_messages = 0
+        """Notification messages past MAX_MESSAGES per body, dropped since connecting."""
+        self._unreadable = 0
         self.auto_clear_s = float(config.options.get("motion_auto_clear_s", MOTION_AUTO_CLEAR_S))
 
     def _open_session(self) -> OnvifSession:
@@ -132,11 +158,11 @@ class OnvifDevice:
             ) as response:
                 if response.status != 200:
                     raise ProtocolError(f"snapshot answered HTTP {response.status}")
-                body = await response.content.read(MAX_SNAPSHOT_BYTES + 1)
+                body = await _read_capped(response, MAX_SNAPSHOT_BYTES)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeviceUnavailable(f"snapshot: {type(exc).__name__}") from exc
-        if len(body) > MAX_SNAPSHOT_BYTES or not body.startswith(b"\xff\xd8"):
-            raise ProtocolError("snapshot is not a JPEG of a sane size")
+        if not body.startswith(b"\xff\xd8"):
+            raise ProtocolError("snapshot is not a JPEG")
         return body
 
     async def events(self) -> AsyncIterator[DeviceEvent]:
@@ -175,7 +201,7 @@ class OnvifDevice:
         while True:
             wait = max(1.0, min(LONG_POLL_MAX_S, renew_at - time.monotonic(), self._next_clear_s()))
             try:
-                messages = await session.pull(timedelta(seconds=wait))
+                messages = await session.pull(timedelta(seconds=wait), MAX_MESSAGES)
                 disconnects = 0
             except SubscriptionLost as exc:
                 self._log.info("event subscription lost (%s); subscribing again", exc)
@@ -188,6 +214,9 @@ class OnvifDevice:
                 if disconnects > 1:
                     raise
                 continue
+            if len(messages) > MAX_MESSAGES:  # asked for at most that many; a hostile camera
+                self._note_dropped(len(messages) - MAX_MESSAGES)
+                messages = messages[:MAX_MESSAGES]
             yield [n for n in (self._from_zeep(m) for m in messages) if n is not None]
             if time.monotonic() >= renew_at:
                 try:
@@ -196,12 +225,12 @@ class OnvifDevice:
                 except SubscriptionLost:
                     renew_at = await self._subscribe(session)
 
-    async def _push_subscription(self, session: OnvifSession) -> Webhook[list[Notification]] | None:
+    async def _push_subscription(self, session: OnvifSession) -> Webhook[NotificationBatch] | None:
         """A callback subscription the camera has proved it can deliver to, or None."""
         registry = self._context.webhooks
         if registry is None or self._config.options.get("events") == "pullpoint":
             return None
-        hook = await registry.register(self._config.host, parse_notifications)
+        hook = await registry.register(self._config.host, parse_notification_batch)
         try:
             await session.subscribe_push(hook.url, SUBSCRIPTION_LIFETIME)
             # The camera sends its current state right after Subscribe: proof it reaches us.
@@ -211,11 +240,11 @@ class OnvifDevice:
             await session.unsubscribe()
             await hook.close()
             return None
-        self._first_push = first
+        self._first_push = self._kept(first)
         return hook
 
     async def _push_events(
-        self, session: OnvifSession, hook: Webhook[list[Notification]]
+        self, session: OnvifSession, hook: Webhook[NotificationBatch]
     ) -> AsyncIterator[list[Notification]]:
         """Batches of notifications the camera POSTs; frequent renewals check it is alive."""
         yield self._first_push
@@ -223,7 +252,7 @@ class OnvifDevice:
         while True:
             wait = max(0.1, min(renew_at - time.monotonic(), self._next_clear_s()))
             try:
-                yield await asyncio.wait_for(hook.receive(), wait)
+                yield self._kept(await asyncio.wait_for(hook.receive(), wait))
             except TimeoutError:
                 yield []
             if time.monotonic() >= renew_at:
@@ -247,11 +276,30 @@ class OnvifDevice:
                 await asyncio.sleep(0.5 * 2**attempt)
         raise ProtocolError("cannot subscribe to events")  # unreachable; keeps mypy content
 
+    def _kept(self, batch: NotificationBatch) -> list[Notification]:
+        if batch.dropped:
+            self._note_dropped(batch.dropped)
+        return list(batch.notifications)
+
+    def _note_dropped(self, count: int) -> None:
+        first = not self.dropped_messages
+        self.dropped_messages += count
+        # One line per connection, whatever the camera keeps sending; the count is an attribute.
+        if first:
+            self._log.warning(
+                "the camera sent more than %d event messages at once; the excess is dropped "
+                "(%d so far; not logged again while connected)",
+                MAX_MESSAGES,
+                count,
+            )
+
     def _from_zeep(self, message: Mapping[str, Any]) -> Notification | None:
         try:
             notification = notification_from_zeep(message)
         except ValueError as exc:
-            self._log.warning("unreadable event from the camera skipped: %s", exc)
+            self._unreadable += 1
+            level = logging.WARNING if self._unreadable == 1 else logging.DEBUG
+            self._log.log(level, "unreadable event from the camera skipped: %s", exc)
             return None
         return notification
 
@@ -264,9 +312,15 @@ class OnvifDevice:
         ):
             self._unknown_topics.add(topic)
             # Logged once per topic with its payload, so a user can contribute it as a sample.
-            self._log.warning(
+            level = (
+                logging.WARNING
+                if len(self._unknown_topics) <= LOGGED_UNKNOWN_TOPICS
+                else logging.DEBUG
+            )
+            self._log.log(
+                level,
                 "unknown event topic %s (kept as 'other'); payload: %s",
-                topic,
+                topic[:200],
                 repr(notification)[:4000],
             )
 

@@ -23,6 +23,10 @@ from lxml import etree
 MAX_PAYLOAD_BYTES = 1024 * 1024
 """Largest XML payload accepted; a real PullMessages answer with a burst of events is ~20 KiB."""
 
+MAX_MESSAGES = 64
+"""Most NotificationMessages kept per payload; the rest are dropped and counted (issue 11: one
+camera sent ~780 per webhook body to drown the others' events)."""
+
 MAX_ITEMS = 64
 """Most items kept per Source/Key/Data section (and per ElementItem); the rest are dropped."""
 
@@ -110,10 +114,24 @@ def parse_utc_time(value: object) -> datetime | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class NotificationBatch:
+    """The NotificationMessages of one payload, at most MAX_MESSAGES; `dropped` counts the rest."""
+
+    notifications: tuple[Notification, ...]
+    dropped: int = 0
+
+
+def parse_notification_batch(xml: bytes, limit: int = MAX_MESSAGES) -> NotificationBatch:
+    """The first `limit` NotificationMessages of an XML payload, in document order."""
+    elements = _notification_elements(_parse_root(xml))
+    kept = tuple(_from_notification_element(element) for element in elements[:limit])
+    return NotificationBatch(kept, max(0, len(elements) - limit))
+
+
 def parse_notifications(xml: bytes) -> list[Notification]:
-    """Every NotificationMessage in an XML payload, in document order ([] when there is none)."""
-    root = _parse_root(xml)
-    return [_from_notification_element(element) for element in _notification_elements(root)]
+    """The NotificationMessages in an XML payload, in document order, at most MAX_MESSAGES."""
+    return list(parse_notification_batch(xml).notifications)
 
 
 def notification_from_zeep(obj: Mapping[str, Any]) -> Notification:

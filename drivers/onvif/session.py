@@ -49,6 +49,9 @@ PUSH_NS = "http://www.onvif.org/ver10/events/wsdl/NotificationConsumer"
 EVENTS_NS = "http://www.onvif.org/ver10/events/wsdl"
 MEDIA_NS = "http://www.onvif.org/ver10/media/wsdl"
 SKEW_WARNING = timedelta(seconds=30)
+PULL_GRACE_S = 5.0
+"""How long past its own timeout a PullMessages may take: a request lost on the wire (a dead
+link) would otherwise wait for the library's 90 s read timeout before anyone notices."""
 
 
 class SubscriptionLost(DriverError):
@@ -59,6 +62,29 @@ def _auth_fault(exc: BaseException) -> bool:
     text = str(exc).lower()
     subcodes = " ".join(str(s) for s in getattr(exc, "subcodes", None) or []).lower()
     return "notauthorized" in subcodes or "not authori" in text or "401" in text
+
+
+_LIBRARIES = frozenset({"zeep", "onvif", "lxml", "isodate", "httpx", "aiohttp"})
+
+
+def _raised_by_library(exc: BaseException) -> bool:
+    """Whether the innermost frame of `exc` is in the ONVIF client's libraries, not our code."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module.partition(".")[0] in _LIBRARIES
+
+
+def _unusable(what: str, exc: Exception) -> ProtocolError:
+    """The ProtocolError for an answer the library could not use; re-raises our own bugs."""
+    # zeep indexes into what it parsed (a truncated envelope has no body element): that is
+    # malformed device data. The same IndexError raised in our own code is a bug, and must show.
+    if isinstance(exc, IndexError) and not _raised_by_library(exc):
+        raise exc
+    return ProtocolError(f"{what}: unusable answer ({type(exc).__name__})")
 
 
 @asynccontextmanager
@@ -82,8 +108,8 @@ async def _mapped(what: str) -> AsyncIterator[None]:
         if exc.status_code == 401:
             raise AuthenticationFailed(f"{what}: credentials refused") from exc
         raise ProtocolError(f"{what}: HTTP {exc.status_code} from the camera") from exc
-    except (zeep.exceptions.Error, ValueError, AttributeError, TypeError, KeyError) as exc:
-        raise ProtocolError(f"{what}: unusable answer ({type(exc).__name__})") from exc
+    except (zeep.exceptions.Error, ValueError, AttributeError, TypeError, LookupError) as exc:
+        raise _unusable(what, exc) from exc
     except ONVIFError as exc:
         if _auth_fault(exc):
             raise AuthenticationFailed(f"{what}: credentials refused") from exc
@@ -281,7 +307,10 @@ class OnvifSession:
         try:
             async with _mapped("pulling events"):
                 service = await self._service(self._camera.create_pullpoint_service)
-                result = await service.PullMessages({"Timeout": wait, "MessageLimit": limit})
+                result = await asyncio.wait_for(
+                    service.PullMessages({"Timeout": wait, "MessageLimit": limit}),
+                    wait.total_seconds() + PULL_GRACE_S,
+                )
                 messages = getattr(result, "NotificationMessage", None) or []
                 return [_serialize(m, dict) for m in messages]
         except ProtocolError as exc:

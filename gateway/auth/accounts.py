@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..audit import AuditLog
+from ..audit.refusals import RefusalAudit
 from ..secretbox import SecretBox
 from ..storage import SessionRecord, SessionRepository, UserRecord, UserRepository
 from . import totp
+from .devices import DeviceCookies
 from .passwords import check_policy, hash_password, verify_password
-from .principal import Principal
-from .throttle import LoginThrottle
+from .principal import CAMERA_ROLES, Principal
+from .revocation import AccessChanges
+from .throttle import Attempt, LoginThrottle, Throttled
 
 _log = logging.getLogger(__name__)
 
@@ -39,25 +42,42 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _throttled(exc: Throttled) -> AuthError:
+    return AuthError("throttled", "too many attempts; wait and try again", exc.retry_after)
+
+
 @dataclass(frozen=True, slots=True)
 class SignIn:
-    """A new session: the cookie value and who it belongs to."""
+    """A new session: the cookie value, who it belongs to, and the browser's known-device
+    cookie (set it: it keeps this browser's way in during a password-guessing attack)."""
 
     token: str
     principal: Principal
+    device_cookie: str = ""
 
 
 class AccountService:
     """Everything about accounts; every change is audited."""
 
     def __init__(
-        self, users: UserRepository, sessions: SessionRepository, box: SecretBox, audit: AuditLog
+        self,
+        users: UserRepository,
+        sessions: SessionRepository,
+        box: SecretBox,
+        audit: AuditLog,
+        refusals: RefusalAudit | None = None,
+        changes: AccessChanges | None = None,
     ) -> None:
         self._users = users
         self._sessions = sessions
         self._box = box
         self._audit = audit
+        self.refusals = refusals or RefusalAudit(audit)
+        """Failed and throttled attempts are counted here, not written one row each."""
+        self.changes = changes or AccessChanges()
+        """Told of every change to an account's access, so open channels re-check at once."""
         self.throttle = LoginThrottle()
+        self.devices = DeviceCookies(box.derive("known-device-cookie"))
         self.setup_token: str | None = None
         self._pending_totp: dict[int, tuple[str, datetime]] = {}
 
@@ -77,12 +97,23 @@ class AccountService:
 
     async def setup(self, token: str, username: str, password: str, ip: str) -> SignIn:
         """Create the first owner with the console's setup token, and sign them in."""
+        try:
+            attempt = self.throttle.reserve([f"setup-ip:{ip}"])
+        except Throttled as exc:
+            self.refusals.record("anonymous", "setup", "throttled", ip)
+            raise _throttled(exc) from None
         expected = self.setup_token
         if expected is None or not secrets.compare_digest(token.encode(), expected.encode()):
-            await self._audit.append("anonymous", "setup", outcome="denied", ip=ip)
+            self.refusals.record("anonymous", "setup", "denied", ip)
             raise AuthError("bad_setup_token", "the setup token is wrong or was used already")
-        user = await self._create(username, password, "owner")
+        # Taken before the first await: two set-ups sent at once cannot both create an owner.
         self.setup_token = None
+        try:
+            user = await self._create(username, password, "owner")
+        except BaseException:
+            self.setup_token = expected  # a weak password or a taken name: try again
+            raise
+        self.throttle.refund(attempt)
         await self._audit.append(username, "setup", target=f"user:{user.id}", ip=ip)
         return await self._open_session(user, ip, "")
 
@@ -111,14 +142,40 @@ class AccountService:
         return user
 
     async def create_user(
-        self, actor: Principal, username: str, password: str, role: str, ip: str
+        self,
+        actor: Principal,
+        username: str,
+        password: str,
+        role: str,
+        ip: str,
+        cameras: set[str] | None = None,
     ) -> UserRecord:
-        """An owner adds an account."""
+        """An owner adds an account (with its camera grants: checked before it is created)."""
+        if cameras:
+            await self._check_grants(role, cameras)
         user = await self._create(username, password, role)
         await self._audit.append(
             actor.username, "user.create", f"user:{user.id}", ip=ip, detail={"role": role}
         )
+        if cameras:
+            await self.update_user(actor, user.id, None, None, cameras, ip)
         return user
+
+    async def _check_grants(self, role: str, cameras: set[str]) -> None:
+        if role not in CAMERA_ROLES:
+            raise AuthError(
+                "no_grants_for_role", f"a {role} account cannot be given cameras (only residents)"
+            )
+        if await self._users.missing_cameras(cameras):
+            raise AuthError("no_such_camera", "one of those cameras does not exist")
+
+    async def _set_grants(self, user_id: int, role: str, cameras: set[str]) -> None:
+        if cameras:
+            await self._check_grants(role, cameras)
+        try:
+            await self._users.set_grants(user_id, cameras if role in CAMERA_ROLES else set())
+        except sqlite3.IntegrityError:  # the camera was removed a moment ago
+            raise AuthError("no_such_camera", "one of those cameras does not exist") from None
 
     async def list_users(self) -> list[tuple[UserRecord, set[str]]]:
         """Every account with its camera grants."""
@@ -137,21 +194,31 @@ class AccountService:
         )
         if removing_owner and await self._users.count_role("owner") <= 1:
             raise AuthError("last_owner", "the last owner cannot be demoted or disabled")
+        new_role = role if role is not None else user.role
+        if cameras:
+            await self._check_grants(new_role, cameras)  # before anything changes
         changes: dict[str, object] = {}
-        if role is not None and role != user.role:
-            try:
-                await self._users.set_role(user_id, role)
-            except ValueError as exc:
-                raise AuthError("bad_role", str(exc)) from None
-            changes["role"] = role
-        if disabled is not None and disabled != user.disabled:
-            await self._users.set_disabled(user_id, disabled)
-            changes["disabled"] = disabled
-            if disabled:
-                await self._sessions.delete_for_user(user_id)
-        if cameras is not None:
-            await self._users.set_grants(user_id, cameras)
-            changes["cameras"] = sorted(cameras)
+        try:
+            if role is not None and role != user.role:
+                try:
+                    await self._users.set_role(user_id, role)
+                except ValueError as exc:
+                    raise AuthError("bad_role", str(exc)) from None
+                changes["role"] = role
+                if role not in CAMERA_ROLES and await self._users.grants(user_id):
+                    await self._users.set_grants(user_id, set())  # a role change drops grants
+                    changes["cameras"] = []
+            if disabled is not None and disabled != user.disabled:
+                await self._users.set_disabled(user_id, disabled)
+                changes["disabled"] = disabled
+                if disabled:
+                    await self._sessions.delete_for_user(user_id)
+            if cameras is not None and cameras != await self._users.grants(user_id):
+                await self._set_grants(user_id, new_role, cameras)
+                changes["cameras"] = sorted(cameras) if new_role in CAMERA_ROLES else []
+        finally:
+            if changes:
+                self.changes.changed(user_id)
         if changes:
             await self._audit.append(
                 actor.username, "user.update", f"user:{user_id}", ip=ip, detail=changes
@@ -170,47 +237,103 @@ class AccountService:
         if user.role == "owner" and await self._users.count_role("owner") <= 1:
             raise AuthError("last_owner", "the last owner cannot be deleted")
         await self._users.delete(user_id)
+        self.changes.changed(user_id)
         await self._audit.append(actor.username, "user.delete", f"user:{user_id}", ip=ip)
 
     # -- sign-in ----------------------------------------------------------------------------
+    def _sign_in_keys(self, username: str, ip: str, device_cookie: str | None) -> list[str]:
+        # A browser that signed in before counts on its own: guessing the password elsewhere
+        # (which fills the account's counter) never locks the owner's own devices out.
+        name = username.strip().lower()
+        device = self.devices.device_for(device_cookie, name)
+        return [f"device:{device}" if device else f"user:{name}", f"ip:{ip}"]
+
     async def sign_in(
-        self, username: str, password: str, code: str | None, ip: str, agent: str
+        self,
+        username: str,
+        password: str,
+        code: str | None,
+        ip: str,
+        agent: str,
+        device_cookie: str | None = None,
     ) -> SignIn:
-        """Check password (and second factor); throttled per account and per address."""
-        keys = [f"user:{username.strip().lower()}", f"ip:{ip}"]
-        wait = self.throttle.retry_after(keys)
-        if wait:
-            await self._audit.append(username[:64], "login", outcome="throttled", ip=ip)
-            raise AuthError("throttled", "too many attempts; wait and try again", wait)
-        user = await self._users.by_username(username.strip())
+        """Check password (and second factor); throttled per account (or known device) and per
+        address. The attempt is reserved before the hash is checked, so a burst cannot pass."""
+        keys = self._sign_in_keys(username, ip, device_cookie)
+        try:
+            attempt = self.throttle.reserve(keys)
+        except Throttled as exc:
+            self.refusals.record(username, "login", "throttled", ip)
+            raise _throttled(exc) from None
+        user = await self._check_password(username.strip(), password, "login", ip)
+        await self._check_second_factor(user, code, attempt, "login", ip)
+        self.throttle.refund(attempt, keys[1:])  # a right password is not held against the address
+        self.throttle.clear(keys[0])
+        await self._audit.append(user.username, "login", ip=ip)
+        signed = await self._open_session(user, ip, agent)
+        return SignIn(signed.token, signed.principal, self.devices.issue(user.username))
+
+    async def _check_password(
+        self, username: str, password: str, action: str, ip: str
+    ) -> UserRecord:
+        user = await self._users.by_username(username)
         ok = await verify_password(user.password_hash if user else None, password)
         if user is None or not ok or user.disabled:
-            self.throttle.failed(keys)
-            await self._audit.append(username[:64], "login", outcome="failed", ip=ip)
+            self.refusals.record(username, action, "failed", ip)
             raise AuthError("bad_credentials", "wrong user name or password")
-        if user.totp_secret is not None:
-            if not code:
-                raise AuthError("totp_required", "enter the code from your authenticator app")
-            step = totp.matching_step(self._box.open(user.totp_secret), code)
-            if step is None or not await self._users.use_totp_step(user.id, step):
-                self.throttle.failed(keys)
-                await self._audit.append(user.username, "login", outcome="failed_totp", ip=ip)
-                raise AuthError("bad_totp", "that code is wrong or was used already")
-        self.throttle.succeeded(keys[0])
-        await self._audit.append(user.username, "login", ip=ip)
-        return await self._open_session(user, ip, agent)
+        return user
+
+    async def _check_second_factor(
+        self, user: UserRecord, code: str | None, attempt: Attempt, action: str, ip: str
+    ) -> None:
+        if user.totp_secret is None:
+            return
+        if not code:
+            self.throttle.refund(attempt)  # the page asks for the code next: not a failure
+            raise AuthError("totp_required", "enter the code from your authenticator app")
+        step = totp.matching_step(self._box.open(user.totp_secret), code)
+        if step is None or not await self._users.use_totp_step(user.id, step):
+            self.refusals.record(user.username, action, "failed_totp", ip)
+            raise AuthError("bad_totp", "that code is wrong or was used already")
+
+    async def confirm_identity(
+        self, principal: Principal, password: str, code: str | None, ip: str
+    ) -> None:
+        """Re-enter the password (and a code, with a second factor) to make security-sensitive
+        changes for a while: a stolen session alone cannot change the password, the second
+        factor, users or roles. Throttled like sign-in."""
+        keys = [f"confirm:{principal.user_id}", f"ip:{ip}"]
+        try:
+            attempt = self.throttle.reserve(keys)
+        except Throttled as exc:
+            self.refusals.record(principal.username, "session.confirm", "throttled", ip)
+            raise _throttled(exc) from None
+        user = await self._users.by_id(principal.user_id)
+        if user is None or user.username != principal.username:
+            raise AuthError("bad_credentials", "the account changed; sign in again")
+        await self._check_password(user.username, password, "session.confirm", ip)
+        await self._check_second_factor(user, code, attempt, "session.confirm", ip)
+        self.throttle.refund(attempt)
+        await self._sessions.confirm(principal.session, datetime.now(UTC))
+        await self._audit.append(principal.username, "session.confirm", ip=ip)
 
     async def _open_session(self, user: UserRecord, ip: str, agent: str) -> SignIn:
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
-        await self._sessions.add(SessionRecord(token_hash(token), user.id, now, now, ip, agent))
-        return SignIn(token, await self._principal(user, token_hash(token)))
+        record = SessionRecord(token_hash(token), user.id, now, now, ip, agent, confirmed_at=now)
+        await self._sessions.add(record)
+        principal = Principal(
+            user.id, user.username, user.role, user.totp_secret is not None,
+            await self._cameras(user.id, user.role), token_hash(token), confirmed_at=now,
+        )  # fmt: skip
+        return SignIn(token, principal)
 
-    async def _principal(self, user: UserRecord, session: str) -> Principal:
-        cameras = None if user.role == "owner" else frozenset(await self._users.grants(user.id))
-        return Principal(
-            user.id, user.username, user.role, user.totp_secret is not None, cameras, session
-        )
+    async def _cameras(self, user_id: int, role: str) -> frozenset[str] | None:
+        if role == "owner":
+            return None
+        if role not in CAMERA_ROLES:
+            return frozenset()  # whatever a row might say: these roles never see a camera
+        return frozenset(await self._users.grants(user_id))
 
     async def principal_for(self, token: str) -> Principal | None:
         """The account behind a session cookie, if the session is live."""
@@ -228,28 +351,36 @@ class AccountService:
         if now - session.last_seen > TOUCH_EVERY:
             await self._sessions.touch(hashed, now)
         role = account["role"]
-        cameras = None if role == "owner" else frozenset(await self._users.grants(session.user_id))
         return Principal(
-            session.user_id, account["username"], role, bool(account["enrolled"]), cameras, hashed
-        )
+            session.user_id, account["username"], role, bool(account["enrolled"]),
+            await self._cameras(session.user_id, role), hashed, confirmed_at=session.confirmed_at,
+        )  # fmt: skip
 
     async def sign_out(self, principal: Principal, ip: str) -> None:
         """End the current session."""
         await self._sessions.delete(principal.session)
+        self.changes.changed(principal.user_id)
         await self._audit.append(principal.username, "logout", ip=ip)
 
     async def change_password(self, principal: Principal, old: str, new: str, ip: str) -> None:
-        """Change one's password; every other session of the account is revoked."""
+        """Change one's password (throttled like sign-in); every other session is revoked."""
+        try:
+            attempt = self.throttle.reserve([f"confirm:{principal.user_id}", f"ip:{ip}"])
+        except Throttled as exc:
+            self.refusals.record(principal.username, "user.password", "throttled", ip)
+            raise _throttled(exc) from None
         user = await self._users.by_id(principal.user_id)
         if user is None or not await verify_password(user.password_hash, old):
-            await self._audit.append(principal.username, "user.password", outcome="failed", ip=ip)
+            self.refusals.record(principal.username, "user.password", "failed", ip)
             raise AuthError("bad_credentials", "the current password is wrong")
+        self.throttle.refund(attempt)
         try:
             check_policy(new, user.username)
         except ValueError as exc:
             raise AuthError("weak_password", str(exc)) from None
         await self._users.set_password_hash(user.id, await hash_password(new))
         revoked = await self._sessions.delete_for_user(user.id, keep=principal.session)
+        self.changes.changed(user.id)
         await self._audit.append(
             principal.username,
             "user.password",
@@ -270,12 +401,18 @@ class AccountService:
         pending = self._pending_totp.get(principal.user_id)
         if pending is None or pending[1] < datetime.now(UTC):
             raise AuthError("no_pending_totp", "start the set-up again")
+        try:  # throttled like every other code check, though the caller holds the secret
+            attempt = self.throttle.reserve([f"enrol:{principal.user_id}"])
+        except Throttled as exc:
+            raise _throttled(exc) from None
         step = totp.matching_step(pending[0], code)
         if step is None:
             raise AuthError("bad_totp", "that code does not match; check the phone's clock")
+        self.throttle.refund(attempt)
         await self._users.set_totp(principal.user_id, self._box.seal(pending[0]))
         await self._users.use_totp_step(principal.user_id, step)
         del self._pending_totp[principal.user_id]
+        self.changes.changed(principal.user_id)
         await self._audit.append(
             principal.username, "user.totp", f"user:{principal.user_id}", ip=ip
         )

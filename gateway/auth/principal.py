@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 ROLES_WITH_REQUIRED_TOTP = frozenset({"owner", "agency"})
 LIVE_ROLES = frozenset({"owner", "resident"})
 """The household: only they watch live and talk (an agency never does, a neighbour neither)."""
+HOUSEHOLD_ROLES = LIVE_ROLES
+"""Who reaches cameras at all: their list, state, snapshots, events and live view."""
+CAMERA_ROLES = frozenset({"resident"})
+"""Who can be granted cameras (the owner sees every camera without grants)."""
+CONFIRMED_FOR = timedelta(minutes=10)
+"""How long a sign-in or a re-entered password allows security-sensitive changes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +28,20 @@ class Principal:
     """Camera ids this account may see; None means every camera (the owner)."""
     session: str = field(default="", repr=False)
     """Hash of the session token (for sign-out and for keeping this session on password change)."""
+    confirmed_at: datetime | None = None
+    """When this session last proved the password (sign-in or re-entry)."""
+
+    @property
+    def recently_confirmed(self) -> bool:
+        """Whether security-sensitive changes are allowed without entering the password again."""
+        return (
+            self.confirmed_at is not None and datetime.now(UTC) - self.confirmed_at < CONFIRMED_FOR
+        )
+
+    @property
+    def in_household(self) -> bool:
+        """Whether this account's role reaches cameras at all (owner and residents)."""
+        return self.role in HOUSEHOLD_ROLES
 
     @property
     def must_enroll_totp(self) -> bool:

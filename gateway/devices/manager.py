@@ -82,6 +82,9 @@ class DeviceManager:
             missing_driver=missing,
             name=camera.name,
             driver=camera.driver,
+            events_per_s=self._policy.events_per_s,
+            event_burst=self._policy.event_burst,
+            rtsp_allow_basic=camera.rtsp_allow_basic,
         )
 
     def add(self, camera: CameraConfig) -> DeviceSupervisor:

@@ -33,6 +33,7 @@ from ..events import CameraEventReceived, CameraState, CameraStateChanged
 from ..media.backchannel import NoBackchannel, RtspBackchannel
 from ..media.rtsp_client import RtspError
 from .backoff import Backoff
+from .event_budget import EVENT_BURST, EVENTS_PER_S, EventBudget
 
 _log = logging.getLogger(__name__)
 
@@ -66,9 +67,14 @@ class DeviceSupervisor:
         driver: str = "",
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        events_per_s: float = EVENTS_PER_S,
+        event_burst: int = EVENT_BURST,
+        rtsp_allow_basic: bool = False,
     ) -> None:
         self.config = config
         self.camera_id = config.id
+        self.rtsp_allow_basic = rtsp_allow_basic
+        """Answer RTSP Basic challenges over plain rtsp:// (the camera's `rtsp_allow_basic`)."""
         self.name = name or config.id
         self.driver = driver
         self.state = CameraState.STOPPED
@@ -90,6 +96,8 @@ class DeviceSupervisor:
         self._last_online: float | None = None
         self._stopping = False
         self._log = logging.LoggerAdapter(_log, {"camera": config.id})
+        self.budget = EventBudget(self._log, clock, events_per_s, event_burst)
+        """The camera's event rate limit; `budget.dropped` counts what a flood cost it."""
 
     def start(self) -> None:
         """Start supervising (no-op if already running)."""
@@ -143,7 +151,9 @@ class DeviceSupervisor:
         main = self.streams[0]
         password = main.password.get_secret_value() if main.password else None
         try:
-            return await RtspBackchannel.open(main.url, main.username, password)
+            return await RtspBackchannel.open(
+                main.url, main.username, password, allow_basic=self.rtsp_allow_basic
+            )
         except NoBackchannel as exc:
             raise Unsupported(str(exc)) from None
         except RtspError as exc:
@@ -231,8 +241,11 @@ class DeviceSupervisor:
         if not isinstance(device, HasEvents):
             await asyncio.Event().wait()  # nothing to pump: stay online until stopped
             return
+        budget = self.budget
         async for event in device.events():
-            self._bus.publish(CameraEventReceived(self.camera_id, event, datetime.now(UTC)))
+            # Never a log line per event: the budget logs once per flood (issue 11, hole 9).
+            if budget.admit(event):
+                self._bus.publish(CameraEventReceived(self.camera_id, event, datetime.now(UTC)))
         raise DeviceUnavailable("event stream ended")
 
     def _went_online(self, info: DeviceInfo) -> None:

@@ -70,14 +70,16 @@ def probe_message(message_id: str, types: str) -> bytes:
     ).encode()
 
 
-def _host_of(url: str) -> str | None:
+def _endpoint_of(url: str) -> tuple[str, int] | None:
+    """(host, port) of an http(s) XAddr; None for anything else, a bad port included."""
     try:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            return None
-        return parts.hostname
+        port = parts.port
     except ValueError:
         return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
 def _is_loopback(host: str) -> bool:
@@ -100,27 +102,26 @@ def parse_probe_match(data: bytes, sender: str, our_ids: set[str]) -> list[Disco
         return []
     try:
         root = ET.fromstring(data)  # noqa: S314  # DTDs (and so entities) are refused above
-    except ET.ParseError:
+    except (ET.ParseError, LookupError, UnicodeError):  # LookupError: an unknown encoding
         return []
     relates = (root.findtext(f"{{{_SOAP}}}Header/{{{_WSA}}}RelatesTo") or "").strip()
     if relates not in our_ids:
         return []  # unsolicited, or an answer to somebody else's probe
     found = []
     for match in root.iterfind(f"{{{_SOAP}}}Body/{{{_WSD}}}ProbeMatches/{{{_WSD}}}ProbeMatch"):
-        xaddrs = [
-            x for x in (match.findtext(f"{{{_WSD}}}XAddrs") or "").split()
-            if (host := _host_of(x)) and host not in _REFUSED_HOSTS and _same_address(host, sender)
+        endpoints = [
+            e for x in (match.findtext(f"{{{_WSD}}}XAddrs") or "").split()
+            if (e := _endpoint_of(x)) and e[0] not in _REFUSED_HOSTS and _same_address(e[0], sender)
         ]  # fmt: skip
-        if not xaddrs:
+        if not endpoints:
             continue
         endpoint = (match.findtext(f"{{{_WSA}}}EndpointReference/{{{_WSA}}}Address") or "").strip()
         scopes = tuple((match.findtext(f"{{{_WSD}}}Scopes") or "").split())[:64]
-        parts = urlsplit(xaddrs[0])
         found.append(
             DiscoveredDevice(
                 driver="onvif",
                 host=sender,
-                port=parts.port or (443 if parts.scheme == "https" else 80),
+                port=endpoints[0][1],
                 endpoint=endpoint[:512] or None,
                 name=_scope_value(scopes, "name"),
                 hardware=_scope_value(scopes, "hardware"),

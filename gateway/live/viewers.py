@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiortc import (
     RTCBundlePolicy,
@@ -95,6 +95,36 @@ class LiveSession:
     """Press and release one at a time: a release waits for the speaker it closes to open."""
 
 
+class _StartSlot:
+    """An offer being answered, counted toward its user's cap until it is a session or refused."""
+
+    def __init__(self, starting: Counter[str], username: str) -> None:
+        self._starting = starting
+        self._username = username
+        self._held = True
+        starting[username] += 1
+
+    def release(self) -> None:
+        """Stop counting it (idempotent)."""
+        if self._held:
+            self._held = False
+            self._starting[self._username] -= 1
+            if self._starting[self._username] <= 0:
+                del self._starting[self._username]
+
+
+class AccessFollow(Protocol):
+    """Tells a call at once that its account's access may have changed (see auth.revocation)."""
+
+    stale: bool
+
+    async def wait(self) -> None:
+        """Return at the next change."""
+
+    def close(self) -> None:
+        """Stop following."""
+
+
 class LiveService:
     """Creates, tracks and closes live-view peer connections, and audits each call's start,
     talk and end, however it ends (hang-up, lost connection, revoked access, shutdown)."""
@@ -109,6 +139,7 @@ class LiveService:
         self._starting: Counter[str] = Counter()
         """Offers being answered, per user: they count toward the caps already."""
         self._watch: asyncio.Task[None] | None = None
+        self._followers: dict[str, tuple[asyncio.Task[None], AccessFollow]] = {}
 
     async def _audit(self, session: LiveSession, action: str, **detail: Any) -> None:
         if self._audit_hook is None:
@@ -150,8 +181,13 @@ class LiveService:
             raise LiveError("the offer has too many candidates", 413)
         try:
             offer = SessionDescription.parse(offer_sdp)
-        except (ValueError, IndexError, KeyError) as exc:
+        except Exception as exc:  # aiortc's parser fails on bad input with whatever it hits
             raise LiveError(f"unreadable offer: {type(exc).__name__}") from None
+        mids = [m.rtp.muxId for m in offer.media if m.rtp.muxId]
+        bundled = {str(mid) for g in offer.group if g.semantic == "BUNDLE" for mid in g.items}
+        if len(set(mids)) != len(mids) or not bundled <= set(mids):
+            # aiortc's createAnswer, and then its close, fail on a bundle with no section.
+            raise LiveError("unreadable offer: its BUNDLE group and media sections disagree")
         kinds = [
             (m.kind, m.direction or "sendrecv") for m in offer.media if m.kind in ("audio", "video")
         ]
@@ -169,15 +205,13 @@ class LiveService:
         ):
             raise LiveError("too many live views open; hang one up first", 429)
         # The slot is taken before the first await: offers sent all at once cannot overrun it.
-        self._starting[username] += 1
+        slot = _StartSlot(self._starting, username)
         try:
             return await self._answer(
-                camera_id, target, offer_sdp, kinds, username, still_allowed, ip
+                camera_id, target, offer_sdp, kinds, username, still_allowed, ip, slot
             )
         finally:
-            self._starting[username] -= 1
-            if self._starting[username] <= 0:
-                del self._starting[username]
+            slot.release()
 
     async def _answer(  # start()'s checked request, passed on whole
         self,
@@ -188,6 +222,7 @@ class LiveService:
         username: str,
         still_allowed: Callable[[], Awaitable[bool]] | None,
         ip: str,
+        slot: _StartSlot,
     ) -> LiveSession:
         # max-bundle: one transport for every section. With aiortc's default (balanced) a second
         # audio section ends up on a transport the bundle leaves unused, and hears nothing.
@@ -211,7 +246,10 @@ class LiveService:
             await asyncio.shield(self._close(session))
             raise
         except Exception as exc:  # aiortc refused it (no common codec, bad SDP, no transport)
-            await self._close(session)
+            try:
+                await self._close(session)
+            except Exception as close_exc:  # aiortc can fail to close what it failed to open
+                _log.debug("closing a refused offer: %s", type(close_exc).__name__)
             raise LiveError(f"unusable offer: {type(exc).__name__}: {str(exc)[:200]}") from None
         if session.audio is not None:
             session.audio.passthrough = _sent_audio_codec(pc, session.audio)
@@ -324,9 +362,42 @@ class LiveService:
         await _stop_decoders(session.pc)
         await session.pc.close()
 
+    def follow(self, session_id: str, access: AccessFollow) -> None:
+        """End the call as soon as its account loses access (sign-out, disable, role, password
+        or grant change), not only at the next periodic re-check."""
+        if session_id not in self.sessions:
+            access.close()
+            return
+        task = asyncio.create_task(self._follow(session_id, access), name="live-follow")
+        self._followers[session_id] = (task, access)
+
+    async def _follow(self, session_id: str, access: AccessFollow) -> None:
+        while (session := self.sessions.get(session_id)) is not None:
+            if not access.stale:
+                await access.wait()
+            access.stale = False
+            if not await self._allowed(session):
+                _log.info("live view %s ended: access revoked", session_id[:8])
+                await self.stop(session_id, "access revoked")
+                return
+
+    async def _allowed(self, session: LiveSession) -> bool:
+        check = session.still_allowed
+        try:
+            return check is None or await check()
+        except Exception as exc:  # fail closed: a check that cannot run ends the call
+            _log.warning("live view %s: access check failed: %s", session.id[:8], exc)
+            return False
+
     async def stop(self, session_id: str, reason: str = "hang-up") -> LiveSession | None:
         """End a call (idempotent): closes its talk, its connection, and audits both."""
         session = self.sessions.pop(session_id, None)
+        follower = self._followers.pop(session_id, None)
+        if follower is not None:
+            task, access = follower
+            access.close()
+            if task is not asyncio.current_task():
+                task.cancel()
         if session is None:
             return None
 
@@ -348,13 +419,7 @@ class LiveService:
             await asyncio.sleep(RECHECK_S)
             revoked = []
             for session in list(self.sessions.values()):
-                check = session.still_allowed
-                try:
-                    allowed = check is None or await check()
-                except Exception as exc:  # fail closed: a check that cannot run ends the call
-                    _log.warning("live view %s: access check failed: %s", session.id[:8], exc)
-                    allowed = False
-                if not allowed:
+                if not await self._allowed(session):
                     _log.info("live view %s ended: access revoked", session.id[:8])
                     revoked.append(self.stop(session.id, "access revoked"))
             await asyncio.gather(*revoked)

@@ -53,9 +53,14 @@ class RtspBackchannel:
         self.closed = False
 
     @classmethod
-    async def open(cls, url: str, username: str | None, password: str | None) -> RtspBackchannel:
-        """DESCRIBE with the backchannel requirement, SETUP its track alone, PLAY."""
-        client = RtspClient(url, username, password)
+    async def open(
+        cls, url: str, username: str | None, password: str | None, *, allow_basic: bool = False
+    ) -> RtspBackchannel:
+        """DESCRIBE with the backchannel requirement, SETUP its track alone, PLAY.
+
+        `allow_basic`: answer a Basic challenge over plain RTSP (the camera's `rtsp_allow_basic`).
+        """
+        client = RtspClient(url, username, password, allow_basic=allow_basic)
         client.keep_media = False
         await client.connect()
         try:

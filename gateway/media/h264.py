@@ -12,7 +12,9 @@ from .sdp import SdpMedia
 START_CODE = b"\x00\x00\x00\x01"
 STAP_A, FU_A = 24, 28
 IDR, SPS, PPS = 5, 7, 8
-MAX_ACCESS_UNIT = 8 * 1024 * 1024  # a corrupt stream must not grow a frame without bound
+MAX_ACCESS_UNIT = 4 * 1024 * 1024
+"""Byte cap of one frame being assembled (NAL units plus an unfinished FU-A): a 4K I-frame at
+a high bitrate is 1-2 MiB, and a corrupt stream must not grow a frame without bound."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +61,28 @@ class H264Depacketizer:
         self._timestamp: int | None = None
         self._fragment: bytearray | None = None
         self._sps_pps: dict[int, bytes] = {n[0] & 0x1F: n for n in sdp_parameter_sets or []}
+        self._discarding = False  # the current frame overran the cap: drop it to its end
         self.dropped = 0
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes held for the frame being assembled (NAL units plus an unfinished FU-A)."""
+        return self._size + (len(self._fragment) if self._fragment is not None else 0)
 
     def push(self, payload: bytes, timestamp: int, marker: bool) -> list[AccessUnit]:
         """Add one RTP payload; returns the access units it completed (usually none or one)."""
         finished = []
-        if self._timestamp is not None and timestamp != self._timestamp and self._nals:
-            finished.append(self._flush())  # a new timestamp: the previous frame is complete
+        if self._timestamp is not None and timestamp != self._timestamp:
+            if self._nals:
+                finished.append(self._flush())  # a new timestamp: the previous frame is complete
+            self._discarding = False
         self._timestamp = timestamp
         for nal in self._unpack(payload):
             self._add(nal)
-        if marker and self._nals:
-            finished.append(self._flush())
+        if marker:
+            if self._nals:
+                finished.append(self._flush())
+            self._discarding = False
         return finished
 
     def _unpack(self, payload: bytes) -> list[bytes]:
@@ -85,14 +97,15 @@ class H264Depacketizer:
         if len(payload) < 2:
             return []
         header = payload[1]
+        if self._discarding:
+            return []
         if header & 0x80:  # start
             self._fragment = bytearray(((payload[0] & 0xE0) | (header & 0x1F),))
         if self._fragment is None:
             return []  # lost the start: skip until the next one
         self._fragment += payload[2:]
-        if len(self._fragment) > MAX_ACCESS_UNIT:
-            self._fragment = None
-            self.dropped += 1
+        if self.buffered_bytes > MAX_ACCESS_UNIT:
+            self._drop()
             return []
         if not header & 0x40:  # not the end yet
             return []
@@ -103,11 +116,18 @@ class H264Depacketizer:
         kind = nal[0] & 0x1F
         if kind in (SPS, PPS):
             self._sps_pps[kind] = nal
+        if self._discarding:
+            return
         self._nals.append(nal)
         self._size += len(nal)
-        if self._size > MAX_ACCESS_UNIT:
-            self._nals, self._size = [], 0
-            self.dropped += 1
+        if self.buffered_bytes > MAX_ACCESS_UNIT:
+            self._drop()
+
+    def _drop(self) -> None:
+        """Give up on the frame being assembled; the rest of it is discarded as it comes."""
+        self._nals, self._size, self._fragment = [], 0, None
+        self._discarding = True
+        self.dropped += 1
 
     def _flush(self) -> AccessUnit:
         nals, self._nals, self._size = self._nals, [], 0

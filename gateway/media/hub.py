@@ -1,6 +1,10 @@
 """The stream hub: ONE upstream RTSP session per camera stream, fanned out to every consumer
 (live viewers now; the recorder and snapshots later). A consumer that joins gets the current
 GOP first, so it can start decoding at once instead of waiting for the camera's next keyframe.
+
+Every buffer a camera can fill is bounded in bytes: the GOP cache (`max_bytes` per stream), each
+consumer's queue, and the RTSP client's packet queue. A camera that overruns its budget loses
+its own cache until its next keyframe, with one warning; other cameras are not affected.
 """
 
 from __future__ import annotations
@@ -8,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from ..rtp import RtpError, parse_rtp
 from .h264 import AccessUnit, H264Depacketizer, parameter_sets
-from .rtsp_client import RtspClient, RtspError, RtspStatusError
+from .rtsp_client import PACKET_QUEUE_BYTES, RtspClient, RtspError, RtspStatusError
 from .sdp import SdpMedia
 
 _log = logging.getLogger(__name__)
@@ -21,9 +26,20 @@ _log = logging.getLogger(__name__)
 MAX_GOP_FRAMES = 300  # cap the cache for cameras with very long GOPs
 CONSUMER_QUEUE = MAX_GOP_FRAMES + 60  # a whole cached GOP primes a viewer, with room to spare;
 # past it a consumer skips to the next keyframe
+STREAM_BUDGET_BYTES = 32 * 1024 * 1024
+"""Default byte budget of one stream's GOP cache; a consumer's queue gets a quarter more, so
+a whole cached GOP primes a viewer with room to spare."""
+UNIT_OVERHEAD = 128  # bytes charged per queued frame or chunk, so empty ones are not free
 LINGER_S = 10.0  # keep the upstream session this long after the last consumer leaves
+RETRY_MIN_S = 1.0
 RETRY_MAX_S = 30.0
+HEALTHY_SESSION_S = 30.0
+"""A session must deliver frames this long before its camera's backoff (and outage) is over:
+a camera that accepts PLAY and drops keeps backing off, and is logged once."""
+RTSP_TIMEOUT_S = 10.0
+VIDEO_TIMEOUT_S = 10.0  # a session that sends packets but no video frame is dead
 AUDIO_QUEUE = 50  # one second of 20 ms packets; older ones are dropped for a slow reader
+AUDIO_BUDGET_BYTES = 256 * 1024
 VIDEO_CHANNEL = 0
 AUDIO_CHANNEL = 2
 AUDIO_CODECS = ("PCMU", "PCMA")  # what viewers can be given; others are left unrequested
@@ -36,6 +52,8 @@ class StreamTarget:
     url: str
     username: str | None
     password: str | None
+    allow_basic: bool = False
+    """Answer a Basic challenge over plain RTSP (the camera's `rtsp_allow_basic`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +71,11 @@ class Consumer:
 
     def __init__(self, stream: CameraStream, audio: bool = False) -> None:
         self._stream = stream
-        self._queue: asyncio.Queue[AccessUnit] = asyncio.Queue(CONSUMER_QUEUE)
-        self._audio: asyncio.Queue[AudioChunk] | None = (
-            asyncio.Queue(AUDIO_QUEUE) if audio else None
-        )
+        self._queue: asyncio.Queue[AccessUnit] = asyncio.Queue()
+        self._queued_bytes = 0
+        self.max_bytes = stream.max_bytes + stream.max_bytes // 4
+        self._audio: asyncio.Queue[AudioChunk] | None = asyncio.Queue() if audio else None
+        self._audio_bytes = 0
         self._waiting_for_keyframe = False
         self.skipped = 0
 
@@ -73,36 +92,52 @@ class Consumer:
     def _offer_audio(self, chunk: AudioChunk) -> None:
         if self._audio is None:
             return
-        if self._audio.full():
-            self._audio.get_nowait()
+        cost = len(chunk.data) + UNIT_OVERHEAD
+        while not self._audio.empty() and (
+            self._audio.qsize() >= AUDIO_QUEUE or self._audio_bytes + cost > AUDIO_BUDGET_BYTES
+        ):
+            self._audio_bytes -= len(self._audio.get_nowait().data) + UNIT_OVERHEAD
         self._audio.put_nowait(chunk)
+        self._audio_bytes += cost
 
     async def get_audio(self) -> AudioChunk:
         """The next audio payload (waits forever on a camera without audio)."""
         if self._audio is None:
             raise RuntimeError("this consumer did not ask for audio")
-        return await self._audio.get()
+        chunk = await self._audio.get()
+        self._audio_bytes -= len(chunk.data) + UNIT_OVERHEAD
+        return chunk
 
     def _offer(self, unit: AccessUnit) -> None:
         if self._waiting_for_keyframe and not unit.keyframe:
             self.skipped += 1
             return
         self._waiting_for_keyframe = False
-        if self._queue.full():
+        cost = len(unit.data) + UNIT_OVERHEAD
+        if self._queue.qsize() >= CONSUMER_QUEUE or self._queued_bytes + cost > self.max_bytes:
             # Behind by a whole queue: drop what is queued and resume at the next keyframe,
             # as dropping single frames would leave the decoder with broken references.
             while not self._queue.empty():
                 self._queue.get_nowait()
                 self.skipped += 1
-            if not unit.keyframe:
+            self._queued_bytes = 0
+            if not unit.keyframe or cost > self.max_bytes:
                 self._waiting_for_keyframe = True
                 self.skipped += 1
                 return
         self._queue.put_nowait(unit)
+        self._queued_bytes += cost
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes of video waiting to be read."""
+        return self._queued_bytes
 
     async def get(self) -> AccessUnit:
         """The next access unit."""
-        return await self._queue.get()
+        unit = await self._queue.get()
+        self._queued_bytes -= len(unit.data) + UNIT_OVERHEAD
+        return unit
 
     def __aiter__(self) -> AsyncIterator[AccessUnit]:
         return self._iterate()
@@ -119,17 +154,40 @@ class Consumer:
 class CameraStream:
     """One camera stream: its upstream session, its GOP cache and its consumers."""
 
-    def __init__(self, name: str, target: Callable[[], StreamTarget]) -> None:
+    def __init__(
+        self,
+        name: str,
+        target: Callable[[], StreamTarget],
+        max_bytes: int = STREAM_BUDGET_BYTES,
+        packet_queue_bytes: int = PACKET_QUEUE_BYTES,
+    ) -> None:
         self.name = name
         self._target = target
+        self.max_bytes = max_bytes
+        """Byte budget of the GOP cache (consumers get a quarter more each)."""
+        self.packet_queue_bytes = packet_queue_bytes
         self._consumers: set[Consumer] = set()
         self._gop: list[AccessUnit] = []
+        self._gop_bytes = 0
         self._task: asyncio.Task[None] | None = None
         self._linger: asyncio.TimerHandle | None = None
         self._ending: set[asyncio.Task[None]] = set()
         self.sessions_opened = 0
         self.audio_encoding: str | None = None
         self.frames = 0
+        self.failures = 0
+        """Failed attempts in the current outage (0: the stream is healthy or never failed)."""
+        self.last_error: str | None = None
+        """Why the stream last failed (kept until frames flow again), for the camera's state."""
+        self.over_budget = 0
+        """How many times the camera overran its byte budget (the cache was dropped)."""
+        self._budget_warned = False
+        self._delay = RETRY_MIN_S
+
+    @property
+    def cached_bytes(self) -> int:
+        """Bytes held by the GOP cache."""
+        return self._gop_bytes
 
     def consume(self, audio: bool = False) -> Consumer:
         """A new consumer, primed with the current GOP; starts the upstream session if needed.
@@ -159,29 +217,56 @@ class CameraStream:
             task.cancel()  # it finishes tearing down on its own; a new viewer starts afresh
             self._ending.add(task)
             task.add_done_callback(self._ending.discard)
-            self._gop.clear()
+            self._clear_gop()
+
+    def _clear_gop(self) -> None:
+        self._gop, self._gop_bytes = [], 0
 
     async def _run(self) -> None:
-        delay = 1.0
         while True:
-            opened = self.sessions_opened
             try:
                 await self._session()
             except (RtspError, OSError, TimeoutError) as exc:
-                _log.warning("stream %s lost: %s", self.name, exc)
+                self._failed(str(exc))
             except Exception as exc:  # a camera's malformed answer must not end the stream
-                _log.warning("stream %s failed: %s", self.name, type(exc).__name__)
-            if self.sessions_opened > opened:
-                delay = 1.0  # it played: a new outage starts its backoff afresh
-            self._gop.clear()
+                self._failed(f"failed: {type(exc).__name__}")
+            self._clear_gop()
             for consumer in self._consumers:
                 consumer._waiting_for_keyframe = True  # the next session starts a new GOP
-            await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311  # jitter
-            delay = min(RETRY_MAX_S, delay * 2)
+            await asyncio.sleep(self._delay * random.uniform(0.5, 1.0))  # noqa: S311  # jitter
+            self._delay = min(RETRY_MAX_S, self._delay * 2)
+
+    def _failed(self, reason: str) -> None:
+        """One warning per outage; the retries that follow are logged at DEBUG."""
+        self.last_error = reason
+        self.failures += 1
+        if self.failures == 1:
+            _log.warning(
+                "stream %s unavailable: %s (retrying with backoff; logged again once it is back)",
+                self.name,
+                reason,
+            )
+        else:
+            _log.debug("stream %s still down (attempt %d): %s", self.name, self.failures, reason)
+
+    def _healthy(self) -> None:
+        """The session has delivered frames for HEALTHY_SESSION_S: the outage is over."""
+        if self.failures:
+            _log.info("stream %s is back after %d failed attempts", self.name, self.failures)
+        self.failures = 0
+        self._delay = RETRY_MIN_S
 
     async def _session(self) -> None:
         target = self._target()
-        async with RtspClient(target.url, target.username, target.password) as client:
+        client = RtspClient(
+            target.url,
+            target.username,
+            target.password,
+            RTSP_TIMEOUT_S,
+            allow_basic=target.allow_basic,
+            max_queue_bytes=self.packet_queue_bytes,
+        )
+        async with client:
             media = await client.describe()
             video = next((m for m in media if m.kind == "video" and m.encoding == "H264"), None)
             if video is None:
@@ -192,8 +277,14 @@ class CameraStream:
             await client.play()
             self.sessions_opened += 1
             depacketizer = H264Depacketizer(parameter_sets(video))
+            first_frame: float | None = None
+            last_frame = time.monotonic()
+            healthy = False
             while True:
-                channel, data = await client.packet(wait_s=10)
+                channel, data = await client.packet(wait_s=VIDEO_TIMEOUT_S)
+                now = time.monotonic()
+                if now - last_frame > VIDEO_TIMEOUT_S:
+                    raise RtspError(f"no video frame for {VIDEO_TIMEOUT_S:.0f} s")
                 if channel not in (VIDEO_CHANNEL, AUDIO_CHANNEL):
                     continue  # RTCP
                 try:
@@ -202,7 +293,15 @@ class CameraStream:
                     continue
                 if channel == VIDEO_CHANNEL:
                     for unit in depacketizer.push(packet.payload, packet.timestamp, packet.marker):
+                        last_frame = now
+                        if first_frame is None:
+                            first_frame = now
+                            self.last_error = None
                         self._publish(unit)
+                    played = 0.0 if first_frame is None else now - first_frame
+                    if not healthy and played >= HEALTHY_SESSION_S:
+                        healthy = True
+                        self._healthy()
                 elif audio is not None and packet.payload:
                     chunk = AudioChunk(
                         packet.payload, packet.timestamp, audio.encoding, audio.clock_rate
@@ -229,12 +328,31 @@ class CameraStream:
 
     def _publish(self, unit: AccessUnit) -> None:
         self.frames += 1
+        cost = len(unit.data) + UNIT_OVERHEAD
         if unit.keyframe:
-            self._gop = [unit]
+            self._gop, self._gop_bytes = [unit], cost
         elif self._gop and len(self._gop) < MAX_GOP_FRAMES:
             self._gop.append(unit)
+            self._gop_bytes += cost
+        if self._gop_bytes > self.max_bytes:
+            self._over_budget()
         for consumer in list(self._consumers):
             consumer._offer(unit)
+
+    def _over_budget(self) -> None:
+        """Drop this camera's cache until its next keyframe; warn once per stream."""
+        held = self._gop_bytes
+        self._clear_gop()
+        self.over_budget += 1
+        log = _log.debug if self._budget_warned else _log.warning
+        self._budget_warned = True
+        log(
+            "stream %s sent %d MiB since its last keyframe, over its %d MiB budget: its cache "
+            "is dropped until the next keyframe (logged once)",
+            self.name,
+            held // (1024 * 1024),
+            self.max_bytes // (1024 * 1024),
+        )
 
     async def close(self) -> None:
         """Stop the upstream session now."""
@@ -251,14 +369,27 @@ class CameraStream:
 class StreamHub:
     """Every camera stream the gateway reads, by name (e.g. 'front-door/main')."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        max_stream_bytes: int = STREAM_BUDGET_BYTES,
+        packet_queue_bytes: int = PACKET_QUEUE_BYTES,
+    ) -> None:
         self._streams: dict[str, CameraStream] = {}
+        self.max_stream_bytes = max_stream_bytes
+        """Byte budget of each stream's GOP cache (its consumers get a quarter more each)."""
+        self.packet_queue_bytes = packet_queue_bytes
 
     def stream(self, name: str, target: Callable[[], StreamTarget]) -> CameraStream:
         """The stream of that name, created on first use."""
         if name not in self._streams:
-            self._streams[name] = CameraStream(name, target)
+            self._streams[name] = CameraStream(
+                name, target, self.max_stream_bytes, self.packet_queue_bytes
+            )
         return self._streams[name]
+
+    def get(self, name: str) -> CameraStream | None:
+        """The stream of that name if it was ever opened (for its state: `last_error`)."""
+        return self._streams.get(name)
 
     async def close(self) -> None:
         """Stop every upstream session."""

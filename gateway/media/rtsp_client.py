@@ -13,7 +13,8 @@ import logging
 import re
 import secrets
 import struct
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from .sdp import SdpMedia, parse_sdp
@@ -24,12 +25,25 @@ BACKCHANNEL = "www.onvif.org/ver20/backchannel"
 MAX_HEADER_BYTES = 16 * 1024
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_TIMEOUT_S = 10.0
-PACKET_QUEUE = 2048
+PACKET_QUEUE_BYTES = 8 * 1024 * 1024
+"""Received packets waiting for the reader, in bytes; past it the oldest are dropped."""
+PACKET_OVERHEAD = 100  # bytes charged per queued packet, so empty ones are not free
+MAX_CHALLENGES = 8
 _AUTH_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
 
 
 class RtspError(Exception):
     """The RTSP exchange failed (network, protocol or a refused request)."""
+
+
+class RtspBasicRefused(RtspError):
+    """The server asked for Basic authentication over plain RTSP, and it was not allowed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the camera asked for Basic authentication, which sends the password in clear; "
+            "enable rtsp_allow_basic for this camera to accept it"
+        )
 
 
 class RtspStatusError(RtspError):
@@ -48,6 +62,8 @@ class RtspResponse:
     reason: str
     headers: dict[str, str]
     body: bytes
+    challenges: tuple[str, ...] = field(default=())
+    """Every WWW-Authenticate header (a server may offer several schemes)."""
 
 
 def _md5(text: str) -> str:
@@ -63,6 +79,9 @@ class RtspClient:
         username: str | None,
         password: str | None,
         timeout: float = DEFAULT_TIMEOUT_S,
+        *,
+        allow_basic: bool = False,
+        max_queue_bytes: int = PACKET_QUEUE_BYTES,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme != "rtsp" or not parts.hostname:
@@ -75,6 +94,11 @@ class RtspClient:
         self.username = username
         self.password = password
         self.timeout = timeout
+        self.allow_basic = allow_basic
+        """Answer a Basic challenge. Off by default: over plain rtsp:// (the only scheme
+        supported so far; Basic over rtsps:// would be safe) it hands the password to whoever
+        answers as the camera."""
+        self.max_queue_bytes = max_queue_bytes
         self.session: str | None = None
         self.session_timeout = 60
         self.base_url = url
@@ -84,7 +108,8 @@ class RtspClient:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._pending: dict[int, asyncio.Future[RtspResponse]] = {}
-        self._packets: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(PACKET_QUEUE)
+        self._packets: deque[tuple[int, bytes]] = deque()
+        self._queued_bytes = 0
         self._read_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
@@ -120,10 +145,7 @@ class RtspClient:
                     data = await reader.readexactly(length)
                     if not self.keep_media:
                         continue
-                    if self._packets.full():  # a stalled consumer loses the oldest packets
-                        self._packets.get_nowait()
-                        self.dropped += 1
-                    self._packets.put_nowait((channel, data))
+                    self._enqueue(channel, data)
                     self._wake()
                     continue
                 response = await self._read_response(first)
@@ -145,6 +167,16 @@ class RtspClient:
             self._closed.set()
             self._wake()
 
+    def _enqueue(self, channel: int, data: bytes) -> None:
+        cost = len(data) + PACKET_OVERHEAD
+        while self._packets and self._queued_bytes + cost > self.max_queue_bytes:
+            # A stalled reader loses the oldest packets, never more than the budget.
+            _, old = self._packets.popleft()
+            self._queued_bytes -= len(old) + PACKET_OVERHEAD
+            self.dropped += 1
+        self._packets.append((channel, data))
+        self._queued_bytes += cost
+
     async def _read_response(self, first: bytes) -> RtspResponse:
         if self._reader is None:
             raise RtspError("not connected")
@@ -158,22 +190,26 @@ class RtspClient:
         ):
             raise RtspError("not an RTSP response")
         headers: dict[str, str] = {}
+        challenges: list[str] = []
         for line in lines[1:]:
             name, sep, value = line.partition(":")
             if sep:
-                headers[name.strip().lower()] = value.strip()
+                key = name.strip().lower()
+                headers[key] = value.strip()
+                if key == "www-authenticate" and len(challenges) < MAX_CHALLENGES:
+                    challenges.append(value.strip())
         length = int(headers.get("content-length", "0") or 0)
         if not 0 <= length <= MAX_BODY_BYTES:
             raise RtspError("response body too large")
         body = await self._reader.readexactly(length) if length else b""
         reason = status_line[2] if len(status_line) > 2 else ""
-        return RtspResponse(int(status_line[1]), reason, headers, body)
+        return RtspResponse(int(status_line[1]), reason, headers, body, tuple(challenges))
 
     async def packet(self, wait_s: float | None = None) -> tuple[int, bytes]:
         """The next interleaved (channel, RTP/RTCP packet), for one reader; RtspError if closed."""
         # Hundreds of packets a second per stream: no task per packet, one future per wait,
         # none at all while packets are queued.
-        if self._packets.empty() and not self._closed.is_set():
+        if not self._packets and not self._closed.is_set():
             self._wakeup = asyncio.get_running_loop().create_future()
             try:
                 async with asyncio.timeout(wait_s):
@@ -182,8 +218,10 @@ class RtspClient:
                 raise RtspError("no packet in time") from None
             finally:
                 self._wakeup = None
-        if not self._packets.empty():
-            return self._packets.get_nowait()
+        if self._packets:
+            channel, data = self._packets.popleft()
+            self._queued_bytes -= len(data) + PACKET_OVERHEAD
+            return channel, data
         raise RtspError("connection closed")
 
     def _wake(self) -> None:
@@ -218,18 +256,34 @@ class RtspClient:
         for attempt in range(2):
             response = await self._send(method, uri, headers or {}, body)
             if response.status == 401 and attempt == 0 and self.username is not None:
-                challenge = response.headers.get("www-authenticate", "")
-                scheme, _, params = challenge.partition(" ")
-                self._auth_scheme = scheme.lower()
-                self._auth = {
-                    m.group(1).lower(): m.group(2) or m.group(3)
-                    for m in _AUTH_PARAM.finditer(params)
-                }
+                self._accept_challenge(response.challenges)
                 continue
             if not 200 <= response.status < 300:
                 raise RtspStatusError(method, response.status, response.reason)
             return response
         raise RtspStatusError(method, 401, "Unauthorized")
+
+    def _accept_challenge(self, challenges: tuple[str, ...]) -> None:
+        """Pick Digest when offered; Basic only when allowed (RtspBasicRefused otherwise)."""
+        by_scheme: dict[str, str] = {}
+        for challenge in challenges:
+            scheme, _, params = challenge.partition(" ")
+            by_scheme.setdefault(scheme.lower(), params)
+        if "digest" in by_scheme:
+            scheme = "digest"
+        elif "basic" in by_scheme:
+            if not self.allow_basic:
+                raise RtspBasicRefused
+            scheme = "basic"
+        elif not by_scheme:
+            raise RtspError("the camera answered 401 without an authentication challenge")
+        else:
+            raise RtspError("the camera asked for an authentication scheme Doorstep does not know")
+        self._auth_scheme = scheme
+        self._auth = {
+            m.group(1).lower(): m.group(2) or m.group(3)
+            for m in _AUTH_PARAM.finditer(by_scheme[scheme])
+        }
 
     async def _send(
         self, method: str, uri: str, headers: dict[str, str], body: bytes
@@ -270,8 +324,12 @@ class RtspClient:
         return parse_sdp(response.body.decode("utf-8", "replace"))
 
     def _same_server(self, url: str) -> str:
-        parts = urlsplit(url)
-        if (parts.hostname, parts.port or 554) != (self.host, self.port):
+        try:
+            parts = urlsplit(url)
+            port = parts.port or 554
+        except ValueError:  # a port past 65535 or not a number, a broken [v6] host
+            raise RtspError("the camera sent an unusable URL; refused") from None
+        if (parts.hostname, port) != (self.host, self.port):
             raise RtspError("the camera pointed the session at another server; refused")
         return url
 

@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from .eventing import event_properties
+from .flood import NotificationFlood, flood_messages
 from .http_app import SnapshotAuth, create_device_app
 from .library import SUB_STREAM, MediaLibrary
 from .profile import DeviceProfile
@@ -28,6 +29,10 @@ HOSTILE_MODES = frozenset(
         "script_name",
         "huge_name",
         "termination_minute_61",
+        "notification_flood",
+        "soap_fault",
+        "termination_past",
+        "endless_snapshot",
     }
 )
 
@@ -45,7 +50,17 @@ class SimulatedDevice:
         self.http = http
         self.clock_skew = timedelta()
         self.slow_s = 0.0
-        self.hostile: str | None = None
+        self.advertised_host: str | None = None
+        """Host the device puts in its XAddrs and stream URIs instead of its own (a camera
+        behind NAT, or a fault proxy in front of it); None: its own."""
+        self.advertised_onvif_port: int | None = None
+        """ONVIF port it advertises instead of the one it listens on; None: its own."""
+        self.advertised_rtsp_port: int | None = None
+        """RTSP port it advertises instead of the one it listens on; None: its own."""
+        self.snapshot_chunk_s = 0.0
+        """When above 0, the snapshot JPEG goes out in 1 KiB chunks this many seconds apart (as
+        cameras on a slow link deliver it)."""
+        self._hostile: str | None = None
         self.boot_time = datetime.now(UTC)
         self.properties = event_properties(profile.kind, profile.dialect, profile.person_detection)
         self.subscriptions = SubscriptionManager(
@@ -66,18 +81,37 @@ class SimulatedDevice:
         self._rtsp = RtspServer(self.rtsp_settings)
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._reboot: asyncio.Task[None] | None = None
+        self.flood = NotificationFlood(
+            self.subscriptions.push_subscriptions, self.now, profile.name
+        )
         self.online = False
+
+    @property
+    def hostile(self) -> str | None:
+        """The hostile mode the device is in (one of HOSTILE_MODES), or None."""
+        return self._hostile
+
+    @hostile.setter
+    def hostile(self, mode: str | None) -> None:
+        self._hostile = mode
+        if mode == "notification_flood" and self.online:
+            self.flood.start()
+            # Wakes a PullMessages that is waiting: the next ones are answered with the flood.
+            self.subscriptions.broadcast(flood_messages(self.now(), 1)[0])
+        elif mode != "notification_flood" and self.flood.running:
+            # Called from synchronous code (the control API, tests): the task ends on its own.
+            asyncio.get_running_loop().create_task(self.flood.stop())
 
     # -- addresses -------------------------------------------------------------------------
     @property
     def _host(self) -> str:
-        host = self.profile.host
+        host = self.advertised_host or self.profile.host
         return f"[{host}]" if ":" in host else host
 
     @property
     def base_url(self) -> str:
-        """http://host:port of the ONVIF services."""
-        return f"http://{self._host}:{self.profile.onvif_port}"
+        """http://host:port of the ONVIF services, as the device advertises them."""
+        return f"http://{self._host}:{self.advertised_onvif_port or self.profile.onvif_port}"
 
     @property
     def device_url(self) -> str:
@@ -85,8 +119,9 @@ class SimulatedDevice:
         return f"{self.base_url}/onvif/device_service"
 
     def rtsp_url(self, stream: str = "main") -> str:
-        """RTSP URL of the main or sub stream (without credentials)."""
-        return f"rtsp://{self._host}:{self.profile.rtsp_port}/stream/{stream}"
+        """RTSP URL of the main or sub stream as advertised (without credentials)."""
+        port = self.advertised_rtsp_port or self.profile.rtsp_port
+        return f"rtsp://{self._host}:{port}/stream/{stream}"
 
     @property
     def sub_resolution(self) -> tuple[int, int]:
@@ -110,10 +145,13 @@ class SimulatedDevice:
             self.profile.onvif_port = int(self._runner.addresses[0][1])
         self.profile.rtsp_port = await self._rtsp.start(self.profile.host, self.profile.rtsp_port)
         self.online = True
+        if self._hostile == "notification_flood":
+            self.flood.start()
 
     async def stop(self) -> None:
         """Stop both servers and forget subscriptions and sessions."""
         self.online = False
+        await self.flood.stop()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()

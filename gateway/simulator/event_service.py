@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .device_service import Operation
 from .eventing import topic_set
+from .flood import flood_messages
 from .soap import SoapFault, SoapRequest, parse_duration, parse_time_or_duration, text, xml_time
 from .subscriptions import PullPoint
 
@@ -32,6 +33,8 @@ def _requested_termination(device: SimulatedDevice, value: str) -> datetime | No
 
 def _times(device: SimulatedDevice, termination: datetime, renew: bool = False) -> str:
     shown = xml_time(termination)
+    if device.hostile == "termination_past":  # granted a subscription that ended an hour ago
+        shown = xml_time(device.now() - timedelta(hours=1))
     if device.hostile == "termination_minute_61":
         shown = shown[:14] + "61" + shown[16:]  # firmware seen in the wild writes minute 61
     current = f"<wsnt:CurrentTime>{xml_time(device.now())}</wsnt:CurrentTime>"
@@ -120,7 +123,11 @@ async def subscription_operation(
             raise SoapFault(
                 "Sender", ("ter:InvalidArgVal",), "bad Timeout or MessageLimit"
             ) from None
-        messages = await sub.pull(timeout.total_seconds(), limit)
+        if device.hostile == "notification_flood":
+            messages = flood_messages(device.now())  # at once, and far past the MessageLimit
+            device.flood.pulls_answered += 1
+        else:
+            messages = await sub.pull(timeout.total_seconds(), limit)
         return (
             f"<tev:PullMessagesResponse><tev:CurrentTime>{xml_time(device.now())}</tev:CurrentTime>"
             f"<tev:TerminationTime>{xml_time(sub.termination)}</tev:TerminationTime>"

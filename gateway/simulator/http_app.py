@@ -84,7 +84,30 @@ async def _hostile_response(device: SimulatedDevice) -> web.Response | None:
         )
     if mode == "empty":
         return web.Response(status=200, body=b"", content_type=SOAP_CONTENT_TYPE)
+    if mode == "soap_fault":
+        fault = SoapFault("Receiver", ("ter:Action",), "the device is having a bad day")
+        return web.Response(
+            status=fault.http_status, body=fault_envelope(fault), content_type=SOAP_CONTENT_TYPE
+        )
     return None
+
+
+ENDLESS_SNAPSHOT_BYTES = 2 * 1024**3
+"""`endless_snapshot` sends a JPEG start marker and then zeros, up to 2 GiB or until the client
+hangs up (SECURITY.md: "2 GB or endless snapshot")."""
+
+
+async def _endless_snapshot(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+    await response.prepare(request)
+    chunk = bytes(64 * 1024)
+    try:
+        await response.write(b"\xff\xd8\xff\xe0" + chunk[4:])
+        for _ in range(ENDLESS_SNAPSHOT_BYTES // len(chunk) - 1):
+            await response.write(chunk)  # raises once the client has gone
+    except ConnectionError:
+        pass  # the client hung up, which is what a client should do
+    return response
 
 
 async def _soap(
@@ -138,7 +161,7 @@ async def subscription_service(request: web.Request) -> web.Response:
     return await _soap(request, {}, request.match_info["sid"])
 
 
-async def snapshot(request: web.Request) -> web.Response:
+async def snapshot(request: web.Request) -> web.StreamResponse:
     """GET /snapshot.jpg behind Basic/Digest auth."""
     device = _device(request)
     auth = device.snapshot_auth
@@ -147,10 +170,29 @@ async def snapshot(request: web.Request) -> web.Response:
         return web.Response(
             status=401, headers={"WWW-Authenticate": auth.challenge()}, text="Unauthorized"
         )
-    return web.Response(
-        body=device.media.jpeg(device.profile.width, device.profile.height),
-        content_type="image/jpeg",
-    )
+    if device.hostile == "endless_snapshot":
+        return await _endless_snapshot(request)
+    jpeg = device.media.jpeg(device.profile.width, device.profile.height)
+    if device.snapshot_chunk_s > 0:
+        return await _chunked_snapshot(request, jpeg, device.snapshot_chunk_s)
+    return web.Response(body=jpeg, content_type="image/jpeg")
+
+
+async def _chunked_snapshot(
+    request: web.Request, jpeg: bytes, pause_s: float
+) -> web.StreamResponse:
+    """The JPEG in 1 KiB chunks with a pause between them (chunked transfer encoding)."""
+    response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    try:
+        for offset in range(0, len(jpeg), 1024):
+            await response.write(jpeg[offset : offset + 1024])
+            await asyncio.sleep(pause_s)
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client hung up
+    return response
 
 
 def create_device_app(device: SimulatedDevice) -> web.Application:

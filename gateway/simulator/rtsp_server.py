@@ -1,12 +1,14 @@
 """An asyncio RTSP server for simulated cameras: TCP-interleaved RTP, Digest auth, ONVIF backchannel.
 
 Serves pre-encoded H.264 plus a G.711 µ-law tone; with `Require: www.onvif.org/ver20/backchannel`
-it offers a third, `a=sendonly` audio track and records what the client sends on it.
+it offers a third, `a=sendonly` audio track and records what the client sends on it. Hostile
+modes (`RtspSettings.hostile`, see rtsp_hostile.py) make it misbehave on purpose.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import logging
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..rtp import RtpError, RtpStream, h264_payloads, interleave, parse_rtp
+from . import rtsp_hostile
 from .media import ULAW_FRAME_SAMPLES, ULAW_SAMPLE_RATE, VideoLoop
 
 _log = logging.getLogger(__name__)
@@ -25,6 +28,7 @@ _log = logging.getLogger(__name__)
 BACKCHANNEL_TAG = "www.onvif.org/ver20/backchannel"
 MAX_HEADER_BYTES = 16 * 1024
 MAX_BODY_BYTES = 64 * 1024
+MAX_RECORDED = 100
 SESSION_TIMEOUT_S = 60
 SEND_BUFFER_LIMIT = 4 * 1024 * 1024  # past this a slow reader loses frames up to the next IDR
 VIDEO_CLOCK = 90_000
@@ -61,6 +65,19 @@ class RtspSettings:
     recorder: BackchannelRecorder = field(default_factory=BackchannelRecorder)
     started_at: float = field(default_factory=time.monotonic)
     realm: str = "Doorstep Simulator"
+    auth_scheme: str = "digest"
+    """'digest', or 'basic': challenge with Basic (what a downgrading impostor would do)."""
+    authorizations: list[str] = field(default_factory=list)
+    """Every Authorization header received (the last MAX_RECORDED), so tests can check them."""
+    connections: int = 0
+    """Client connections accepted so far."""
+    hostile: str | None = None
+    """One of rtsp_hostile.RTSP_HOSTILE_MODES, or None to behave."""
+    hostile_frame_bytes: int = 1024 * 1024
+    hostile_frames: int = 300
+    hostile_fps: int = 60
+    hostile_sent: int = 0
+    """Huge frames sent so far in the 'huge_frames' mode."""
     _payloads: dict[int, list[list[tuple[bytes, bool]]]] = field(default_factory=dict)
 
     def payloads(self, loop: VideoLoop) -> list[list[tuple[bytes, bool]]]:
@@ -192,12 +209,18 @@ class RtspConnection:
 
     def _authorized(self, request: _Request) -> bool:
         header = request.headers.get("authorization", "")
+        s = self.settings
+        if header:
+            s.authorizations.append(header)
+            del s.authorizations[:-MAX_RECORDED]
+        if s.auth_scheme == "basic":
+            expected = base64.b64encode(f"{s.username}:{s.password}".encode()).decode()
+            return secrets.compare_digest(header.encode(), f"Basic {expected}".encode())
         if not header.lower().startswith("digest "):
             return False
         params = {
             m.group(1).lower(): m.group(2) or m.group(3) for m in _AUTH_PARAM.finditer(header[7:])
         }
-        s = self.settings
         if params.get("username") != s.username or params.get("nonce") != self.nonce:
             return False
         ha1 = _md5(f"{s.username}:{params.get('realm', '')}:{s.password}")
@@ -212,8 +235,14 @@ class RtspConnection:
                 {"Public": "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER"},
             )
             return
+        mode = self.settings.hostile
+        if mode is not None and mode in rtsp_hostile.REQUEST_MODES:
+            await rtsp_hostile.answer(self, request.url, request.cseq, mode)
+            return
         if not self._authorized(request):
             challenge = f'Digest realm="{self.settings.realm}", nonce="{self.nonce}"'
+            if self.settings.auth_scheme == "basic":
+                challenge = f'Basic realm="{self.settings.realm}"'
             self._reply(request, "401 Unauthorized", {"WWW-Authenticate": challenge})
             return
         handler: Callable[[_Request], None] | None = {
@@ -253,7 +282,7 @@ class RtspConnection:
             f"m=video 0 RTP/AVP {H264_PT}",
             f"a=rtpmap:{H264_PT} H264/{VIDEO_CLOCK}",
             f"a=fmtp:{H264_PT} packetization-mode=1;profile-level-id={loop.profile_level_id};"
-            f"sprop-parameter-sets={loop.sprop_parameter_sets}",
+            f"sprop-parameter-sets={rtsp_hostile.sprop(self.settings.hostile, loop.sprop_parameter_sets)}",
             f"a=framerate:{loop.fps}",
             "a=recvonly",
             "a=control:trackID=0",
@@ -325,7 +354,13 @@ class RtspConnection:
         if 2 in self.channels:
             self.settings.recorder.sessions += 1
         if self.streamer is None:
-            self.streamer = asyncio.create_task(self._stream(self.loop, video, audio))
+            mode = self.settings.hostile
+            streaming = (
+                rtsp_hostile.stream(self, mode, video, audio)
+                if mode is not None and mode in rtsp_hostile.STREAM_MODES
+                else self.stream_loop(self.loop, video, audio)
+            )
+            self.streamer = asyncio.create_task(streaming)
 
     def _teardown(self, request: _Request) -> None:
         if self.streamer is not None:
@@ -337,7 +372,7 @@ class RtspConnection:
     def _keepalive(self, request: _Request) -> None:
         self._reply(request, "200 OK", {"Session": self.session_id})
 
-    async def _stream(self, loop: VideoLoop, video: RtpStream, audio: RtpStream) -> None:
+    async def stream_loop(self, loop: VideoLoop, video: RtpStream, audio: RtpStream) -> None:
         """Send video frames and 20 ms audio packets in real time, looping the media."""
         payloads = self.settings.payloads(loop)
         count = len(loop.frames)
@@ -416,6 +451,7 @@ class RtspServer:
         return bound
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.settings.connections += 1
         connection = RtspConnection(self.settings, reader, writer)
         self._connections.add(connection)
         try:

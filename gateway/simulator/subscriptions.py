@@ -76,19 +76,24 @@ class PushSubscription:
 
     async def _deliver(self) -> None:
         while True:
-            message = await self._queue.get()
-            body = envelope(f"<wsnt:Notify>{message}</wsnt:Notify>")
-            try:
-                async with self._http.post(
-                    self.consumer,
-                    data=body,
-                    headers={"Content-Type": "application/soap+xml; charset=utf-8"},
-                    timeout=aiohttp.ClientTimeout(total=5),
-                ) as response:
-                    await response.read()
-                self.delivered += 1
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                _log.debug("notify to consumer failed: %s", type(exc).__name__)
+            await self.send(await self._queue.get())
+
+    async def send(self, messages: str) -> int | None:
+        """POST one wsnt:Notify carrying `messages`; the consumer's HTTP status, None if unsent."""
+        body = envelope(f"<wsnt:Notify>{messages}</wsnt:Notify>")
+        try:
+            async with self._http.post(
+                self.consumer,
+                data=body,
+                headers={"Content-Type": "application/soap+xml; charset=utf-8"},
+                timeout=aiohttp.ClientTimeout(total=5),
+            ) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            _log.debug("notify to consumer failed: %s", type(exc).__name__)
+            return None
+        self.delivered += 1
+        return response.status
 
     async def close(self) -> None:
         """Stop delivering."""
@@ -209,6 +214,11 @@ class SubscriptionManager:
         self._expire()
         for sub in self._subscriptions.values():
             sub.push(message)
+
+    def push_subscriptions(self) -> list[PushSubscription]:
+        """The live push subscriptions."""
+        self._expire()
+        return [s for s in self._subscriptions.values() if isinstance(s, PushSubscription)]
 
     @property
     def count(self) -> int:

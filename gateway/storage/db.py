@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -58,6 +59,24 @@ def load_migrations() -> list[Migration]:
     return found
 
 
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def secure_data_dir(path: Path) -> None:
+    """Create the database's directory (0700) and file (0600), and tighten older ones: the
+    database holds password hashes, sessions and the audit log. Blocking."""
+    directory = path.parent
+    directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if directory.stat().st_mode & 0o077:
+        directory.chmod(DIR_MODE)
+    # Created before SQLite opens it: the -wal and -shm files take the database file's mode.
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(FILE_MODE)
+
+
 def _inspect_file(path: Path) -> int:
     """Refuse a file that is not a healthy SQLite database, without writing to it.
 
@@ -95,9 +114,11 @@ class Outcome:
 class Connection:
     """One aiosqlite connection with a write lock, so transactions never interleave."""
 
-    def __init__(self, conn: aiosqlite.Connection, synchronous: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection, synchronous: str, path: Path) -> None:
         self.raw = conn
         self.synchronous = synchronous
+        self.path = path
+        """The database file (for readers that stream in a thread of their own)."""
         self._lock = asyncio.Lock()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
@@ -149,7 +170,7 @@ class Database:
     @classmethod
     async def open(cls, path: Path) -> Database:
         """Open (creating if needed) and migrate the database at `path`."""
-        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(secure_data_dir, path)
         current = await asyncio.to_thread(_inspect_file, path)
         migrations = await asyncio.to_thread(load_migrations)  # reads package files
         latest = migrations[-1].version if migrations else 0
@@ -182,7 +203,7 @@ class Database:
         except BaseException:
             await conn.close()
             raise
-        return Connection(conn, synchronous)
+        return Connection(conn, synchronous, path)
 
     async def schema_version(self) -> int:
         """The `user_version` the schema is at."""

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from .keys import AUDIT
+from .keys import AUDIT, REFUSALS
 from .policy import json_error
 
 
@@ -49,6 +49,9 @@ async def list_audit(request: web.Request) -> web.Response:
         raise json_error(
             web.HTTPUnprocessableEntity, "invalid", "before or limit is malformed"
         ) from None
+    refusals = request.app.get(REFUSALS)
+    if refusals is not None:
+        await refusals.flush()  # the owner reads the log as it stands now, refusals included
     entries = await request.app[AUDIT].query(
         actor=query.get("actor") or None, action=query.get("action") or None,
         target=query.get("target") or None, since=query.get("since") or None,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+import asyncio
+import json
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
@@ -10,7 +12,13 @@ from pydantic import BaseModel, Field, ValidationError
 from ..auth import AuthError, Principal
 from .keys import ACCOUNTS
 from .policy import PRINCIPAL, json_error
-from .session import clear_session_cookie, client_ip, set_session_cookie
+from .session import (
+    clear_session_cookie,
+    client_ip,
+    device_cookie,
+    set_device_cookie,
+    set_session_cookie,
+)
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY = 16 * 1024
@@ -63,23 +71,67 @@ class TotpStart(BaseModel):
     uri: str
 
 
+class ConfirmBody(BaseModel):
+    """Re-enter the password (and a code with a second factor) before a security-sensitive
+    change: users, roles, the second factor."""
+
+    password: str = Field(max_length=256)
+    code: str | None = Field(default=None, max_length=16)
+
+
 class TotpConfirm(BaseModel):
     """A code from the new secret, to switch the second factor on."""
 
     code: str = Field(max_length=16)
 
 
+BODY_TIMEOUT_S = 10.0
+"""A body that takes longer than this to arrive is refused (a slow-body attack holds a socket)."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key[:40]!r}")
+        seen[key] = value
+    return seen
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: UTF-8, no duplicate keys (which would hide what a request says), no NaN."""
+    return json.loads(
+        raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants
+    )
+
+
 async def body_of(request: web.Request, model: type[M], limit: int = MAX_BODY) -> M:
-    """Parse a JSON body of at most `limit` bytes into `model`, or answer 413/422 with the
+    """Parse a JSON body of at most `limit` bytes into `model`, or answer 408/413/422 with the
     reason."""
     too_large = json_error(web.HTTPRequestEntityTooLarge, "too_large", "request body too large")
     if (request.content_length or 0) > limit:
         raise too_large
-    raw = await request.read()  # aiohttp stops at client_max_size; a chunked body has no length
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            # aiohttp stops at client_max_size; a chunked body has no length to check first.
+            raw = await request.read()
+    except TimeoutError:
+        raise json_error(
+            web.HTTPRequestTimeout, "too_slow", "the request body took too long"
+        ) from None
     if len(raw) > limit:
         raise too_large
     try:
-        return model.model_validate_json(raw)
+        data = parse_json(raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise json_error(web.HTTPUnprocessableEntity, "invalid", f"body: {reason}") from None
+    try:
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(map(str, first["loc"])) or "body"
@@ -112,6 +164,7 @@ def auth_failure(error: AuthError) -> web.HTTPException:
             web.HTTPTooManyRequests, error.code, str(error), {"Retry-After": str(error.retry_after)}
         )
     status = {
+        "no_grants_for_role": web.HTTPUnprocessableEntity,
         "bad_credentials": web.HTTPUnauthorized,
         "totp_required": web.HTTPUnauthorized,
         "bad_totp": web.HTTPUnauthorized,
@@ -151,12 +204,26 @@ async def sign_in(request: web.Request) -> web.Response:
             body.code,
             client_ip(request),
             request.headers.get("User-Agent", ""),
+            device_cookie(request),
         )
     except AuthError as exc:
         raise auth_failure(exc) from None
     response = web.json_response(me_view(signed.principal).model_dump())
     set_session_cookie(request, response, signed.token)
+    set_device_cookie(request, response, signed.device_cookie)
     return response
+
+
+async def confirm_identity(request: web.Request) -> web.Response:
+    """POST /api/session/confirm: re-enter the password for security-sensitive changes."""
+    body = await body_of(request, ConfirmBody)
+    try:
+        await request.app[ACCOUNTS].confirm_identity(
+            principal_of(request), body.password, body.code, client_ip(request)
+        )
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    return web.json_response({"ok": True})
 
 
 async def who_am_i(request: web.Request) -> web.Response:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 
 from aiohttp import web
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from drivers.sdk import DiscoveredDevice, DriverError
 
 from ..cameras import AdoptionError, AdoptRequest
 from ..discovery import discover as discover_devices
-from .keys import AUDIT, CAMERA_SERVICE, CONFIG, DEVICES
+from .auth_api import body_of
+from .keys import ACCOUNTS, AUDIT, CAMERA_SERVICE, CONFIG, DEVICES, STREAMS
 from .policy import PRINCIPAL, json_error
 from .session import client_ip
 
@@ -50,6 +51,10 @@ class CameraView(BaseModel):
     talk: bool | None = Field(
         default=None, description="Has a speaker for talk (None: unknown until tried)."
     )
+    stream_error: str | None = Field(
+        default=None,
+        description="Why the main stream last failed to open (None: it works, or was not tried).",
+    )
 
 
 class CameraList(BaseModel):
@@ -86,15 +91,22 @@ class AdoptBody(BaseModel):
     password: str | None = Field(default=None, max_length=256)
     name: str = Field(min_length=1, max_length=100)
     driver: str = Field(default="onvif", max_length=32)
+    rtsp_allow_basic: bool = Field(
+        default=False,
+        description="Answer an RTSP Basic challenge, which sends the camera's password in clear "
+        "over plain rtsp:// to whoever answers as the camera; off, such a stream is refused.",
+    )
 
 
 def _views(request: web.Request) -> list[CameraView]:
     views = []
     principal = request[PRINCIPAL]
+    hub = request.app.get(STREAMS)
     for camera_id, supervisor in request.app[DEVICES].supervisors.items():
         if not principal.may_see(camera_id):
             continue
         info, config = supervisor.info, supervisor.config
+        stream = hub.get(f"{camera_id}/main") if hub is not None else None
         views.append(
             CameraView(
                 id=camera_id,
@@ -117,6 +129,7 @@ def _views(request: web.Request) -> list[CameraView]:
                     for s in supervisor.streams
                 ],
                 talk=supervisor.talk,
+                stream_error=stream.last_error if stream is not None else None,
             )
         )
     return views
@@ -152,21 +165,17 @@ async def discover(request: web.Request) -> web.Response:
 
 async def adopt(request: web.Request) -> web.Response:
     """POST /api/cameras: adopt a camera (the credentials are checked against it first)."""
-    if (request.content_length or 0) > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=MAX_BODY, actual_size=request.content_length or 0
-        )
-    try:
-        body = AdoptBody.model_validate_json(await request.read())
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        return web.json_response(
-            {"error": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"}, status=422
-        )
+    body = await body_of(request, AdoptBody, MAX_BODY)
     try:
         record = await request.app[CAMERA_SERVICE].adopt(
             AdoptRequest(
-                body.host, body.port, body.username, body.password, body.name, body.driver
+                body.host,
+                body.port,
+                body.username,
+                body.password,
+                body.name,
+                body.driver,
+                rtsp_allow_basic=body.rtsp_allow_basic,
             ),
             request.app[DEVICES],
         )
@@ -175,7 +184,7 @@ async def adopt(request: web.Request) -> web.Response:
             request[PRINCIPAL].username, "camera.adopt", f"{body.host}:{body.port or ''}",
             outcome="failed", ip=client_ip(request), detail={"reason": str(exc)},
         )  # fmt: skip
-        return web.json_response({"error": str(exc)}, status=422)
+        raise json_error(web.HTTPUnprocessableEntity, "adoption_failed", str(exc)) from None
     await request.app[AUDIT].append(
         request[PRINCIPAL].username, "camera.adopt", f"camera:{record.id}", ip=client_ip(request),
         detail={"host": record.host, "port": record.port, "driver": record.driver},
@@ -222,6 +231,7 @@ async def remove_camera(request: web.Request) -> web.Response:
         )
     await devices.remove(camera_id)
     kept = await request.app[CAMERA_SERVICE].forget(camera_id)
+    request.app[ACCOUNTS].changes.changed_all()  # its grants went with it: channels re-check
     await request.app[AUDIT].append(
         request[PRINCIPAL].username, "camera.remove", f"camera:{camera_id}", ip=client_ip(request),
         detail={"record_kept_for_clips": kept},

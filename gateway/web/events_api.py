@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import Counter
 from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from ..auth import Principal
+from ..auth.revocation import AccessWatcher
 from ..events import BusEvent, CameraEventReceived, CameraStateChanged
 from ..storage import EventRecord, EventRepository
 from .auth_api import principal_of
@@ -53,13 +56,6 @@ async def list_events(request: web.Request) -> web.Response:
     """GET /api/events?camera=&kind=&before=&limit=."""
     principal = principal_of(request)
     query = request.query
-    cameras = query.getall("camera", [])
-    if principal.cameras is not None:
-        cameras = (
-            [c for c in cameras if c in principal.cameras] if cameras else sorted(principal.cameras)
-        )
-        if not cameras:
-            return web.json_response(EventList(events=[]).model_dump(mode="json"))
     try:
         before = datetime.fromisoformat(query["before"]) if "before" in query else None
         limit = int(query.get("limit", "100"))
@@ -69,6 +65,13 @@ async def list_events(request: web.Request) -> web.Response:
         ) from None
     if before is not None and before.tzinfo is None:
         raise json_error(web.HTTPUnprocessableEntity, "invalid", "before needs a time zone")
+    cameras = query.getall("camera", [])
+    if principal.cameras is not None:
+        cameras = (
+            [c for c in cameras if c in principal.cameras] if cameras else sorted(principal.cameras)
+        )
+        if not cameras:
+            return web.json_response(EventList(events=[]).model_dump(mode="json"))
     kinds = set(query.getall("kind", []))
     repository = EventRepository(request.app[DATABASE].standard)
     records = await repository.recent(cameras or None, limit, before, kinds or None)
@@ -90,9 +93,40 @@ def _message(event: BusEvent) -> tuple[str, str, str] | None:
     return None
 
 
+STREAMS = web.AppKey("event_streams", Counter[int])
+"""Open event streams per account (a resident opened 1000 before there was a cap)."""
+MAX_STREAMS_PER_USER = 8
+"""Tabs and phones of one person; past it the oldest would have to be closed first."""
+
+
 async def stream_events(request: web.Request) -> web.StreamResponse:
-    """GET /api/events/stream: camera events and state changes as they happen (SSE)."""
+    """GET /api/events/stream: camera events and state changes as they happen (SSE).
+
+    The stream follows its account: a withdrawn grant, a sign-out, a disabled account, a role or
+    password change is seen before the next delivery, and ends an idle stream within a second.
+    """
     principal = principal_of(request)
+    open_streams = request.app[STREAMS]
+    # Counted before the first await, so a burst of opens cannot overrun the cap.
+    if open_streams[principal.user_id] >= MAX_STREAMS_PER_USER:
+        raise json_error(
+            web.HTTPTooManyRequests, "too_many_streams",
+            f"at most {MAX_STREAMS_PER_USER} event streams per account; close one first",
+            {"Retry-After": "5"},
+        )  # fmt: skip
+    open_streams[principal.user_id] += 1
+    try:
+        with request.app[ACCOUNTS].changes.watch(principal.user_id) as watcher:
+            return await _stream(request, principal, watcher)
+    finally:
+        open_streams[principal.user_id] -= 1
+        if open_streams[principal.user_id] <= 0:
+            del open_streams[principal.user_id]
+
+
+async def _stream(
+    request: web.Request, principal: Principal, watcher: AccessWatcher
+) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -103,28 +137,41 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     await response.write(b": connected\n\n")
     subscription = request.app[BUS].stream(
-        f"sse:{principal.username}", (CameraEventReceived, CameraStateChanged), STREAM_QUEUE
+        "sse", (CameraEventReceived, CameraStateChanged), STREAM_QUEUE
     )
     accounts = request.app[ACCOUNTS]
     token = session_token(request)
+    current: Principal | None = principal
+    next_event: asyncio.Task[BusEvent] | None = None
+    change = asyncio.ensure_future(watcher.wait())
     try:
-        while True:
-            try:
-                event = await asyncio.wait_for(subscription.get(), HEARTBEAT_S)
-            except TimeoutError:
-                # A heartbeat keeps proxies from closing the stream; it is also where a revoked
-                # session (signed out elsewhere, password changed) ends the stream.
-                if token and await accounts.principal_for(token) is None:
+        while current is not None:
+            if next_event is None:
+                next_event = asyncio.ensure_future(subscription.get())
+            done, _ = await asyncio.wait(
+                {next_event, change}, timeout=HEARTBEAT_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            if change in done:
+                change = asyncio.ensure_future(watcher.wait())
+            if watcher.stale or not done:
+                # Something about the account changed (or a heartbeat is due): look again.
+                watcher.stale = False
+                current = await accounts.principal_for(token)
+                if current is None or not current.in_household:
                     break
+            if next_event in done:
+                event, next_event = next_event.result(), None
+                message = _message(event)
+                if message is not None and current.may_see(message[0]):
+                    await response.write(f"event: {message[1]}\ndata: {message[2]}\n\n".encode())
+            elif not done:
                 await response.write(b": heartbeat\n\n")
-                continue
-            message = _message(event)
-            if message is None or not principal.may_see(message[0]):
-                continue
-            await response.write(f"event: {message[1]}\ndata: {message[2]}\n\n".encode())
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
+        for task in (next_event, change):
+            if task is not None:
+                task.cancel()
         await subscription.close()
         with contextlib.suppress(ConnectionResetError):
             await response.write_eof()

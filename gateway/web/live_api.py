@@ -118,7 +118,7 @@ async def start_live(request: web.Request) -> web.Response:
     def target() -> StreamTarget:
         main = supervisor.streams[0]
         password = main.password.get_secret_value() if main.password else None
-        return StreamTarget(main.url, main.username, password)
+        return StreamTarget(main.url, main.username, password, supervisor.rtsp_allow_basic)
 
     accounts, token = request.app[ACCOUNTS], session_token(request)
 
@@ -126,13 +126,20 @@ async def start_live(request: web.Request) -> web.Response:
         current = await accounts.principal_for(token)
         return current is not None and current.may_watch_live(camera_id)
 
+    # Watching starts before the call does: a change while the offer is answered counts too.
+    watcher = accounts.changes.watch(principal.user_id)
     try:
         session = await request.app[LIVE].start(
             camera_id, target, body.sdp, principal.username, still_allowed, client_ip(request)
         )
     except LiveError as exc:
+        watcher.close()
         status = _STATUSES.get(exc.status, web.HTTPUnprocessableEntity)
         raise json_error(status, "live_refused", str(exc)) from None
+    except BaseException:
+        watcher.close()
+        raise
+    request.app[LIVE].follow(session.id, watcher)
     answer = LiveAnswer(
         session=session.id,
         sdp=session.pc.localDescription.sdp,

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 from aiohttp import web
 
-from ..auth.principal import Principal
+from ..auth.principal import HOUSEHOLD_ROLES, Principal
 
 _log = logging.getLogger(__name__)
 
@@ -23,9 +23,15 @@ class Access(StrEnum):
     PUBLIC = "public"
     """Anyone who can reach the port: only the page shell, health and the API description."""
     SIGNED_IN = "signed_in"
-    """Any signed-in account (accounts arrive with the web UI issue; until then nobody)."""
+    """Any signed-in account, whatever its role (its own session, password, second factor)."""
+    HOUSEHOLD = "household"
+    """The owner and residents: cameras, snapshots, events, live view. Neighbours and agencies
+    never reach these routes, whatever grants they might hold."""
     OWNER = "owner"
     """The household owner only."""
+
+
+_ROLES_FOR = {Access.HOUSEHOLD: HOUSEHOLD_ROLES, Access.OWNER: frozenset({"owner"})}
 
 
 Authenticator = Callable[[web.Request], Awaitable[Principal | None]]
@@ -40,9 +46,17 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def allow(app: web.Application, method: str, path: str, access: Access) -> None:
+REAUTH = web.AppKey("reauth", set[tuple[str, str]])
+"""Security-sensitive routes: the session must have proved the password in the last minutes."""
+
+
+def allow(
+    app: web.Application, method: str, path: str, access: Access, *, reauth: bool = False
+) -> None:
     """Declare the policy of a route (static resources use their prefix as path)."""
     app.setdefault(POLICIES, {})[(method.upper(), path)] = access
+    if reauth:
+        app.setdefault(REAUTH, set()).add((method.upper(), path))
 
 
 def _policy_for(request: web.Request) -> Access | None:
@@ -122,10 +136,14 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
             await _refuse(
                 request, None, json_error(web.HTTPUnauthorized, "signed_out", "sign-in required")
             )
-        if access is Access.OWNER and principal.role != "owner":
-            await _refuse(
-                request, principal, json_error(web.HTTPForbidden, "owner_only", "owner only")
+        allowed_roles = _ROLES_FOR.get(access)
+        if allowed_roles is not None and principal.role not in allowed_roles:
+            code, reason = (
+                ("owner_only", "owner only")
+                if access is Access.OWNER
+                else ("household_only", "only the household (owner and residents) may do this")
             )
+            await _refuse(request, principal, json_error(web.HTTPForbidden, code, reason))
         route = (
             request.method,
             request.match_info.route.resource.canonical
@@ -135,6 +153,12 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         if principal.must_enroll_totp and route not in request.app.get(TOTP_EXEMPT, set()):
             raise json_error(
                 web.HTTPForbidden, "totp_enrollment_required", "set up a second factor first"
+            )
+        if route in request.app.get(REAUTH, set()) and not principal.recently_confirmed:
+            raise json_error(
+                web.HTTPForbidden,
+                "reauth_required",
+                "enter your password again to make this change",
             )
         request[PRINCIPAL] = principal
     return await handler(request)

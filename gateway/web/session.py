@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from ..auth import Principal
+from ..auth.devices import COOKIE as DEVICE_COOKIE
+from ..auth.devices import MAX_AGE_S as DEVICE_MAX_AGE_S
 from .keys import ACCOUNTS
 
 COOKIE = "doorstep_session"
@@ -17,9 +21,17 @@ def client_ip(request: web.Request) -> str:
     return request.remote or ""
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+"""What `secrets.token_urlsafe` makes; anything else in the cookie is no session."""
+
+
 def session_token(request: web.Request) -> str:
-    """The session token the browser sent, if any."""
-    return request.cookies.get(SECURE_COOKIE) or request.cookies.get(COOKIE) or ""
+    """The session token the browser sent, if it is one (a malformed cookie is no session)."""
+    try:
+        token = request.cookies.get(SECURE_COOKIE) or request.cookies.get(COOKIE) or ""
+    except (ValueError, KeyError):  # a cookie header the standard library cannot read
+        return ""
+    return token if _TOKEN.fullmatch(token) else ""
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
@@ -34,6 +46,20 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
         samesite="Strict",
         secure=request.secure,
     )
+
+
+def device_cookie(request: web.Request) -> str | None:
+    """The browser's known-device cookie, if it sent one."""
+    return request.cookies.get(DEVICE_COOKIE)
+
+
+def set_device_cookie(request: web.Request, response: web.StreamResponse, value: str) -> None:
+    """Remember this browser as one that signed in (sent only to the sign-in route)."""
+    if value:
+        response.set_cookie(
+            DEVICE_COOKIE, value, max_age=DEVICE_MAX_AGE_S, path="/api/session",
+            httponly=True, samesite="Strict", secure=request.secure,
+        )  # fmt: skip
 
 
 def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> None:

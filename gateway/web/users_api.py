@@ -60,7 +60,7 @@ def _view(user: UserRecord, cameras: set[str]) -> UserView:
 
 def _user_id(request: web.Request) -> int:
     raw = request.match_info["user_id"]
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:  # Arabic-Indic digits are digits too
         raise json_error(web.HTTPNotFound, "no_such_user", "no such account")
     return int(raw)
 
@@ -77,9 +77,9 @@ async def create_user(request: web.Request) -> web.Response:
     accounts = request.app[ACCOUNTS]
     actor, ip = principal_of(request), client_ip(request)
     try:
-        user = await accounts.create_user(actor, body.username, body.password, body.role, ip)
-        if body.cameras:
-            user = await accounts.update_user(actor, user.id, None, None, set(body.cameras), ip)
+        user = await accounts.create_user(
+            actor, body.username, body.password, body.role, ip, set(body.cameras)
+        )
     except AuthError as exc:
         raise auth_failure(exc) from None
     return web.json_response(_view(user, set(body.cameras)).model_dump(), status=201)

@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from playwright.async_api import Browser, Page, async_playwright
 from gateway.app import build_app
 from gateway.auth import Principal
 from gateway.config import Config
-from gateway.live.viewers import RECHECK_S, LiveSession
+from gateway.live.viewers import LiveSession
 from gateway.simulator import Simulator
 from gateway.simulator.media import dominant_frequency, ulaw_decode, write_tone_wav
+from gateway.storage import CameraRecord, CameraRepository
 from gateway.web.keys import ACCOUNTS, DATABASE, DEVICES, LIVE
 
 from ..gateway_client import doorbell_config, until_online
@@ -241,7 +243,12 @@ async def test_a_camera_without_a_speaker_says_so(
             ]
         }
     )
-    app[DEVICES].add(yard.cameras[0])  # fmt: skip
+    added = yard.cameras[0]
+    # Stored the way the gateway stores config cameras at start: grants name existing cameras.
+    await CameraRepository(app[DATABASE].standard).upsert(
+        CameraRecord(added.id, added.name, added.driver, added.host, added.port, datetime.now(UTC))
+    )
+    app[DEVICES].add(added)
     console = Principal(0, "console", "owner")
     rita = next(u for u, _ in await accounts.list_users() if u.username == "rita")
     await accounts.update_user(console, rita.id, None, None, {"front", "yard"}, "test")
@@ -334,7 +341,7 @@ async def test_withdrawn_access_ends_a_call_mid_talk_and_is_audited(
     while session.pc.connectionState != "closed" and time.perf_counter() - withdrawn < 5:
         await asyncio.sleep(0.05)
     assert session.pc.connectionState == "closed"
-    assert time.perf_counter() - withdrawn < RECHECK_S + 1.0
+    assert time.perf_counter() - withdrawn < 1.0  # pushed at once, not at the next re-check
     assert app[LIVE].sessions == {}
     for _ in range(100):
         if doorbell._rtsp.active_sessions < 2:

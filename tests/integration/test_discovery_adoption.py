@@ -89,7 +89,7 @@ async def test_discovery_api_and_adoption(
     }
     refused = await client.post("/api/cameras", json=body)
     assert refused.status == 422
-    assert (await refused.json())["error"] == "the camera refused these credentials"
+    assert (await refused.json())["reason"] == "the camera refused these credentials"
     body["password"] = "doorstep"
     adopted = await client.post("/api/cameras", json=body)
     assert adopted.status == 201, await adopted.text()

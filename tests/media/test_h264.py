@@ -54,3 +54,58 @@ def test_stap_a_and_parameter_sets_from_the_sdp() -> None:
     [unit] = depacketizer.push(idr, 20, True)
     assert unit.data == annexb([sps, pps, idr])  # in-band ones are not doubled
     assert depacketizer.push(bytes([0x78, 0xFF, 0xFF, 0x01]), 30, True) == []  # lying length
+
+
+def _frame_of_single_nals(total: int, timestamp: int) -> list[tuple[bytes, int, bool]]:
+    """`total` bytes of non-IDR slices in 1400-byte single-NAL packets, the last one marked."""
+    count = total // 1400
+    nal = bytes([0x41]) + b"\x00" * 1399
+    return [(nal, timestamp, i == count - 1) for i in range(count)]
+
+
+def test_a_frame_dropped_for_size_is_discarded_to_its_end() -> None:
+    depacketizer = H264Depacketizer()
+    units = []
+    # An oversized frame: its first 5 MiB overrun the cap; the rest of its NAL units (same
+    # timestamp, marker on the last) must not come out as a truncated frame.
+    for payload, timestamp, marker in _frame_of_single_nals(6 * 1024 * 1024, 100):
+        units += depacketizer.push(payload, timestamp, marker)
+    assert units == []
+    assert depacketizer.dropped == 1
+    assert depacketizer.buffered_bytes == 0
+    # The next frame comes out whole.
+    [unit] = depacketizer.push(bytes([0x41, 0x9A]), 200, True)
+    assert unit.data == START_CODE + bytes([0x41, 0x9A])
+
+
+def test_a_frame_dropped_for_size_is_discarded_up_to_the_next_timestamp() -> None:
+    depacketizer = H264Depacketizer()
+    start = bytes([0x7C, 0x85]) + b"\xab" * 1398  # FU-A of an IDR that grows past the cap
+    middle = bytes([0x7C, 0x05]) + b"\xab" * 1398
+    depacketizer.push(start, 1, False)
+    for _ in range(5 * 1024 * 1024 // 1398):
+        depacketizer.push(middle, 1, False)
+    assert depacketizer.dropped == 1
+    # More NAL units of the same frame, no marker: still the dropped frame, held nowhere.
+    assert depacketizer.push(bytes([0x41, 0x01, 0x02]), 1, False) == []
+    assert depacketizer.buffered_bytes == 0
+    # A new timestamp (the camera never set the marker) starts a frame that does come out.
+    assert depacketizer.push(bytes([0x41, 0x03]), 2, False) == []
+    units = depacketizer.push(bytes([0x41, 0x04]), 3, True)
+    assert [(u.timestamp, u.data) for u in units] == [
+        (2, START_CODE + bytes([0x41, 0x03])),
+        (3, START_CODE + bytes([0x41, 0x04])),
+    ]
+
+
+def test_the_per_frame_cap_is_4_mib() -> None:
+    # A 4K I-frame at a high bitrate is 1-2 MiB: a 3.5 MiB frame passes, a 4.5 MiB one does not,
+    # and the depacketiser never holds more than 4 MiB for the frame it is assembling.
+    for size, passes in ((3_500_000, True), (4_700_000, False)):
+        depacketizer = H264Depacketizer()
+        units, peak = [], 0
+        for payload, timestamp, marker in _frame_of_single_nals(size, 5):
+            units += depacketizer.push(payload, timestamp, marker)
+            peak = max(peak, depacketizer.buffered_bytes)
+        assert (len(units) == 1) is passes, size
+        assert peak <= 4 * 1024 * 1024

@@ -16,55 +16,12 @@ import pyotp
 import pytest
 from aiohttp import web
 
-from gateway.app import build_app
 from gateway.auth.throttle import LoginThrottle
-from gateway.config import Config
 from gateway.web.keys import ACCOUNTS, AUDIT
 from gateway.web.policy import POLICIES, Access
 
 from ..gateway_client import SAME_ORIGIN, Client, call
-
-OWNER_PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-async def app(tmp_path: Path) -> web.Application:
-    config = Config.model_validate({"storage": {"data_dir": tmp_path / "data"}})
-    return await asyncio.to_thread(build_app, config)
-
-
-@pytest.fixture
-async def browser(
-    aiohttp_server: Any, aiohttp_client: Any, app: web.Application
-) -> Callable[[], Awaitable[Client]]:
-    """A new browser (its own cookie jar) against one running gateway."""
-    server = await aiohttp_server(app)
-
-    async def new() -> Client:
-        client: Client = await aiohttp_client(server)
-        return client
-
-    return new
-
-
-async def set_up_owner(client: Client) -> pyotp.TOTP:
-    """First run through the API, including the owner's required second factor."""
-    token = client.app[ACCOUNTS].setup_token
-    assert token
-    status, me = await call(
-        client,
-        "POST",
-        "/api/setup",
-        {"token": token, "username": "alice", "password": OWNER_PASSWORD},
-    )
-    assert status == 201
-    assert me["must_enroll_totp"] is True
-    status, started = await call(client, "POST", "/api/me/totp")
-    assert status == 200
-    otp = pyotp.TOTP(started["secret"])
-    status, _ = await call(client, "POST", "/api/me/totp/confirm", {"code": otp.now()})
-    assert status == 200
-    return otp
+from .conftest import OWNER_PASSWORD, set_up_owner
 
 
 async def test_first_run_needs_the_console_token(
@@ -194,7 +151,7 @@ async def test_resident_sees_only_what_is_granted(
         0
     ] == 403
     status, cameras = await call(resident, "GET", "/api/cameras")
-    assert (status, cameras) == (200, {"cameras": []})
+    assert (status, [c["id"] for c in cameras["cameras"]]) == (200, ["garden"])
     assert (await call(resident, "GET", "/api/cameras/front/snapshot"))[0] == 404
 
 

@@ -85,7 +85,9 @@ function passwordCard() {
 
 export async function settingsView(me, onEnrolled) {
   const cards = [h("h1", {}, "Settings"),
-    h("section", { class: "card" }, h("h2", {}, "Account"), h("p", {}, `${me.username} (${me.role})`)),
+    h("section", { class: "card" }, h("h2", {}, "Account"), h("p", {}, `${me.username} (${me.role})`),
+      ["owner", "resident"].includes(me.role) ? null
+        : h("p", { class: "muted" }, "Cameras, events and live video are for the household (owner and residents).")),
     totpCard(me, onEnrolled)];
   if (!me.must_enroll_totp) cards.push(passwordCard());
   if (me.role === "owner" && !me.must_enroll_totp) {

@@ -24,10 +24,10 @@ export async function usersView(me, refresh) {
     return h("section", { class: "card user", dataset: { user: u.username } },
       h("h2", {}, u.username, u.disabled ? h("span", { class: "muted" }, " (disabled)") : null),
       h("p", { class: "muted small" }, u.totp_enrolled ? "second factor on" : "no second factor"),
-      field("Role", role), u.role === "owner" ? null : grants, error,
+      field("Role", role), u.role === "resident" ? grants : null, error,
       h("div", { class: "actions" },
         h("button", { type: "button", onclick: async () => {
-          try { await api("PATCH", `/api/users/${u.id}`, { role: role.value, cameras: checked(grants) }); refresh(); }
+          try { await api("PATCH", `/api/users/${u.id}`, { role: role.value, cameras: role.value === "resident" ? checked(grants) : [] }); refresh(); }
           catch (err) { setError(error, err.message); }
         } }, "Save"),
         self ? null : h("button", { type: "button", class: "secondary", onclick: async () => {
@@ -42,13 +42,15 @@ export async function usersView(me, refresh) {
   });
   const username = h("input", { name: "new-username", required: true, autocomplete: "off" });
   const password = h("input", { name: "new-password", type: "password", required: true, minlength: 10, autocomplete: "new-password" });
-  const role = h("select", { name: "new-role" }, ROLES.map((r) => h("option", { value: r }, r)));
   const grants = grantBoxes(cameras, []);
+  // Only residents are granted cameras; neighbours and agencies never see one.
+  const role = h("select", { name: "new-role", onchange: () => { grants.hidden = role.value !== "resident"; } },
+    ROLES.map((r) => h("option", { value: r }, r)));
   const error = errorBox();
   const create = h("form", { class: "card", id: "new-user", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      await api("POST", "/api/users", { username: username.value, password: password.value, role: role.value, cameras: checked(grants) });
+      await api("POST", "/api/users", { username: username.value, password: password.value, role: role.value, cameras: role.value === "resident" ? checked(grants) : [] });
       refresh();
     } catch (err) { setError(error, err.message); }
   } }, h("h2", {}, "Add an account"), field("User name", username), field("Password", password),

@@ -104,6 +104,7 @@ export async function cameraView(id, me) {
         h("dt", {}, "Talk"), h("dd", {}, camera.talk === true ? "yes (speaker)" : camera.talk === false ? "no speaker" : "unknown until tried"),
         h("dt", {}, "Streams"), h("dd", {}, camera.streams.length ? camera.streams.map((s) =>
           `${s.name}: ${s.codec || "?"} ${s.width && s.height ? `${s.width}×${s.height}` : ""}${s.fps ? ` @ ${s.fps} fps` : ""}`).join("; ") : "none"),
+        camera.stream_error ? [h("dt", {}, "Stream problem"), h("dd", { class: "error", id: "stream-error" }, camera.stream_error)] : null,
         camera.clock_offset_s != null ? [h("dt", {}, "Camera clock"), h("dd", {}, `${camera.clock_offset_s >= 0 ? "+" : ""}${camera.clock_offset_s.toFixed(1)} s from ours`)] : null)),
     h("section", { class: "card" }, h("h2", {}, "Recent events"),
       events.length ? h("ul", { class: "events" }, events.map((e) => h("li", {},

@@ -11,6 +11,10 @@ from datetime import datetime
 from ..db import Connection
 from ._time import from_db, maybe_from_db, to_db
 
+_ALLOW_BASIC = "doorstep.rtsp_allow_basic"
+"""Key of the gateway's own RTSP Basic setting in the `options` JSON (kept apart from the
+driver options it shares the column with; no driver option has a dotted name)."""
+
 
 @dataclass(frozen=True, slots=True)
 class CameraRecord:
@@ -31,9 +35,14 @@ class CameraRecord:
     """Adopted from the UI or CLI (stored here), rather than declared in the config file."""
     enabled: bool = True
     options: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+    """Driver options."""
+    rtsp_allow_basic: bool = False
+    """Answer RTSP Basic challenges over plain rtsp:// (sends the password in clear)."""
 
 
 def _record(row: sqlite3.Row) -> CameraRecord:
+    options = json.loads(row["options"])
+    allow_basic = options.pop(_ALLOW_BASIC, False) is True
     return CameraRecord(
         id=row["id"],
         name=row["name"],
@@ -48,8 +57,17 @@ def _record(row: sqlite3.Row) -> CameraRecord:
         last_seen_at=maybe_from_db(row["last_seen_at"]),
         adopted=bool(row["adopted"]),
         enabled=bool(row["enabled"]),
-        options=json.loads(row["options"]),
+        options=options,
+        rtsp_allow_basic=allow_basic,
     )
+
+
+def _options_json(camera: CameraRecord) -> str:
+    options = dict(camera.options)
+    options.pop(_ALLOW_BASIC, None)
+    if camera.rtsp_allow_basic:
+        options[_ALLOW_BASIC] = True
+    return json.dumps(options, sort_keys=True)
 
 
 class CameraRepository:
@@ -71,7 +89,7 @@ class CameraRepository:
             (
                 camera.id, camera.name, camera.driver, camera.host, camera.port,
                 to_db(camera.created_at), int(camera.adopted), int(camera.enabled),
-                json.dumps(dict(camera.options), sort_keys=True),
+                _options_json(camera),
             ),
         )  # fmt: skip
 
@@ -115,6 +133,13 @@ class CameraRepository:
             "SELECT username, secret FROM camera_credentials WHERE camera_id = ?", (camera_id,)
         )
         return None if row is None else (row["username"], bytes(row["secret"]))
+
+    async def revoke_grants(self, camera_id: str) -> int:
+        """Withdraw every account's grant of a camera (it is kept only for its clips)."""
+        outcome = await self._conn.execute(
+            "DELETE FROM camera_grants WHERE camera_id = ?", (camera_id,)
+        )
+        return outcome.rowcount
 
     async def delete(self, camera_id: str) -> bool:
         """Delete a camera and its events; refused by the schema while it still has clips."""

@@ -20,6 +20,8 @@ class SessionRecord:
     last_seen: datetime
     ip: str
     user_agent: str
+    confirmed_at: datetime | None = None
+    """When the session last proved the password (sign-in or re-entry)."""
 
 
 def _record(row: sqlite3.Row) -> SessionRecord:
@@ -30,6 +32,7 @@ def _record(row: sqlite3.Row) -> SessionRecord:
         last_seen=from_db(row["last_seen"]),
         ip=row["ip"],
         user_agent=row["user_agent"],
+        confirmed_at=from_db(row["confirmed_at"]) if row["confirmed_at"] else None,
     )
 
 
@@ -42,13 +45,21 @@ class SessionRepository:
     async def add(self, session: SessionRecord) -> None:
         """Store a new session."""
         await self._conn.execute(
-            """INSERT INTO sessions (token_hash, user_id, created_at, last_seen, ip, user_agent)
-               VALUES (?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO sessions
+                 (token_hash, user_id, created_at, last_seen, ip, user_agent, confirmed_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
             (
                 session.token_hash, session.user_id, to_db(session.created_at),
                 to_db(session.last_seen), session.ip[:64], session.user_agent[:256],
+                to_db(session.confirmed_at) if session.confirmed_at else None,
             ),
         )  # fmt: skip
+
+    async def confirm(self, token_hash: str, at: datetime) -> None:
+        """Record that the session proved the password again."""
+        await self._conn.execute(
+            "UPDATE sessions SET confirmed_at = ? WHERE token_hash = ?", (to_db(at), token_hash)
+        )
 
     async def get(self, token_hash: str) -> SessionRecord | None:
         """A session by token hash."""

@@ -123,6 +123,15 @@ class UserRepository:
         )
         return {r[0] for r in rows}
 
+    async def missing_cameras(self, camera_ids: set[str]) -> set[str]:
+        """Which of these camera ids no camera has (grants can only name existing cameras)."""
+        found = set()
+        for camera_id in camera_ids:
+            row = await self._conn.fetchone("SELECT 1 FROM cameras WHERE id = ?", (camera_id,))
+            if row is not None:
+                found.add(camera_id)
+        return camera_ids - found
+
     async def set_grants(self, user_id: int, camera_ids: set[str]) -> None:
         """Replace the cameras a resident may see."""
         async with self._conn.transaction() as tx:

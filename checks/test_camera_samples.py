@@ -23,7 +23,7 @@ from drivers.onvif.notification import (
     parse_notifications,
 )
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "camera-samples"
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "camera-samples"
 NOT_SAMPLES = {"INDEX.md", "index.json", "expected.json"}
 RECEIVED = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 
