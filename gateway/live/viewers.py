@@ -257,7 +257,10 @@ class LiveService:
             remote = transceiver.receiver.track
             if transceiver.kind == "audio" and remote is not None and session.mic is None:
                 session.mic = MicPump(remote, self._talk_failed_for(session))
+        # From here it counts as a session; counting it as an offer being answered too (while
+        # its audit row is written) would refuse offers the caps allow.
         self.sessions[session.id] = session
+        slot.release()
         await self._audit(session, "live.start")
         if self._watch is None or self._watch.done():
             self._watch = asyncio.create_task(self._recheck(), name="live-recheck")

@@ -316,7 +316,7 @@ async def talking(browser: Browser, url: str, app: web.Application) -> tuple[Pag
     await page.mouse.down()
     session = next(iter(app[LIVE].sessions.values()))
     assert session.mic is not None
-    for _ in range(100):
+    for _ in range(300):  # up to 15 s: the suite runs in parallel on two cores
         if session.mic.talk is not None and session.mic.talk.payloads > 0:
             break
         await asyncio.sleep(0.05)

@@ -212,7 +212,7 @@ async def test_offers_all_at_once_cannot_overrun_the_per_user_cap(
         *(call(rita, "POST", "/api/live/front", {"sdp": sdp}) for sdp in offers)
     )
     statuses = sorted(status for status, _ in results)
-    assert statuses == [201] * MAX_SESSIONS_PER_USER + [429] * 3
+    assert statuses == [201] * MAX_SESSIONS_PER_USER + [429] * 3, statuses
     assert len(app[LIVE].sessions) == MAX_SESSIONS_PER_USER
 
 
