@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from .yaml_loader import StrictSafeLoader
+
 CONFIG_VERSION = 1
 
 _ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -433,119 +435,6 @@ def _format_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-MAX_YAML_ALIASES = 1000
-MAX_YAML_DEPTH = 64
-MAX_YAML_NODES = 100_000
-"""Nodes the document may stand for once every alias is expanded (a config is a few hundred)."""
-
-
-class _StrictSafeLoader(yaml.SafeLoader):
-    """Safe loader that also refuses duplicate keys (a silent override hides mistakes), and
-    alias bombs, recursive aliases and deep nesting (each would exhaust memory or the stack)."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._aliases = 0
-        self._depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        """One node, counting aliases and nesting as the document is read."""
-        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]  # stubs lack it
-        if isinstance(event, yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_YAML_ALIASES:
-                raise _refused(f"more than {MAX_YAML_ALIASES} aliases", event.start_mark)
-            return super().compose_node(parent, index)
-        if self._depth >= MAX_YAML_DEPTH:
-            raise _refused(f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        """One value; a tagged scalar that cannot be that type is a YAML error, located."""
-        try:
-            return super().construct_object(node, deep)
-        except (ValueError, TypeError, OverflowError) as exc:  # `!!int abc`, `2001-02-30`
-            raise yaml.constructor.ConstructorError(
-                None, None, f"not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}", node.start_mark
-            ) from None
-
-    def compose_document(self) -> yaml.Node | None:
-        """The document's node graph, refused before construction if aliases blow it up."""
-        node = super().compose_document()
-        if node is not None:
-            _check_expansion(node)
-        return node
-
-
-def _refused(problem: str, mark: Any) -> yaml.composer.ComposerError:
-    return yaml.composer.ComposerError(None, None, problem, mark)
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
-
-
-def _check_expansion(root: yaml.Node) -> None:
-    """Refuse a graph that expands past MAX_YAML_NODES, or that contains itself."""
-    sizes: dict[int, int] = {}  # id(node) -> nodes it expands to
-    ancestors: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:  # post-order, iteratively: an alias chain must not recurse per link
-        node, finished = stack.pop()
-        if finished:
-            ancestors.discard(id(node))
-            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in _children(node))
-            if sizes[id(node)] > MAX_YAML_NODES:
-                raise _refused(
-                    f"aliases expand it past {MAX_YAML_NODES} nodes (an alias bomb?)",
-                    node.start_mark,
-                )
-        elif id(node) in ancestors:
-            raise _refused("an alias refers to a node that contains it", node.start_mark)
-        elif id(node) not in sizes:
-            ancestors.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in _children(node))
-
-
-def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    own = sum(key.tag != "tag:yaml.org,2002:merge" for key, _ in node.value)
-    loader.flatten_mapping(node)  # merged (`<<: *x`) pairs first, then the mapping's own
-    merged = len(node.value) - own
-    mapping: dict[Any, Any] = {}
-    seen: set[Any] = set()
-    for index, (key_node, value_node) in enumerate(node.value):
-        key = loader.construct_object(key_node)
-        try:
-            duplicate = key in seen
-        except TypeError:  # a list or mapping as a key
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be a plain value", key_node.start_mark
-            ) from None
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        if index >= merged:  # a merged key may be overridden once; the mapping's own may not
-            seen.add(key)
-        mapping[key] = loader.construct_object(value_node)
-    return mapping
-
-
-_StrictSafeLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
-
-
 def _substitute_env(
     value: Any,
     env: dict[str, str] | os._Environ[str],
@@ -576,7 +465,7 @@ def _substitute_env(
 def parse_config(text: str, source: str = "<config>", env: dict[str, str] | None = None) -> Config:
     """Parse YAML text into a `Config`; raise `ConfigError` listing every problem found."""
     try:
-        raw = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506  # a SafeLoader subclass
+        raw = yaml.load(text, Loader=StrictSafeLoader)  # noqa: S506  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"

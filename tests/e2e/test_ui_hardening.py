@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, ViewportSize
 
 from .test_ui_flows import OWNER_PASSWORD, browser, gateway, simulated, snap  # noqa: F401  # fixtures
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1100, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1100, "height": 800}
 NEIGHBOUR_PASSWORD = "neighbour password"
 
 
@@ -52,11 +52,11 @@ async def test_a_stale_session_confirms_the_password_and_a_neighbour_sees_no_cam
     browser: Browser,  # noqa: F811
     gateway: tuple[str, str],  # noqa: F811
     tmp_path: Path,
-    viewport: dict[str, int],
+    viewport: ViewportSize,
 ) -> None:
     url, token = gateway
     size = "phone" if viewport is PHONE else "desktop"
-    page = await browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+    page = await browser.new_page(viewport=viewport)
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     otp = await set_up(page, url, token)
