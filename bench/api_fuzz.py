@@ -24,9 +24,9 @@ sys.path.insert(0, str(REPO))  # the fuzzing lives with the tests, in tests/api
 
 from aiohttp import web  # noqa: E402
 
-from gateway.simulator import Simulator, SimulatorConfig  # noqa: E402
-from gateway.simulator.library import MediaLibrary  # noqa: E402
-from gateway.web.keys import ACCOUNTS  # noqa: E402
+from doorstep.gateway.web.keys import ACCOUNTS  # noqa: E402
+from doorstep.simulator import Simulator, SimulatorConfig  # noqa: E402
+from doorstep.simulator.library import MediaLibrary  # noqa: E402
 from tests.api.conftest import start_gateway  # noqa: E402
 from tests.api.fuzzing import ROLES, Tally, check_stream, fuzz_role, sign_in_as  # noqa: E402
 from tests.gateway_client import until_online  # noqa: E402

@@ -19,8 +19,8 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from gateway.bus import EventBus
-from gateway.events import BusEvent
+from doorstep.gateway.bus.event_bus import EventBus
+from doorstep.gateway.events import BusEvent
 
 SUBSCRIBER_COUNTS = (1, 8, 64)
 
@@ -110,7 +110,7 @@ async def run(events: int) -> dict[str, float]:
 
 def main() -> None:
     # The stuck subscriber's drop warnings are expected here; keep them off the figures.
-    logging.getLogger("gateway.bus").setLevel(logging.ERROR)
+    logging.getLogger("doorstep.gateway.bus").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--json", action="store_true", help="print one flat JSON object")

@@ -47,14 +47,14 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from drivers.sdk import EventKind
-from gateway.app import build_app
-from gateway.bus import Subscription
-from gateway.config import Config
-from gateway.events import CameraEventReceived, CameraState
-from gateway.simulator.command import write_control_file
-from gateway.simulator.runner import Simulator, SimulatorConfig
-from gateway.web.keys import BUS, DEVICES
+from doorstep.gateway.app import build_app
+from doorstep.gateway.bus.event_bus import Subscription
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.events import CameraEventReceived, CameraState
+from doorstep.gateway.web.keys import BUS, DEVICES
+from doorstep.sdk import EventKind
+from doorstep.simulator.command import write_control_file
+from doorstep.simulator.runner import Simulator, SimulatorConfig
 
 PATHS = ("pullpoint", "webhook")
 """How events reach the gateway. A webhook path (ONVIF base notification) goes here later."""

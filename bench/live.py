@@ -37,13 +37,13 @@ from typing import Any
 from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright
 
-from gateway.app import build_app
-from gateway.auth import Principal
-from gateway.config import Config
-from gateway.events import CameraState
-from gateway.media import hub as hub_module
-from gateway.simulator.media import write_tone_wav
-from gateway.web.keys import ACCOUNTS, DEVICES, LIVE
+from doorstep.gateway.app import build_app
+from doorstep.gateway.auth import Principal
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.events import CameraState
+from doorstep.gateway.media import hub as hub_module
+from doorstep.gateway.web.keys import ACCOUNTS, DEVICES, LIVE
+from doorstep.simulator.media import write_tone_wav
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -66,7 +66,7 @@ DECODED = (
 async def start_simulator(folder: Path) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
     """`doorstep simulate` with one 1080p30 doorbell, in its own process."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.cli", "simulate", "--cameras", "0", "--doorbells", "1",
+        sys.executable, "-m", "doorstep.gateway", "simulate", "--cameras", "0", "--doorbells", "1",
         "--resolution", "1080p", "--fps", "30", "--bitrate", "4000", "--discovery-port", "0",
         "--control-file", str(folder / "control.json"), stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip

@@ -17,8 +17,8 @@ import time
 
 from procstat import cpu_seconds, rss_mib  # bench/ is on sys.path when run as a script
 
-from gateway.media.rtsp_client import RtspClient
-from gateway.rtp import parse_rtp
+from doorstep.protocols.rtp import parse_rtp
+from doorstep.protocols.rtsp_client import RtspClient
 
 
 async def read_stream(url: str, frames: list[int], stop: asyncio.Event) -> None:
@@ -38,8 +38,9 @@ async def read_stream(url: str, frames: list[int], stop: asyncio.Event) -> None:
 
 async def run(cameras: int, seconds: float) -> dict[str, float]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "simulate", "--cameras", str(cameras), "--doorbells", "0",
-        "--discovery-port", "0", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable, "-m", "doorstep.gateway", "simulate", "--cameras", str(cameras),
+        "--doorbells", "0", "--discovery-port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     assert process.stdout is not None
     urls: list[str] = []

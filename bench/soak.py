@@ -40,11 +40,11 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from gateway.app import build_app
-from gateway.auth import Principal
-from gateway.config import Config
-from gateway.events import CameraState
-from gateway.web.keys import ACCOUNTS, BUS, DEVICES, LIVE
+from doorstep.gateway.app import build_app
+from doorstep.gateway.auth import Principal
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.events import CameraState
+from doorstep.gateway.web.keys import ACCOUNTS, BUS, DEVICES, LIVE
 
 CAMERAS = 16
 VIEWERS = 2
@@ -231,7 +231,7 @@ async def start_simulator(
 ) -> tuple[asyncio.subprocess.Process, dict[str, str], list[dict[str, Any]]]:
     control_file = folder / "control.json"
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.cli", "simulate", "--cameras", str(CAMERAS),
+        sys.executable, "-m", "doorstep.gateway", "simulate", "--cameras", str(CAMERAS),
         "--doorbells", "0", "--discovery-port", "0", "--control-file", str(control_file),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip

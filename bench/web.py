@@ -4,7 +4,7 @@
 Setup, all in a temporary directory: a config with 4 disabled RTSP cameras (no network attempts),
 a resident account `bench` (via `doorstep user add`) granted all 4 cameras, and 100k events over
 the last 30 days written straight into the database before the gateway starts. Then the gateway
-runs as a subprocess (`python -m gateway run --config …`) and 50 clients, each with its own
+runs as a subprocess (`python -m doorstep.gateway run --config …`) and 50 clients, each with its own
 session cookie, loop GET /api/events?limit=100 (a quarter of them with &camera=ID) and
 GET /api/cameras alternately; 2 s of warm-up are not recorded. Two cases: `think_1000ms`, each
 client pausing 0.5–1.5 s between requests like a person using the UI (what "50 signed-in
@@ -84,7 +84,7 @@ def write_config(path: Path, port: int, data_dir: Path) -> None:
 async def add_user(data_dir: Path) -> None:
     env = {**os.environ, "DOORSTEP_PASSWORD": PASSWORD}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "user", "add", USERNAME, "--role", "resident",
+        sys.executable, "-m", "doorstep.gateway", "user", "add", USERNAME, "--role", "resident",
         "--data-dir", str(data_dir), env=env, cwd=REPO,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
@@ -144,7 +144,7 @@ async def start_gateway(
     """The gateway subprocess once it says it is running, and the task draining its stdout."""
     with log.open("wb") as stderr:  # the child keeps its own descriptor
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "run", "--config", str(config), cwd=REPO,
+            sys.executable, "-m", "doorstep.gateway", "run", "--config", str(config), cwd=REPO,
             stdout=asyncio.subprocess.PIPE, stderr=stderr,
         )  # fmt: skip
     assert process.stdout is not None

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from drivers.onvif.normalize import normalize
-from drivers.onvif.notification import (
+from doorstep.drivers.onvif.normalize import normalize
+from doorstep.drivers.onvif.notification import (
     MAX_PAYLOAD_BYTES,
     Notification,
     NotificationParseError,

@@ -1,7 +1,7 @@
-"""`python -m gateway` runs the `doorstep` command."""
+"""`python -m doorstep.gateway` runs the `doorstep` command."""
 
 import sys
 
-from .cli import main
+from doorstep.gateway.cli.main import main
 
 sys.exit(main())

@@ -15,22 +15,24 @@ import aiohttp
 from aiohttp import web
 from aiortc import RTCIceServer
 
-from . import __version__, tls
-from .audit import AuditLog
-from .audit.refusals import RefusalAudit
-from .auth import AccountService
-from .bus import EventBus
-from .cameras import CameraService
-from .config import Config
-from .devices import DeviceManager
-from .history import EventHistory
-from .live import LiveService
-from .live.ice import restrict_host_addresses
-from .live.viewers import LiveAudit
-from .media.hub import StreamHub
-from .plugins import DriverRegistry, load_drivers
-from .secretbox import SecretBox
-from .storage import (
+from doorstep.gateway import __version__
+from doorstep.gateway.audit import AuditLog
+from doorstep.gateway.audit.refusals import RefusalAudit
+from doorstep.gateway.auth import AccountService
+from doorstep.gateway.bus.event_bus import EventBus
+from doorstep.gateway.cameras.adoption import CameraService
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.devices import DeviceManager
+from doorstep.gateway.devices.registry import DriverRegistry, load_drivers
+from doorstep.gateway.devices.webhook_listener import WebhookServer
+from doorstep.gateway.history.camera_history import EventHistory
+from doorstep.gateway.keys import tls
+from doorstep.gateway.keys.secretbox import SecretBox
+from doorstep.gateway.live import LiveService
+from doorstep.gateway.live.ice import restrict_host_addresses
+from doorstep.gateway.live.viewers import LiveAudit
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.storage import (
     CameraRecord,
     CameraRepository,
     Database,
@@ -38,10 +40,10 @@ from .storage import (
     SessionRepository,
     UserRepository,
 )
-from .web import create_web_app
-from .web.denials import DenialAuditor
-from .web.hosts import ALLOWED_HOSTS, known_names
-from .web.keys import (
+from doorstep.gateway.web import create_web_app
+from doorstep.gateway.web.denials import DenialAuditor
+from doorstep.gateway.web.hosts import ALLOWED_HOSTS, known_names
+from doorstep.gateway.web.keys import (
     ACCOUNTS,
     AUDIT,
     BUS,
@@ -55,9 +57,8 @@ from .web.keys import (
     SECRET_BOX,
     STREAMS,
 )
-from .web.policy import AUTHENTICATOR, ON_DENIED, DenialHook
-from .web.session import session_authenticator
-from .webhooks import WebhookServer
+from doorstep.gateway.web.policy import AUTHENTICATOR, ON_DENIED, DenialHook
+from doorstep.gateway.web.session import session_authenticator
 
 _log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from drivers.sdk import DeviceEvent, DeviceInfo
+from doorstep.sdk import DeviceEvent, DeviceInfo
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ def no_blocking_io_on_loop() -> Iterator[BlockBuster]:
     Blocking calls (file I/O, sleep, sqlite3, socket) made from our packages' frames while a
     loop is running raise `BlockingError`; work sent to threads is unaffected.
     """
-    with blockbuster_ctx(["gateway", "drivers"]) as guard:
+    with blockbuster_ctx(["doorstep"]) as guard:
         yield guard
 
 
@@ -48,7 +48,7 @@ class GatewayProcess:
         self.log_path = log_path
         self._log = log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", *args],
+            [sys.executable, "-m", "doorstep.gateway", *args],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             cwd=log_path.parent,
@@ -83,7 +83,7 @@ StartGateway = Callable[..., GatewayProcess]
 
 @pytest.fixture
 def start_gateway(tmp_path: Path) -> Iterator[StartGateway]:
-    """Start `python -m gateway ARGS…` processes; all are killed at the end of the test."""
+    """Start `python -m doorstep.gateway ARGS…` processes; all are killed at the end of the test."""
     started: list[GatewayProcess] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> GatewayProcess:

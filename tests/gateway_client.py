@@ -10,10 +10,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gateway.config import Config
-from gateway.events import CameraState
-from gateway.simulator import Simulator
-from gateway.web.keys import DEVICES
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.events import CameraState
+from doorstep.gateway.web.keys import DEVICES
+from doorstep.simulator import Simulator
 
 Client = TestClient[web.Request, web.Application]
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}

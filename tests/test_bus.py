@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from gateway.bus import MAX_SOURCES, EventBus
-from gateway.events import BusEvent
+from doorstep.gateway.bus.event_bus import MAX_SOURCES, EventBus
+from doorstep.gateway.events import BusEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ async def test_dropping_keeps_the_newest_and_warns_sparingly(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     bus = EventBus(queue_size=3)
-    with caplog.at_level(logging.WARNING, logger="gateway.bus"):
+    with caplog.at_level(logging.WARNING, logger="doorstep.gateway.bus"):
         async with bus.stream("reader", (Tick,)) as reader:
             for n in range(1000):
                 bus.publish(Tick(n))
@@ -109,7 +109,7 @@ async def test_failing_handler_is_counted_and_keeps_running(
         seen.append(event.n)
 
     bus.subscribe("flaky", flaky, (Tick,))
-    with caplog.at_level(logging.ERROR, logger="gateway.bus"):
+    with caplog.at_level(logging.ERROR, logger="doorstep.gateway.bus"):
         for n in range(3):
             bus.publish(Tick(n))
         await settle(10)

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from gateway import __version__
+from doorstep.gateway import __version__
 
 from .conftest import StartGateway
 
@@ -23,7 +23,10 @@ def get_json(url: str) -> dict[str, object]:
 
 def test_version() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "gateway", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "doorstep.gateway", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert result.stdout.strip() == f"doorstep {__version__}"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from gateway.cli import main
-from gateway.config import Config, ConfigError, load_config, parse_config
+from doorstep.gateway.cli.main import main
+from doorstep.gateway.config.models import Config, ConfigError, load_config, parse_config
 
 from .conftest import REPO
 
@@ -170,7 +170,7 @@ def test_check_config_command_accepts_a_good_file(tmp_path: Path) -> None:
     path = tmp_path / "doorstep.yaml"
     path.write_text(CAMERA)
     result = subprocess.run(
-        [sys.executable, "-m", "gateway", "check-config", str(path)],
+        [sys.executable, "-m", "doorstep.gateway", "check-config", str(path)],
         capture_output=True,
         text=True,
         env={"FRONT_DOOR_PASSWORD": "x", "PATH": "/usr/bin:/bin"},

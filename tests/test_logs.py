@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from gateway.logs import REDACTED, redact, setup_logging
+from doorstep.gateway.cli.logs import REDACTED, redact, setup_logging
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def _logged(fmt: str, secrets: list[str]) -> str:
     stream = io.StringIO()
     handler = setup_logging("debug", fmt, secrets, stream)
     try:
-        log = logging.getLogger("drivers.test")
+        log = logging.getLogger("doorstep.drivers.test")
         log.warning("cannot open %s", "rtsp://admin:Cam3raPass@192.0.2.9/live")
         try:
             raise ConnectionError("401 for http://admin:Cam3raPass@192.0.2.9/onvif")
@@ -79,7 +79,7 @@ def test_per_call_ice_chatter_stays_out_of_the_info_log() -> None:
     try:
         logging.getLogger("aioice.ice").info("Connection(0) Check CandidatePair(...) -> SUCCEEDED")
         logging.getLogger("aioice.ice").warning("Connection(0) Consent to send expired")
-        logging.getLogger("gateway.live").info("live view ended")
+        logging.getLogger("doorstep.gateway.live").info("live view ended")
     finally:
         logging.getLogger().removeHandler(handler)
         logging.captureWarnings(False)

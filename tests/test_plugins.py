@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from drivers.rtsp import RtspDriver
-from gateway.plugins import load_drivers
+from doorstep.drivers.rtsp import RtspDriver
+from doorstep.gateway.devices.registry import load_drivers
 
 DRIVERS = """
-from drivers.sdk import API_VERSION
+from doorstep.sdk import API_VERSION
 
 class GoodDriver:
     name = "good"
@@ -72,13 +72,13 @@ def test_builtin_driver_loads_through_its_entry_point() -> None:
 def test_broken_and_wrong_drivers_are_reported_not_fatal(
     fake_distribution: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="gateway.plugins"):
+    with caplog.at_level(logging.ERROR, logger="doorstep.gateway.plugins"):
         registry = load_drivers()
     assert {"rtsp", "good"} <= set(registry.drivers)
     assert registry.failures["broken"] == "ImportError: needs libfoo"
     assert "written for driver API 0" in registry.failures["old"]
     assert "calls itself 'something-else'" in registry.failures["misnamed"]
-    assert "does not implement drivers.sdk.DriverFactory" in registry.failures["notadriver"]
+    assert "does not implement doorstep.sdk.DriverFactory" in registry.failures["notadriver"]
     assert registry.failures["missing"].startswith("ModuleNotFoundError")
     logged = caplog.text
     for name in ("broken", "old", "misnamed", "notadriver", "missing"):

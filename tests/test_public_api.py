@@ -10,14 +10,24 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-import drivers
-import gateway
-from drivers import sdk
+import doorstep.drivers.onvif
+import doorstep.drivers.rtsp
+import doorstep.gateway
+import doorstep.protocols
+import doorstep.simulator
+from doorstep import sdk
 
 
 def _all_modules() -> list[str]:
     names = []
-    for package in (gateway, drivers):
+    for package in (
+        doorstep.gateway,
+        doorstep.sdk,
+        doorstep.drivers.onvif,
+        doorstep.drivers.rtsp,
+        doorstep.protocols,
+        doorstep.simulator,
+    ):
         names.append(package.__name__)
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             names.append(info.name)
@@ -26,13 +36,14 @@ def _all_modules() -> list[str]:
 
 def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
     modules = _all_modules()
-    assert "gateway.storage.db" in modules
-    assert "drivers.sdk" in modules
+    assert "doorstep.gateway.storage.db" in modules
+    assert "doorstep.sdk" in modules
+    assert "doorstep.drivers.onvif" in modules
     code = (
         "import importlib, sys\n"
         "failed = []\n"
         "for name in sys.argv[1:]:\n"
-        "    for loaded in [m for m in sys.modules if m.startswith(('gateway', 'drivers'))]:\n"
+        "    for loaded in [m for m in sys.modules if m.startswith('doorstep')]:\n"
         "        del sys.modules[loaded]\n"
         "    try:\n"
         "        importlib.import_module(name)\n"
@@ -61,7 +72,7 @@ def test_sdk_public_items_are_documented() -> None:
     for name in sdk.__all__:
         value = getattr(sdk, name)
         if inspect.isclass(value) or inspect.isfunction(value):
-            assert inspect.getdoc(value), f"drivers.sdk.{name} has no docstring"
+            assert inspect.getdoc(value), f"doorstep.sdk.{name} has no docstring"
 
 
 def test_sdk_models_are_frozen() -> None:

@@ -8,9 +8,8 @@ onvif-zeep-async is confined to `session.py`.
 
 from __future__ import annotations
 
-from drivers.sdk import API_VERSION, DeviceConfig, DriverContext
-
-from .device import OnvifDevice
+from doorstep.drivers.onvif.device import OnvifDevice
+from doorstep.sdk import API_VERSION, DeviceConfig, DriverContext
 
 
 class OnvifDriver:

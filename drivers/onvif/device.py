@@ -11,7 +11,16 @@ from typing import Any
 
 import aiohttp
 
-from drivers.sdk import (
+from doorstep.drivers.onvif.normalize import is_known_topic, normalize
+from doorstep.drivers.onvif.notification import (
+    MAX_MESSAGES,
+    Notification,
+    NotificationBatch,
+    notification_from_zeep,
+    parse_notification_batch,
+)
+from doorstep.drivers.onvif.session import OnvifSession, SubscriptionLost
+from doorstep.sdk import (
     DeviceConfig,
     DeviceEvent,
     DeviceInfo,
@@ -23,16 +32,6 @@ from drivers.sdk import (
     StreamSource,
     Webhook,
 )
-
-from .normalize import is_known_topic, normalize
-from .notification import (
-    MAX_MESSAGES,
-    Notification,
-    NotificationBatch,
-    notification_from_zeep,
-    parse_notification_batch,
-)
-from .session import OnvifSession, SubscriptionLost
 
 DEFAULT_PORT = 80
 SUBSCRIPTION_LIFETIME = timedelta(minutes=10)  # short enough not to strand camera slots

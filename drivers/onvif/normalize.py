@@ -11,9 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from drivers.sdk import DeviceEvent, EventKind
-
-from .notification import Notification, element_fields
+from doorstep.drivers.onvif.notification import Notification, element_fields
+from doorstep.sdk import DeviceEvent, EventKind
 
 K = EventKind
 

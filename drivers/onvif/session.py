@@ -17,7 +17,8 @@ from typing import Any, cast
 
 import aiohttp
 
-from drivers.sdk import (
+from doorstep.drivers.onvif.urls import HTTP, RTSP, pin_url
+from doorstep.sdk import (
     AuthenticationFailed,
     DeviceInfo,
     DeviceUnavailable,
@@ -27,8 +28,6 @@ from drivers.sdk import (
     Unsupported,
 )
 
-from .urls import HTTP, RTSP, pin_url
-
 # onvif calls logging.basicConfig() at import; with a handler present that is a no-op, so the
 # application's logging setup is left alone.
 _root = logging.getLogger()
@@ -37,6 +36,7 @@ _root.addHandler(_guard)
 try:
     import zeep.exceptions
     import zeep.helpers
+
     from onvif import ONVIFCamera
     from onvif.exceptions import ONVIFAuthError, ONVIFError, ONVIFTimeoutError
 finally:

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-from drivers.sdk import ProtocolError
+from doorstep.sdk import ProtocolError
 
 _DOUBLED_PORT = re.compile(r"^(?P<host>\[[^\]]+\]|[^:/]+):(?P<port>\d+):(?P=port)$")
 METADATA_ADDRESSES = frozenset({"169.254.169.254", "fd00:ec2::254"})

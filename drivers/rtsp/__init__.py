@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from drivers.sdk import (
+from doorstep.sdk import (
     API_VERSION,
     DeviceConfig,
     DeviceInfo,

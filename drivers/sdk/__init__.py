@@ -11,14 +11,14 @@ group in your package metadata::
 Nothing else in Doorstep is a stable API for drivers.
 """
 
-from ._errors import (
+from doorstep.sdk._errors import (
     AuthenticationFailed,
     DeviceUnavailable,
     DriverError,
     ProtocolError,
     Unsupported,
 )
-from ._models import (
+from doorstep.sdk._models import (
     DeviceConfig,
     DeviceEvent,
     DeviceInfo,
@@ -26,7 +26,7 @@ from ._models import (
     EventKind,
     StreamSource,
 )
-from ._protocols import (
+from doorstep.sdk._protocols import (
     API_VERSION,
     CAPABILITIES,
     Device,

@@ -17,7 +17,13 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 import aiohttp
 
-from ._models import DeviceConfig, DeviceEvent, DeviceInfo, DiscoveredDevice, StreamSource
+from doorstep.sdk._models import (
+    DeviceConfig,
+    DeviceEvent,
+    DeviceInfo,
+    DiscoveredDevice,
+    StreamSource,
+)
 
 API_VERSION = 1
 """Major version of this API. A driver whose `api_version` differs is not loaded."""

@@ -1,5 +1,5 @@
 """The tamper-evident audit log: append-only rows in a hash chain, and its verifier."""
 
-from .log import GENESIS, AuditEntry, AuditLog, VerifyResult, verify_chain
+from doorstep.gateway.audit.log import GENESIS, AuditEntry, AuditLog, VerifyResult, verify_chain
 
 __all__ = ["GENESIS", "AuditEntry", "AuditLog", "VerifyResult", "verify_chain"]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..storage.db import Connection
+from doorstep.gateway.storage.db import Connection
 
 GENESIS = "0" * 64
 """The `prev_hash` of the first row."""

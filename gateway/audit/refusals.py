@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .log import AuditLog
+from doorstep.gateway.audit.log import AuditLog
 
 _log = logging.getLogger(__name__)
 

@@ -9,16 +9,16 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ..audit import AuditLog
-from ..audit.refusals import RefusalAudit
-from ..secretbox import SecretBox
-from ..storage import SessionRecord, SessionRepository, UserRecord, UserRepository
-from . import totp
-from .devices import DeviceCookies
-from .passwords import check_policy, hash_password, verify_password
-from .principal import CAMERA_ROLES, Principal
-from .revocation import AccessChanges
-from .throttle import Attempt, LoginThrottle, Throttled
+from doorstep.gateway.audit import AuditLog
+from doorstep.gateway.audit.refusals import RefusalAudit
+from doorstep.gateway.auth import totp
+from doorstep.gateway.auth.devices import DeviceCookies
+from doorstep.gateway.auth.passwords import check_policy, hash_password, verify_password
+from doorstep.gateway.auth.principal import CAMERA_ROLES, Principal
+from doorstep.gateway.auth.revocation import AccessChanges
+from doorstep.gateway.auth.throttle import Attempt, LoginThrottle, Throttled
+from doorstep.gateway.keys.secretbox import SecretBox
+from doorstep.gateway.storage import SessionRecord, SessionRepository, UserRecord, UserRepository
 
 _log = logging.getLogger(__name__)
 

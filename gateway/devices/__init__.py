@@ -1,7 +1,7 @@
 """Device supervision: one task per configured camera, driving its driver."""
 
-from .backoff import Backoff
-from .manager import DeviceManager
-from .supervisor import DeviceSupervisor
+from doorstep.gateway.devices.backoff import Backoff
+from doorstep.gateway.devices.manager import DeviceManager
+from doorstep.gateway.devices.supervisor import DeviceSupervisor
 
 __all__ = ["Backoff", "DeviceManager", "DeviceSupervisor"]

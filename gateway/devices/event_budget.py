@@ -12,9 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from drivers.sdk import DeviceEvent, EventKind
-
-from ..rates import TokenBucket
+from doorstep.gateway.devices.rates import TokenBucket
+from doorstep.sdk import DeviceEvent, EventKind
 
 EVENTS_PER_S = 20.0
 EVENT_BURST = 50

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import aiohttp
 
-from drivers.sdk import DeviceConfig, DriverContext, WebhookRegistry
-
-from ..bus import EventBus
-from ..config import CameraConfig, SupervisorConfig
-from ..events import CameraState
-from ..plugins import DriverRegistry
-from .backoff import Backoff
-from .supervisor import DeviceSupervisor
+from doorstep.gateway.bus.event_bus import EventBus
+from doorstep.gateway.config.models import CameraConfig, SupervisorConfig
+from doorstep.gateway.devices.backoff import Backoff
+from doorstep.gateway.devices.registry import DriverRegistry
+from doorstep.gateway.devices.supervisor import DeviceSupervisor
+from doorstep.gateway.events import CameraState
+from doorstep.sdk import DeviceConfig, DriverContext, WebhookRegistry
 
 _log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ class DeviceManager:
         context = DriverContext(
             http=self._http,
             logger=logging.LoggerAdapter(
-                logging.getLogger(f"drivers.{camera.driver}"), {"camera": camera.id}
+                logging.getLogger(f"doorstep.drivers.{camera.driver}"), {"camera": camera.id}
             ),
             data_dir=self._data_dir / "drivers" / camera.driver / camera.id,
             webhooks=self._webhooks,

@@ -8,7 +8,13 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from drivers.sdk import (
+from doorstep.gateway.bus.event_bus import EventBus
+from doorstep.gateway.devices.backoff import Backoff
+from doorstep.gateway.devices.event_budget import EVENT_BURST, EVENTS_PER_S, EventBudget
+from doorstep.gateway.events import CameraEventReceived, CameraState, CameraStateChanged
+from doorstep.protocols.backchannel import NoBackchannel, RtspBackchannel
+from doorstep.protocols.rtsp_client import RtspError
+from doorstep.sdk import (
     AuthenticationFailed,
     Device,
     DeviceConfig,
@@ -27,13 +33,6 @@ from drivers.sdk import (
     Unsupported,
     capabilities_of,
 )
-
-from ..bus import EventBus
-from ..events import CameraEventReceived, CameraState, CameraStateChanged
-from ..media.backchannel import NoBackchannel, RtspBackchannel
-from ..media.rtsp_client import RtspError
-from .backoff import Backoff
-from .event_budget import EVENT_BURST, EVENTS_PER_S, EventBudget
 
 _log = logging.getLogger(__name__)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from drivers.sdk import DiscoveredDevice
-
-from .mdns import browse
-from .wsdiscovery import ProbeTarget, probe, probe_targets
+from doorstep.gateway.discovery.mdns import browse
+from doorstep.gateway.discovery.wsdiscovery import ProbeTarget, probe, probe_targets
+from doorstep.sdk import DiscoveredDevice
 
 
 async def discover(

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from zeroconf import IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-from drivers.sdk import DiscoveredDevice
+from doorstep.sdk import DiscoveredDevice
 
 _log = logging.getLogger(__name__)
 

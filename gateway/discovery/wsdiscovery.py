@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from drivers.sdk import DiscoveredDevice
+from doorstep.sdk import DiscoveredDevice
 
 _log = logging.getLogger(__name__)
 

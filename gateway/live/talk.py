@@ -19,9 +19,8 @@ from typing import Any
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.audio.frame import AudioFrame
 
-from drivers.sdk import TalkSink
-
-from ..media.talk_codec import TalkEncoder
+from doorstep.gateway.media.talk_codec import TalkEncoder
+from doorstep.sdk import TalkSink
 
 _log = logging.getLogger(__name__)
 

@@ -21,11 +21,10 @@ from aiortc import (
 )
 from aiortc.sdp import SessionDescription
 
-from drivers.sdk import DeviceUnavailable, TalkSink, Unsupported
-
-from ..media.hub import Consumer, StreamHub, StreamTarget
-from .talk import ActiveTalk, MicPump
-from .track import CameraAudioTrack, PassthroughVideoTrack
+from doorstep.gateway.live.talk import ActiveTalk, MicPump
+from doorstep.gateway.live.track import CameraAudioTrack, PassthroughVideoTrack
+from doorstep.gateway.media.hub import Consumer, StreamHub, StreamTarget
+from doorstep.sdk import DeviceUnavailable, TalkSink, Unsupported
 
 _log = logging.getLogger(__name__)
 

@@ -16,10 +16,15 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from ..rtp import RtpError, parse_rtp
-from .h264 import AccessUnit, H264Depacketizer, parameter_sets
-from .rtsp_client import PACKET_QUEUE_BYTES, RtspClient, RtspError, RtspStatusError
-from .sdp import SdpMedia
+from doorstep.protocols.h264 import AccessUnit, H264Depacketizer, parameter_sets
+from doorstep.protocols.rtp import RtpError, parse_rtp
+from doorstep.protocols.rtsp_client import (
+    PACKET_QUEUE_BYTES,
+    RtspClient,
+    RtspError,
+    RtspStatusError,
+)
+from doorstep.protocols.sdp import SdpMedia
 
 _log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Persistence: SQLite (WAL) behind repositories; knows nothing of who calls it."""
 
-from .db import Database, DatabaseCorrupt, DatabaseTooNew, StorageError
-from .repositories import (
+from doorstep.gateway.storage.db import Database, DatabaseCorrupt, DatabaseTooNew, StorageError
+from doorstep.gateway.storage.repositories import (
     CameraRecord,
     CameraRepository,
     ClipRecord,

@@ -1,5 +1,5 @@
 """The HTTP side: JSON API under /api/, the static web UI, access policy on every route."""
 
-from .server import create_web_app
+from doorstep.gateway.web.server import create_web_app
 
 __all__ = ["create_web_app"]

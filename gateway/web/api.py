@@ -11,8 +11,8 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .. import __version__
-from .policy import Access, Handler, allow
+from doorstep.gateway import __version__
+from doorstep.gateway.web.policy import Access, Handler, allow
 
 JSON = "application/json"
 Schema = Mapping[str, Any]

@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from .keys import AUDIT, REFUSALS
-from .policy import json_error
+from doorstep.gateway.web.keys import AUDIT, REFUSALS
+from doorstep.gateway.web.policy import json_error
 
 
 class AuditRow(BaseModel):

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
-from ..auth import AuthError, Principal
-from .keys import ACCOUNTS
-from .policy import PRINCIPAL, json_error
-from .session import (
+from doorstep.gateway.auth import AuthError, Principal
+from doorstep.gateway.web.keys import ACCOUNTS
+from doorstep.gateway.web.policy import PRINCIPAL, json_error
+from doorstep.gateway.web.session import (
     clear_session_cookie,
     client_ip,
     device_cookie,

@@ -7,14 +7,13 @@ import time
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from drivers.sdk import DiscoveredDevice, DriverError
-
-from ..cameras import AdoptionError, AdoptRequest
-from ..discovery import discover as discover_devices
-from .auth_api import body_of
-from .keys import ACCOUNTS, AUDIT, CAMERA_SERVICE, CONFIG, DEVICES, STREAMS
-from .policy import PRINCIPAL, json_error
-from .session import client_ip
+from doorstep.gateway.cameras.adoption import AdoptionError, AdoptRequest
+from doorstep.gateway.discovery import discover as discover_devices
+from doorstep.gateway.web.auth_api import body_of
+from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, CAMERA_SERVICE, CONFIG, DEVICES, STREAMS
+from doorstep.gateway.web.policy import PRINCIPAL, json_error
+from doorstep.gateway.web.session import client_ip
+from doorstep.sdk import DiscoveredDevice, DriverError
 
 MAX_BODY = 16 * 1024
 

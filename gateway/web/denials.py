@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..audit.refusals import RefusalAudit
-from ..auth import Principal
+from doorstep.gateway.audit.refusals import RefusalAudit
+from doorstep.gateway.auth import Principal
 
 
 class DenialAuditor:

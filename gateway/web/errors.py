@@ -17,7 +17,7 @@ import time
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from .policy import Handler
+from doorstep.gateway.web.policy import Handler
 
 _log = logging.getLogger(__name__)
 

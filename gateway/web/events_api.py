@@ -11,14 +11,14 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel
 
-from ..auth import Principal
-from ..auth.revocation import AccessWatcher
-from ..events import BusEvent, CameraEventReceived, CameraStateChanged
-from ..storage import EventRecord, EventRepository
-from .auth_api import principal_of
-from .keys import ACCOUNTS, BUS, DATABASE
-from .policy import json_error
-from .session import session_token
+from doorstep.gateway.auth import Principal
+from doorstep.gateway.auth.revocation import AccessWatcher
+from doorstep.gateway.events import BusEvent, CameraEventReceived, CameraStateChanged
+from doorstep.gateway.storage import EventRecord, EventRepository
+from doorstep.gateway.web.auth_api import principal_of
+from doorstep.gateway.web.keys import ACCOUNTS, BUS, DATABASE
+from doorstep.gateway.web.policy import json_error
+from doorstep.gateway.web.session import session_token
 
 HEARTBEAT_S = 15.0
 STREAM_QUEUE = 256

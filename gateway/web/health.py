@@ -9,9 +9,9 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from .. import __version__
-from ..events import CameraState
-from .keys import BUS, DATABASE, DEVICES, DRIVERS
+from doorstep.gateway import __version__
+from doorstep.gateway.events import CameraState
+from doorstep.gateway.web.keys import BUS, DATABASE, DEVICES, DRIVERS
 
 _TROUBLE = frozenset({CameraState.UNAVAILABLE, CameraState.NEEDS_CREDENTIALS})
 

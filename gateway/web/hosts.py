@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-from .policy import Handler, json_error
+from doorstep.gateway.web.policy import Handler, json_error
 
 ALLOWED_HOSTS = web.AppKey("allowed_hosts", frozenset[str])
 

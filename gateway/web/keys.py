@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..audit import AuditLog
-from ..audit.refusals import RefusalAudit
-from ..auth import AccountService
-from ..bus import EventBus
-from ..cameras import CameraService
-from ..config import Config
-from ..devices import DeviceManager
-from ..live import LiveService
-from ..media.hub import StreamHub
-from ..plugins import DriverRegistry
-from ..secretbox import SecretBox
-from ..storage import Database
+from doorstep.gateway.audit import AuditLog
+from doorstep.gateway.audit.refusals import RefusalAudit
+from doorstep.gateway.auth import AccountService
+from doorstep.gateway.bus.event_bus import EventBus
+from doorstep.gateway.cameras.adoption import CameraService
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.devices import DeviceManager
+from doorstep.gateway.devices.registry import DriverRegistry
+from doorstep.gateway.keys.secretbox import SecretBox
+from doorstep.gateway.live import LiveService
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.storage import Database
 
 CONFIG = web.AppKey("config", Config)
 DATABASE = web.AppKey("database", Database)

@@ -18,13 +18,13 @@ import time
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from ..live import LiveError
-from ..live.viewers import MAX_SDP_BYTES, LiveSession
-from ..media.hub import StreamTarget
-from .auth_api import body_of, principal_of
-from .keys import ACCOUNTS, DEVICES, LIVE
-from .policy import json_error
-from .session import client_ip, session_token
+from doorstep.gateway.live import LiveError
+from doorstep.gateway.live.viewers import MAX_SDP_BYTES, LiveSession
+from doorstep.gateway.media.hub import StreamTarget
+from doorstep.gateway.web.auth_api import body_of, principal_of
+from doorstep.gateway.web.keys import ACCOUNTS, DEVICES, LIVE
+from doorstep.gateway.web.policy import json_error
+from doorstep.gateway.web.session import client_ip, session_token
 
 MAX_OFFER_BODY = 3 * MAX_SDP_BYTES  # JSON escaping of "\r\n" can double an SDP's size
 

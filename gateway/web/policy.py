@@ -10,7 +10,7 @@ from typing import NoReturn
 
 from aiohttp import web
 
-from ..auth.principal import HOUSEHOLD_ROLES, Principal
+from doorstep.gateway.auth.principal import HOUSEHOLD_ROLES, Principal
 
 _log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, Field
 
-from .api import Done, add_api_route, openapi_handler
-from .audit_api import AuditPage, AuditVerification, list_audit, verify_audit
-from .auth_api import (
+from doorstep.gateway.web.api import Done, add_api_route, openapi_handler
+from doorstep.gateway.web.audit_api import AuditPage, AuditVerification, list_audit, verify_audit
+from doorstep.gateway.web.auth_api import (
     ConfirmBody,
     Me,
     PasswordBody,
@@ -30,7 +30,7 @@ from .auth_api import (
     start_totp,
     who_am_i,
 )
-from .cameras_api import (
+from doorstep.gateway.web.cameras_api import (
     SNAPSHOTS,
     AdoptBody,
     CameraList,
@@ -42,11 +42,11 @@ from .cameras_api import (
     list_cameras,
     remove_camera,
 )
-from .errors import add_security_headers, error_middleware, install_log_filter
-from .events_api import STREAMS, EventList, list_events, stream_events
-from .health import HealthReport, health_handler
-from .hosts import host_middleware
-from .live_api import (
+from doorstep.gateway.web.errors import add_security_headers, error_middleware, install_log_filter
+from doorstep.gateway.web.events_api import STREAMS, EventList, list_events, stream_events
+from doorstep.gateway.web.health import HealthReport, health_handler
+from doorstep.gateway.web.hosts import host_middleware
+from doorstep.gateway.web.live_api import (
     IceServers,
     LiveAnswer,
     LiveOffer,
@@ -58,8 +58,8 @@ from .live_api import (
     stop_talk,
     talk_state,
 )
-from .policy import TOTP_EXEMPT, Access, access_middleware, allow, json_error
-from .users_api import (
+from doorstep.gateway.web.policy import TOTP_EXEMPT, Access, access_middleware, allow, json_error
+from doorstep.gateway.web.users_api import (
     NewUser,
     UserChange,
     UserList,
@@ -103,7 +103,7 @@ class AuditQuery(BaseModel):
 
 def webui_dir() -> Path:
     """Directory of the packaged static web UI."""
-    return Path(str(resources.files("webui")))
+    return Path(str(resources.files("doorstep.webui")))
 
 
 async def index_handler(request: web.Request) -> web.FileResponse:

@@ -6,10 +6,10 @@ import re
 
 from aiohttp import web
 
-from ..auth import Principal
-from ..auth.devices import COOKIE as DEVICE_COOKIE
-from ..auth.devices import MAX_AGE_S as DEVICE_MAX_AGE_S
-from .keys import ACCOUNTS
+from doorstep.gateway.auth import Principal
+from doorstep.gateway.auth.devices import COOKIE as DEVICE_COOKIE
+from doorstep.gateway.auth.devices import MAX_AGE_S as DEVICE_MAX_AGE_S
+from doorstep.gateway.web.keys import ACCOUNTS
 
 COOKIE = "doorstep_session"
 SECURE_COOKIE = "__Host-doorstep_session"  # the __Host- prefix needs Secure, so TLS only

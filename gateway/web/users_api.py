@@ -7,12 +7,12 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from ..auth import AuthError
-from ..storage import UserRecord
-from .auth_api import auth_failure, body_of, principal_of
-from .keys import ACCOUNTS
-from .policy import json_error
-from .session import client_ip
+from doorstep.gateway.auth import AuthError
+from doorstep.gateway.storage import UserRecord
+from doorstep.gateway.web.auth_api import auth_failure, body_of, principal_of
+from doorstep.gateway.web.keys import ACCOUNTS
+from doorstep.gateway.web.policy import json_error
+from doorstep.gateway.web.session import client_ip
 
 Role = Literal["owner", "resident", "neighbour", "agency"]
 

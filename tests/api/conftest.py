@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.app import build_app
-from gateway.config import Config
-from gateway.simulator import Simulator
+from doorstep.gateway.app import build_app
+from doorstep.gateway.config.models import Config
+from doorstep.simulator import Simulator
 
 from ..gateway_client import until_online
 from ..simulator.conftest import StartSimulator, media, simulator_factory  # noqa: F401

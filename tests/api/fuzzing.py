@@ -21,7 +21,7 @@ from schemathesis import Case, GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.failures import FailureGroup
 
-from gateway.web.errors import SECURITY_HEADERS
+from doorstep.gateway.web.errors import SECURITY_HEADERS
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 PASSWORD = "correct horse battery staple"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.web.errors import SECURITY_HEADERS
-from gateway.web.keys import ACCOUNTS
+from doorstep.gateway.web.errors import SECURITY_HEADERS
+from doorstep.gateway.web.keys import ACCOUNTS
 
 from .conftest import EXAMPLES
 from .fuzzing import (

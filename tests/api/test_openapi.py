@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.web.api import API_ROUTES, add_api_route, openapi_document
-from gateway.web.policy import Access
-from gateway.web.server import create_web_app
+from doorstep.gateway.web.api import API_ROUTES, add_api_route, openapi_document
+from doorstep.gateway.web.policy import Access
+from doorstep.gateway.web.server import create_web_app
 
 CREATED = {
     ("post", "/api/setup"), ("post", "/api/users"), ("post", "/api/cameras"),

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from aiohttp import web
 
-from gateway.web.keys import ACCOUNTS
+from doorstep.gateway.web.keys import ACCOUNTS
 
 from .fuzzing import REQUEST_TIMEOUT_S, sign_in_as
 

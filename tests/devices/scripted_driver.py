@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from drivers.sdk import API_VERSION, DeviceConfig, DeviceEvent, DeviceInfo, DriverContext
+from doorstep.sdk import API_VERSION, DeviceConfig, DeviceEvent, DeviceInfo, DriverContext
 
 INFO = DeviceInfo(manufacturer="Scripted", model="Cam", mac="02:00:00:00:00:01")
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from drivers.sdk import DeviceEvent, EventKind, ProtocolError
-from gateway.devices.event_budget import DOORBELL_BURST, QUIET_S, EventBudget, TokenBucket
-from gateway.events import CameraEventReceived, CameraState, CameraStateChanged
+from doorstep.gateway.devices.event_budget import DOORBELL_BURST, QUIET_S, EventBudget, TokenBucket
+from doorstep.gateway.events import CameraEventReceived, CameraState, CameraStateChanged
+from doorstep.sdk import DeviceEvent, EventKind, ProtocolError
 
 from .test_supervisor import PRESS, Harness, harness  # noqa: F401  # fixture
 
@@ -89,7 +89,7 @@ async def test_supervisor_drops_a_flood_but_never_a_state_change(
     supervisor = harness.supervisor(events_per_s=20.0, event_burst=50)
     supervisor.start()
     await harness.states_until(CameraState.ONLINE)
-    with caplog.at_level(logging.INFO, logger="gateway.devices"):
+    with caplog.at_level(logging.INFO, logger="doorstep.gateway.devices"):
         for _ in range(2000):
             harness.script.feed.put_nowait(MOTION)
         harness.script.feed.put_nowait(PRESS)

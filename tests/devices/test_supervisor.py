@@ -12,7 +12,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from drivers.sdk import (
+from doorstep.gateway.bus.event_bus import EventBus, Subscription
+from doorstep.gateway.devices import Backoff, DeviceSupervisor
+from doorstep.gateway.events import BusEvent, CameraEventReceived, CameraState, CameraStateChanged
+from doorstep.sdk import (
     AuthenticationFailed,
     DeviceConfig,
     DeviceEvent,
@@ -22,9 +25,6 @@ from drivers.sdk import (
     ProtocolError,
     Unsupported,
 )
-from gateway.bus import EventBus, Subscription
-from gateway.devices import Backoff, DeviceSupervisor
-from gateway.events import BusEvent, CameraEventReceived, CameraState, CameraStateChanged
 
 from .scripted_driver import INFO, Script, ScriptedDriver
 
@@ -53,7 +53,7 @@ class Harness:
         await asyncio.sleep(0)
 
     def supervisor(self, *, driver: bool = True, **kwargs: object) -> DeviceSupervisor:
-        context = DriverContext(self.http, logging.getLogger("drivers.scripted"), self.tmp)
+        context = DriverContext(self.http, logging.getLogger("doorstep.drivers.scripted"), self.tmp)
         return DeviceSupervisor(
             DeviceConfig(id="door", host="192.0.2.1"),
             ScriptedDriver(self.script) if driver else None,
@@ -164,7 +164,7 @@ async def test_driver_bug_is_retried_not_fatal(
 ) -> None:
     harness.script.connects = [KeyError("oops")]
     supervisor = harness.supervisor()
-    with caplog.at_level(logging.WARNING, logger="gateway.devices"):
+    with caplog.at_level(logging.WARNING, logger="doorstep.gateway.devices"):
         supervisor.start()
         states = await harness.states_until(CameraState.ONLINE)
     assert states[1] is CameraState.UNAVAILABLE
@@ -193,10 +193,10 @@ async def test_outage_is_logged_once_and_recovery_once(
 ) -> None:
     harness.script.connects = [DeviceUnavailable("timed out")] * 20
     supervisor = harness.supervisor()
-    with caplog.at_level(logging.DEBUG, logger="gateway.devices"):
+    with caplog.at_level(logging.DEBUG, logger="doorstep.gateway.devices"):
         supervisor.start()
         await harness.states_until(CameraState.ONLINE)
-    records = [r for r in caplog.records if r.name == "gateway.devices.supervisor"]
+    records = [r for r in caplog.records if r.name == "doorstep.gateway.devices.supervisor"]
     warnings = [r for r in records if r.levelno == logging.WARNING]
     assert [r.getMessage() for r in warnings] == ["unavailable: DeviceUnavailable: timed out"]
     assert warnings[0].camera == "door"  # type: ignore[attr-defined]

@@ -10,8 +10,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from drivers.rtsp import RtspDriver
-from drivers.sdk import (
+from doorstep.drivers.rtsp import RtspDriver
+from doorstep.sdk import (
     DeviceConfig,
     DeviceUnavailable,
     DriverContext,
@@ -43,7 +43,7 @@ async def http_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 @pytest.fixture
 async def context(tmp_path: Path) -> AsyncIterator[DriverContext]:
     async with aiohttp.ClientSession() as http:
-        yield DriverContext(http, logging.getLogger("drivers.rtsp"), tmp_path)
+        yield DriverContext(http, logging.getLogger("doorstep.drivers.rtsp"), tmp_path)
 
 
 async def serve(responder: Responder) -> tuple[asyncio.Server, int]:

@@ -17,14 +17,14 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright
 
-from gateway.app import build_app
-from gateway.auth import Principal
-from gateway.config import Config
-from gateway.live.viewers import LiveSession
-from gateway.simulator import Simulator
-from gateway.simulator.media import dominant_frequency, ulaw_decode, write_tone_wav
-from gateway.storage import CameraRecord, CameraRepository
-from gateway.web.keys import ACCOUNTS, DATABASE, DEVICES, LIVE
+from doorstep.gateway.app import build_app
+from doorstep.gateway.auth import Principal
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.live.viewers import LiveSession
+from doorstep.gateway.storage import CameraRecord, CameraRepository
+from doorstep.gateway.web.keys import ACCOUNTS, DATABASE, DEVICES, LIVE
+from doorstep.simulator import Simulator
+from doorstep.simulator.media import dominant_frequency, ulaw_decode, write_tone_wav
 
 from ..gateway_client import doorbell_config, until_online
 from .test_webui import CHROMIUM, QUIET_FLAGS

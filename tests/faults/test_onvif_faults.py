@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import pytest
 
-from drivers.sdk import EventKind
-from gateway.events import CameraState
-from gateway.simulator import SimulatedDevice
-from gateway.web.keys import DEVICES
+from doorstep.gateway.events import CameraState
+from doorstep.gateway.web.keys import DEVICES
+from doorstep.sdk import EventKind
+from doorstep.simulator import SimulatedDevice
 
 from ..integration.conftest import Gateway, StartGateway, camera_entry, start_gateway  # noqa: F401
 from .conftest import live_tasks, open_fds, settle

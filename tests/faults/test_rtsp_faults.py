@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
-from gateway.media import hub as hub_module
-from gateway.media.hub import StreamHub, StreamTarget
-from gateway.simulator import SimulatedDevice
+from doorstep.gateway.media import hub as hub_module
+from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.simulator import SimulatedDevice
 
 from ..media.probes import FrameCounter, wait_until
 from .conftest import live_tasks, open_fds, settle

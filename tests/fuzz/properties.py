@@ -23,23 +23,23 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from drivers.onvif.normalize import normalize
-from drivers.onvif.notification import (
+from doorstep.drivers.onvif.normalize import normalize
+from doorstep.drivers.onvif.notification import (
     NotificationParseError,
     element_fields,
     notification_from_zeep,
     parse_notifications,
 )
-from gateway.config import ConfigError, parse_config
-from gateway.discovery.wsdiscovery import parse_probe_match
-from gateway.live.ice import restrict_host_addresses
-from gateway.live.viewers import LiveError, LiveService
-from gateway.media.h264 import MAX_ACCESS_UNIT, H264Depacketizer, parameter_sets
-from gateway.media.hub import StreamHub, StreamTarget
-from gateway.media.rtsp_client import RtspClient, RtspError
-from gateway.media.sdp import MAX_MEDIA, SdpError, SdpMedia, parse_sdp
-from gateway.rtp import RtpError, parse_rtp
-from gateway.simulator.discovery import Announcement, probe_match
+from doorstep.gateway.config.models import ConfigError, parse_config
+from doorstep.gateway.discovery.wsdiscovery import parse_probe_match
+from doorstep.gateway.live.ice import restrict_host_addresses
+from doorstep.gateway.live.viewers import LiveError, LiveService
+from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.protocols.h264 import MAX_ACCESS_UNIT, H264Depacketizer, parameter_sets
+from doorstep.protocols.rtp import RtpError, parse_rtp
+from doorstep.protocols.rtsp_client import RtspClient, RtspError
+from doorstep.protocols.sdp import MAX_MEDIA, SdpError, SdpMedia, parse_sdp
+from doorstep.simulator.discovery import Announcement, probe_match
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES_ENV = "DOORSTEP_FUZZ_SAMPLES"

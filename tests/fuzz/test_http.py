@@ -12,11 +12,11 @@ from aiohttp import web
 from aiortc import RTCPeerConnection
 from hypothesis import strategies as st
 
-from gateway.app import build_app
-from gateway.auth import Principal
-from gateway.config import Config
-from gateway.simulator import Simulator
-from gateway.web.keys import ACCOUNTS, LIVE
+from doorstep.gateway.app import build_app
+from doorstep.gateway.auth import Principal
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.web.keys import ACCOUNTS, LIVE
+from doorstep.simulator import Simulator
 
 from ..gateway_client import SAME_ORIGIN, Client, call, doorbell_config, until_online
 from .properties import SDP_LINES, examples, mutated_lines

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ConfigError, parse_config
-from gateway.discovery.wsdiscovery import parse_probe_match
-from gateway.media.h264 import MAX_ACCESS_UNIT, H264Depacketizer
-from gateway.media.rtsp_client import RtspError
+from doorstep.gateway.config.models import ConfigError, parse_config
+from doorstep.gateway.discovery.wsdiscovery import parse_probe_match
+from doorstep.protocols.h264 import MAX_ACCESS_UNIT, H264Depacketizer
+from doorstep.protocols.rtsp_client import RtspError
 
 from .properties import (
     BROWSER_OFFER,
@@ -37,7 +37,7 @@ def alias_bomb(levels: int = 9) -> str:
 # count the forked copy of this test process).
 _CHECK_CONFIG = """
 import atexit, sys
-from gateway.cli import main
+from doorstep.gateway.cli.main import main
 def report():
     peak = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
     print(f"peak_kib={peak}", file=sys.stderr)

@@ -12,14 +12,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from drivers.sdk import EventKind
-from gateway.app import build_app
-from gateway.bus import Subscription
-from gateway.config import Config
-from gateway.events import BusEvent, CameraEventReceived, CameraState, CameraStateChanged
-from gateway.simulator import SimulatedDevice
-from gateway.web.keys import BUS, DEVICES
-from gateway.web.policy import AUTHENTICATOR, Authenticator
+from doorstep.gateway.app import build_app
+from doorstep.gateway.bus.event_bus import Subscription
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.events import BusEvent, CameraEventReceived, CameraState, CameraStateChanged
+from doorstep.gateway.web.keys import BUS, DEVICES
+from doorstep.gateway.web.policy import AUTHENTICATOR, Authenticator
+from doorstep.sdk import EventKind
+from doorstep.simulator import SimulatedDevice
 
 from ..simulator.conftest import media, simulator, simulator_factory  # noqa: F401  # fixtures
 

@@ -8,10 +8,10 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from drivers.sdk import EventKind
-from gateway.simulator import SimulatedDevice
-from gateway.storage import EventRepository
-from gateway.web.keys import BUS, DATABASE
+from doorstep.gateway.storage import EventRepository
+from doorstep.gateway.web.keys import BUS, DATABASE
+from doorstep.sdk import EventKind
+from doorstep.simulator import SimulatedDevice
 
 from .conftest import Gateway
 

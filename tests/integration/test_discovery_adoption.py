@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.discovery import ProbeTarget, probe
-from gateway.discovery.wsdiscovery import parse_probe_match
-from gateway.events import CameraState
-from gateway.simulator import Simulator
-from gateway.simulator.discovery import Announcement, probe_match
-from gateway.web.keys import DATABASE, DEVICES
-from gateway.web.policy import Principal
+from doorstep.gateway.discovery import ProbeTarget, probe
+from doorstep.gateway.discovery.wsdiscovery import parse_probe_match
+from doorstep.gateway.events import CameraState
+from doorstep.gateway.web.keys import DATABASE, DEVICES
+from doorstep.gateway.web.policy import Principal
+from doorstep.simulator import Simulator
+from doorstep.simulator.discovery import Announcement, probe_match
 
 from .conftest import Gateway, StartGateway
 
@@ -168,8 +168,8 @@ async def test_bad_adoption_input_is_422(
 async def test_discover_command_lists_the_devices(simulator: Simulator) -> None:
     target = f"127.0.0.1:{simulator.discovery_port}"
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "discover", "--target", target, "--seconds", "0.5",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "doorstep.gateway", "discover", "--target", target,
+        "--seconds", "0.5", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
@@ -182,7 +182,7 @@ async def test_discover_command_lists_the_devices(simulator: Simulator) -> None:
 
 async def test_discover_command_sends_nothing_unless_told() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "discover",
+        sys.executable, "-m", "doorstep.gateway", "discover",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     _, err = await asyncio.wait_for(process.communicate(), 30)

@@ -13,19 +13,19 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from drivers.onvif.notification import (
+from doorstep.drivers.onvif.notification import (
     MAX_MESSAGES,
     parse_notification_batch,
     parse_notifications,
 )
-from drivers.sdk import DriverError
-from gateway.events import CameraState
-from gateway.simulator import Simulator
-from gateway.simulator.device import HOSTILE_MODES, SimulatedDevice
-from gateway.simulator.flood import FLOOD_MESSAGES, flood_messages
-from gateway.simulator.soap import envelope
-from gateway.web.keys import BUS, DEVICES
-from gateway.webhooks import MAX_BODY_BYTES, WebhookServer
+from doorstep.gateway.devices.webhook_listener import MAX_BODY_BYTES, WebhookServer
+from doorstep.gateway.events import CameraState
+from doorstep.gateway.web.keys import BUS, DEVICES
+from doorstep.sdk import DriverError
+from doorstep.simulator import Simulator
+from doorstep.simulator.device import HOSTILE_MODES, SimulatedDevice
+from doorstep.simulator.flood import FLOOD_MESSAGES, flood_messages
+from doorstep.simulator.soap import envelope
 
 from ..simulator.conftest import StartSimulator
 from .conftest import StartGateway, camera_entry

@@ -9,9 +9,9 @@ import pytest
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
-from gateway.discovery import discover
-from gateway.discovery.mdns import AXIS_VIDEO, HOMEKIT, browse
-from gateway.simulator import Simulator
+from doorstep.gateway.discovery import discover
+from doorstep.gateway.discovery.mdns import AXIS_VIDEO, HOMEKIT, browse
+from doorstep.simulator import Simulator
 
 LOOPBACK = socket.inet_aton("127.0.0.1")
 

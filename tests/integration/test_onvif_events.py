@@ -6,10 +6,10 @@ import asyncio
 import time
 from datetime import timedelta
 
-from drivers.sdk import EventKind
-from gateway.events import CameraState
-from gateway.simulator import SimulatedDevice, Simulator
-from gateway.web.keys import DEVICES
+from doorstep.gateway.events import CameraState
+from doorstep.gateway.web.keys import DEVICES
+from doorstep.sdk import EventKind
+from doorstep.simulator import SimulatedDevice, Simulator
 
 from .conftest import StartGateway, camera_entry, press_latencies
 

@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from drivers.onvif.notification import parse_notifications
-from drivers.sdk import EventKind
-from gateway.events import CameraState
-from gateway.simulator import Simulator
-from gateway.simulator.subscriptions import PushSubscription
-from gateway.webhooks import BURST, WebhookServer
+from doorstep.drivers.onvif.notification import parse_notifications
+from doorstep.gateway.devices.webhook_listener import BURST, WebhookServer
+from doorstep.gateway.events import CameraState
+from doorstep.sdk import EventKind
+from doorstep.simulator import Simulator
+from doorstep.simulator.subscriptions import PushSubscription
 
 from .conftest import StartGateway, camera_entry, press_latencies
 

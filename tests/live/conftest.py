@@ -12,10 +12,10 @@ import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection
 
-from gateway.app import build_app
-from gateway.auth import Principal
-from gateway.simulator import Simulator
-from gateway.web.keys import ACCOUNTS
+from doorstep.gateway.app import build_app
+from doorstep.gateway.auth import Principal
+from doorstep.gateway.web.keys import ACCOUNTS
+from doorstep.simulator import Simulator
 
 from ..gateway_client import SAME_ORIGIN, Client, doorbell_config, until_online
 from ..simulator.conftest import camera, doorbell, media, simulator, simulator_factory  # noqa: F401

@@ -15,13 +15,13 @@ import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from gateway.app import build_app
-from gateway.auth import AuthError, Principal
-from gateway.config import Config
-from gateway.live.viewers import MAX_CANDIDATE_LINES, MAX_SESSIONS_PER_USER
-from gateway.media import hub as hub_module
-from gateway.simulator import Simulator
-from gateway.web.keys import ACCOUNTS, DATABASE, LIVE
+from doorstep.gateway.app import build_app
+from doorstep.gateway.auth import AuthError, Principal
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.live.viewers import MAX_CANDIDATE_LINES, MAX_SESSIONS_PER_USER
+from doorstep.gateway.media import hub as hub_module
+from doorstep.gateway.web.keys import ACCOUNTS, DATABASE, LIVE
+from doorstep.simulator import Simulator
 
 from ..gateway_client import SAME_ORIGIN, Client, call
 from .conftest import PASSWORD, offer, signed_in

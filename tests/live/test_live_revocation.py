@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection
 
-from gateway.auth import Principal
-from gateway.web.keys import ACCOUNTS, LIVE
+from doorstep.gateway.auth import Principal
+from doorstep.gateway.web.keys import ACCOUNTS, LIVE
 
 from ..gateway_client import Client, call
 from .conftest import PASSWORD, offer, signed_in

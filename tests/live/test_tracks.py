@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from gateway.live.track import VIDEO_CLOCK, PassthroughVideoTrack, Timeline
-from gateway.media.hub import StreamHub, StreamTarget
-from gateway.simulator import SimulatedDevice
+from doorstep.gateway.live.track import VIDEO_CLOCK, PassthroughVideoTrack, Timeline
+from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.simulator import SimulatedDevice
 
 FRAME = VIDEO_CLOCK // 15  # 15 fps
 

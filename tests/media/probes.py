@@ -13,8 +13,8 @@ from types import TracebackType
 
 import pytest
 
-from gateway.media.hub import Consumer
-from gateway.simulator import SimulatedDevice
+from doorstep.gateway.media.hub import Consumer
+from doorstep.simulator import SimulatedDevice
 
 MIB = 1024 * 1024
 
@@ -105,8 +105,8 @@ def gateway_lines(caplog: pytest.LogCaptureFixture, level: int = logging.INFO) -
         record.getMessage()
         for record in caplog.records
         if record.levelno >= level
-        and record.name.startswith("gateway")
-        and not record.name.startswith("gateway.simulator")
+        and record.name.startswith("doorstep.gateway")
+        and not record.name.startswith("doorstep.simulator")
     ]
 
 

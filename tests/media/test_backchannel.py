@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from av.audio.frame import AudioFrame
 
-from gateway.media.backchannel import NoBackchannel, RtspBackchannel
-from gateway.media.talk_codec import TalkEncoder, UnsupportedTalkCodec
-from gateway.simulator import SimulatedDevice
-from gateway.simulator.media import dominant_frequency, ulaw_decode
+from doorstep.gateway.media.talk_codec import TalkEncoder, UnsupportedTalkCodec
+from doorstep.protocols.backchannel import NoBackchannel, RtspBackchannel
+from doorstep.simulator import SimulatedDevice
+from doorstep.simulator.media import dominant_frequency, ulaw_decode
 
 GST_SERVER = Path(__file__).resolve().parent.parent / "peers" / "gst_onvif_server.py"
 BROWSER_RATE = 48_000

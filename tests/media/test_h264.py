@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 
-from gateway.media.h264 import START_CODE, H264Depacketizer, parameter_sets
-from gateway.media.sdp import SdpMedia
-from gateway.rtp import h264_payloads
-from gateway.simulator.library import MediaLibrary
+from doorstep.protocols.h264 import START_CODE, H264Depacketizer, parameter_sets
+from doorstep.protocols.rtp import h264_payloads
+from doorstep.protocols.sdp import SdpMedia
+from doorstep.simulator.library import MediaLibrary
 
 
 def annexb(nals: tuple[bytes, ...] | list[bytes]) -> bytes:

@@ -10,10 +10,10 @@ import logging
 
 import pytest
 
-from gateway.media import hub as hub_module
-from gateway.media.hub import StreamHub, StreamTarget
-from gateway.simulator import SimulatedDevice, Simulator
-from gateway.simulator.rtsp_hostile import RTSP_HOSTILE_MODES
+from doorstep.gateway.media import hub as hub_module
+from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.simulator import SimulatedDevice, Simulator
+from doorstep.simulator.rtsp_hostile import RTSP_HOSTILE_MODES
 
 from .probes import FrameCounter, RssSampler, device_rate, gateway_lines, wait_until
 
@@ -50,7 +50,7 @@ async def test_a_hostile_camera_is_contained(
 ) -> None:
     monkeypatch.setattr(hub_module, "RTSP_TIMEOUT_S", 2.0)
     monkeypatch.setattr(hub_module, "VIDEO_TIMEOUT_S", 2.0)
-    caplog.set_level(logging.INFO, logger="gateway")
+    caplog.set_level(logging.INFO, logger="doorstep.gateway")
     hostile, normal = simulator.devices["camera-1"], simulator.devices["doorbell-1"]
     settings = hostile.rtsp_settings
     settings.hostile = mode

@@ -10,10 +10,10 @@ from fractions import Fraction
 import av
 import pytest
 
-from gateway.media import hub as hub_module
-from gateway.media.h264 import AccessUnit
-from gateway.media.hub import StreamHub, StreamTarget
-from gateway.simulator import SimulatedDevice
+from doorstep.gateway.media import hub as hub_module
+from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.protocols.h264 import AccessUnit
+from doorstep.simulator import SimulatedDevice
 
 
 def target(device: SimulatedDevice) -> StreamTarget:

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from gateway.media.hub import StreamHub, StreamTarget
-from gateway.simulator import SimulatedDevice, Simulator
+from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.simulator import SimulatedDevice, Simulator
 
 from .probes import FrameCounter, RssSampler, device_rate, gateway_lines, wait_until
 
@@ -23,7 +23,7 @@ def target(device: SimulatedDevice) -> StreamTarget:
 async def test_huge_frames_stay_in_budget_and_spare_the_other_camera(
     simulator: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="gateway")
+    caplog.set_level(logging.INFO, logger="doorstep.gateway")
     hostile, normal = simulator.devices["camera-1"], simulator.devices["doorbell-1"]
     settings = hostile.rtsp_settings
     settings.hostile = "huge_frames"  # 1 IDR, then 300 frames of 1 MiB at 60 fps

@@ -11,14 +11,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from gateway.bus import EventBus
-from gateway.config import Config
-from gateway.devices.manager import DeviceManager
-from gateway.media.backchannel import RtspBackchannel
-from gateway.media.hub import StreamHub, StreamTarget
-from gateway.media.rtsp_client import RtspBasicRefused, RtspClient
-from gateway.plugins import DriverRegistry
-from gateway.simulator import SimulatedDevice
+from doorstep.gateway.bus.event_bus import EventBus
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.devices.manager import DeviceManager
+from doorstep.gateway.devices.registry import DriverRegistry
+from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.protocols.backchannel import RtspBackchannel
+from doorstep.protocols.rtsp_client import RtspBasicRefused, RtspClient
+from doorstep.simulator import SimulatedDevice
 
 from .probes import wait_until
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.auth import Principal
-from gateway.events import CameraState
-from gateway.media.hub import StreamTarget
-from gateway.simulator import SimulatedDevice, Simulator
-from gateway.web.keys import DEVICES, STREAMS
+from doorstep.gateway.auth import Principal
+from doorstep.gateway.events import CameraState
+from doorstep.gateway.media.hub import StreamTarget
+from doorstep.gateway.web.keys import DEVICES, STREAMS
+from doorstep.simulator import SimulatedDevice, Simulator
 
 from ..integration.conftest import Gateway, StartGateway, start_gateway  # noqa: F401
 from ..simulator.conftest import StartSimulator

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from gateway.media import hub as hub_module
-from gateway.media.hub import StreamHub, StreamTarget
-from gateway.simulator import SimulatedDevice
+from doorstep.gateway.media import hub as hub_module
+from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.simulator import SimulatedDevice
 
 from .probes import gateway_lines, wait_until
 
@@ -24,7 +24,7 @@ def target(device: SimulatedDevice) -> StreamTarget:
 async def test_play_then_drop_warns_once_and_backs_off(
     camera: SimulatedDevice, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="gateway.media")
+    caplog.set_level(logging.DEBUG, logger="doorstep.gateway.media")
     settings = camera.rtsp_settings
     settings.hostile = "play_then_drop"  # PLAY answered, a few frames, then the socket drops
     hub = StreamHub()
@@ -46,7 +46,7 @@ async def test_a_healthy_session_ends_the_outage(
     camera: SimulatedDevice, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(hub_module, "HEALTHY_SESSION_S", 1.5)
-    caplog.set_level(logging.INFO, logger="gateway.media")
+    caplog.set_level(logging.INFO, logger="doorstep.gateway.media")
     settings = camera.rtsp_settings
     settings.hostile = "play_then_drop"
     hub = StreamHub()

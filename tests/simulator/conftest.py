@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from onvif import ONVIFCamera
 
-from gateway.simulator import SimulatedDevice, Simulator, SimulatorConfig
-from gateway.simulator.library import MediaLibrary
+from doorstep.simulator import SimulatedDevice, Simulator, SimulatorConfig
+from doorstep.simulator.library import MediaLibrary
 
 PULLPOINT_NS = "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription"
 

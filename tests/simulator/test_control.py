@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from gateway.simulator import Simulator
+from doorstep.simulator import Simulator
 
 from ..conftest import REPO
 
@@ -57,7 +57,7 @@ def test_simulate_command_prints_devices_and_simctl_presses(tmp_path: Path) -> N
     control = tmp_path / "control.json"
     log = (tmp_path / "sim.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "simulate", "--cameras", "2", "--doorbells", "1",
+        [sys.executable, "-m", "doorstep.gateway", "simulate", "--cameras", "2", "--doorbells", "1",
          "--discovery-port", "0", "--control-file", str(control)],
         stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
     )  # fmt: skip
@@ -77,7 +77,14 @@ def test_simulate_command_prints_devices_and_simctl_presses(tmp_path: Path) -> N
             )
             assert "user=admin password=doorstep" in line
         assert control.stat().st_mode & 0o077 == 0  # the token file is private
-        simctl = [sys.executable, "-m", "gateway", "simctl", "--control-file", str(control)]
+        simctl = [
+            sys.executable,
+            "-m",
+            "doorstep.gateway",
+            "simctl",
+            "--control-file",
+            str(control),
+        ]
         pressed = subprocess.run(
             [*simctl, "press", "doorbell-1"], capture_output=True, text=True, check=False
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway.simulator import Simulator
+from doorstep.simulator import Simulator
 
 from .conftest import StartSimulator
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from onvif import ONVIFCamera
 from zeep.exceptions import Fault
 
-from gateway.simulator import Dialect, SimulatedDevice
+from doorstep.simulator import Dialect, SimulatedDevice
 
 from .conftest import PULLPOINT_NS, StartSimulator, onvif_client
 

@@ -8,9 +8,9 @@ import time
 import aiohttp
 import pytest
 
-from gateway.simulator import SimulatedDevice
-from gateway.simulator.soap import NS
-from gateway.simulator.wssecurity import PASSWORD_DIGEST, password_digest
+from doorstep.simulator import SimulatedDevice
+from doorstep.simulator.soap import NS
+from doorstep.simulator.wssecurity import PASSWORD_DIGEST, password_digest
 
 TIME_REQUEST = (
     b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" '

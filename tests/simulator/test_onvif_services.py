@@ -8,7 +8,7 @@ import pytest
 from onvif.exceptions import ONVIFError
 from zeep.exceptions import Fault
 
-from gateway.simulator import SimulatedDevice
+from doorstep.simulator import SimulatedDevice
 
 from .conftest import onvif_client
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import av
 import pytest
 
-from gateway.media.rtsp_client import RtspClient, RtspStatusError
-from gateway.rtp import RtpStream, parse_rtp
-from gateway.simulator import SimulatedDevice, Simulator, SimulatorConfig
-from gateway.simulator.command import add_simulate_arguments
-from gateway.simulator.device_service import _profiles
-from gateway.simulator.library import MediaLibrary
-from gateway.simulator.media import dominant_frequency, tone_ulaw, ulaw_decode
+from doorstep.protocols.rtp import RtpStream, parse_rtp
+from doorstep.protocols.rtsp_client import RtspClient, RtspStatusError
+from doorstep.simulator import SimulatedDevice, Simulator, SimulatorConfig
+from doorstep.simulator.command import add_simulate_arguments
+from doorstep.simulator.device_service import _profiles
+from doorstep.simulator.library import MediaLibrary
+from doorstep.simulator.media import dominant_frequency, tone_ulaw, ulaw_decode
 
 GST_READER = Path(__file__).resolve().parent.parent / "peers" / "gst_rtsp_read.py"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.storage import Database, DatabaseCorrupt, DatabaseTooNew, StorageError
-from gateway.storage import db as db_module
+from doorstep.gateway.storage import Database, DatabaseCorrupt, DatabaseTooNew, StorageError
+from doorstep.gateway.storage import db as db_module
 
 
 async def test_migrates_an_empty_database(tmp_path: Path) -> None:

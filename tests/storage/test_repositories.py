@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.storage import (
+from doorstep.gateway.storage import (
     CameraRecord,
     CameraRepository,
     ClipRecord,

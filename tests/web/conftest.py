@@ -12,9 +12,9 @@ import pyotp
 import pytest
 from aiohttp import web
 
-from gateway.app import build_app
-from gateway.config import Config
-from gateway.web.keys import ACCOUNTS
+from doorstep.gateway.app import build_app
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.web.keys import ACCOUNTS
 
 from ..gateway_client import SAME_ORIGIN, Client, call
 

@@ -16,9 +16,9 @@ import pyotp
 import pytest
 from aiohttp import web
 
-from gateway.auth.throttle import LoginThrottle
-from gateway.web.keys import ACCOUNTS, AUDIT
-from gateway.web.policy import POLICIES, Access
+from doorstep.gateway.auth.throttle import LoginThrottle
+from doorstep.gateway.web.keys import ACCOUNTS, AUDIT
+from doorstep.gateway.web.policy import POLICIES, Access
 
 from ..gateway_client import SAME_ORIGIN, Client, call
 from .conftest import OWNER_PASSWORD, set_up_owner
@@ -257,7 +257,15 @@ async def test_audit_rows_and_tamper_detection(
         assert expected in actions, expected
     assert (await call(client, "GET", "/api/audit/verify"))[1]["ok"] is True
     database = tmp_path / "data" / "doorstep.db"
-    cli = [sys.executable, "-m", "gateway", "audit", "verify", "--data-dir", str(tmp_path / "data")]
+    cli = [
+        sys.executable,
+        "-m",
+        "doorstep.gateway",
+        "audit",
+        "verify",
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
     verified = await asyncio.to_thread(
         subprocess.run, cli, capture_output=True, text=True, check=False
     )
@@ -289,7 +297,7 @@ def test_user_add_command_creates_an_owner(tmp_path: Path) -> None:
     cli = [
         sys.executable,
         "-m",
-        "gateway",
+        "doorstep.gateway",
         "user",
         "add",
         "olga",

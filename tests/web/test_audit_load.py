@@ -11,9 +11,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway.audit.log import GENESIS, row_hash
-from gateway.audit.refusals import MAX_KEYS_PER_WINDOW
-from gateway.web.keys import DATABASE
+from doorstep.gateway.audit.log import GENESIS, row_hash
+from doorstep.gateway.audit.refusals import MAX_KEYS_PER_WINDOW
+from doorstep.gateway.web.keys import DATABASE
 
 from ..gateway_client import Client, call
 from .conftest import from_address, post_json, set_up_owner

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.app import build_app, make_runner
-from gateway.config import Config
-from gateway.web import auth_api
-from gateway.web.errors import SECURITY_HEADERS
-from gateway.web.policy import Access, allow
-from gateway.web.server import create_web_app
+from doorstep.gateway.app import build_app, make_runner
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.web import auth_api
+from doorstep.gateway.web.errors import SECURITY_HEADERS
+from doorstep.gateway.web.policy import Access, allow
+from doorstep.gateway.web.server import create_web_app
 
 from ..gateway_client import Client, call
 from .conftest import set_up_owner
@@ -79,7 +79,9 @@ async def test_a_client_aborting_its_body_logs_no_traceback(
         writer.close()
     await asyncio.sleep(0.5)
     assert tracebacks(caplog) == []  # before: ~1.8 KB of traceback per aborted body
-    web_lines = [r for r in caplog.records if r.name.startswith(("aiohttp", "gateway.web"))]
+    web_lines = [
+        r for r in caplog.records if r.name.startswith(("aiohttp", "doorstep.gateway.web"))
+    ]
     assert [r for r in web_lines if r.levelno >= logging.WARNING] == []
 
 

@@ -19,11 +19,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from drivers.sdk import DeviceEvent, EventKind
-from gateway.auth import Principal
-from gateway.events import CameraEventReceived
-from gateway.web.events_api import MAX_STREAMS_PER_USER
-from gateway.web.keys import ACCOUNTS, BUS
+from doorstep.gateway.auth import Principal
+from doorstep.gateway.events import CameraEventReceived
+from doorstep.gateway.web.events_api import MAX_STREAMS_PER_USER
+from doorstep.gateway.web.keys import ACCOUNTS, BUS
+from doorstep.sdk import DeviceEvent, EventKind
 
 from ..gateway_client import SAME_ORIGIN, Client, call
 from .conftest import set_up_owner

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from gateway.auth import AuthError, Principal
-from gateway.storage import CameraRecord, CameraRepository, Database, UserRepository
-from gateway.web.keys import ACCOUNTS
-from gateway.web.policy import POLICIES, Access
+from doorstep.gateway.auth import AuthError, Principal
+from doorstep.gateway.storage import CameraRecord, CameraRepository, Database, UserRepository
+from doorstep.gateway.web.keys import ACCOUNTS
+from doorstep.gateway.web.policy import POLICIES, Access
 
 from ..gateway_client import Client, call
 from .conftest import set_up_owner

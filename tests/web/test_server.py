@@ -11,14 +11,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from drivers.sdk import DeviceEvent, EventKind
-from gateway.app import build_app
-from gateway.config import Config
-from gateway.plugins import DriverRegistry
-from gateway.storage import EventRepository
-from gateway.storage.db import load_migrations
-from gateway.web.keys import DATABASE, DEVICES
-from gateway.web.policy import POLICIES, Access, allow
+from doorstep.gateway.app import build_app
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.devices.registry import DriverRegistry
+from doorstep.gateway.storage import EventRepository
+from doorstep.gateway.storage.db import load_migrations
+from doorstep.gateway.web.keys import DATABASE, DEVICES
+from doorstep.gateway.web.policy import POLICIES, Access, allow
+from doorstep.sdk import DeviceEvent, EventKind
 
 from ..devices.scripted_driver import Script, ScriptedDriver
 

@@ -12,8 +12,8 @@ from typing import Any
 import pyotp
 from aiohttp import web
 
-from gateway.auth.throttle import PER_MINUTE
-from gateway.web.keys import ACCOUNTS, DATABASE
+from doorstep.gateway.auth.throttle import PER_MINUTE
+from doorstep.gateway.web.keys import ACCOUNTS, DATABASE
 
 from ..gateway_client import Client, call
 from .conftest import OWNER_PASSWORD, from_address, post_json, set_up_owner

@@ -1,10 +1,10 @@
 """One repository per aggregate; each takes the connection whose durability it needs."""
 
-from .cameras import CameraRecord, CameraRepository
-from .clips import ClipRecord, ClipRepository
-from .events import EventRecord, EventRepository
-from .sessions import SessionRecord, SessionRepository
-from .users import UserRecord, UserRepository
+from doorstep.gateway.storage.repositories.cameras import CameraRecord, CameraRepository
+from doorstep.gateway.storage.repositories.clips import ClipRecord, ClipRepository
+from doorstep.gateway.storage.repositories.events import EventRecord, EventRepository
+from doorstep.gateway.storage.repositories.sessions import SessionRecord, SessionRepository
+from doorstep.gateway.storage.repositories.users import UserRecord, UserRepository
 
 __all__ = [
     "CameraRecord",

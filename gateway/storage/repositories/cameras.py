@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..db import Connection
-from ._time import from_db, maybe_from_db, to_db
+from doorstep.gateway.storage.db import Connection
+from doorstep.gateway.storage.repositories._time import from_db, maybe_from_db, to_db
 
 _ALLOW_BASIC = "doorstep.rtsp_allow_basic"
 """Key of the gateway's own RTSP Basic setting in the `options` JSON (kept apart from the

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..db import Connection
-from ._time import from_db, inserted_id, to_db
+from doorstep.gateway.storage.db import Connection
+from doorstep.gateway.storage.repositories._time import from_db, inserted_id, to_db
 
 
 @dataclass(frozen=True, slots=True)

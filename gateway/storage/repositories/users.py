@@ -6,8 +6,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..db import Connection
-from ._time import from_db, inserted_id, to_db
+from doorstep.gateway.storage.db import Connection
+from doorstep.gateway.storage.repositories._time import from_db, inserted_id, to_db
 
 ROLES = ("owner", "resident", "neighbour", "agency")
 

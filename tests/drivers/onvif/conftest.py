@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from drivers.sdk import DeviceConfig, DriverContext
-from gateway.simulator import SimulatedDevice
+from doorstep.sdk import DeviceConfig, DriverContext
+from doorstep.simulator import SimulatedDevice
 
 from ...simulator.conftest import camera, doorbell, media, simulator, simulator_factory  # noqa: F401
 
@@ -19,7 +19,7 @@ from ...simulator.conftest import camera, doorbell, media, simulator, simulator_
 async def context(tmp_path: Path) -> AsyncIterator[DriverContext]:
     """A driver context with its own HTTP session and the driver's logger."""
     async with aiohttp.ClientSession() as http:
-        yield DriverContext(http, logging.getLogger("drivers.onvif"), tmp_path)
+        yield DriverContext(http, logging.getLogger("doorstep.drivers.onvif"), tmp_path)
 
 
 def device_config(device: SimulatedDevice, **options: str | int | float | bool) -> DeviceConfig:

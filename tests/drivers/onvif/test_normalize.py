@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from drivers.onvif.normalize import (
+from doorstep.drivers.onvif.normalize import (
     MAX_ATTRIBUTE_KEY,
     MAX_ATTRIBUTE_VALUE,
     MAX_ATTRIBUTES,
@@ -16,8 +16,8 @@ from drivers.onvif.normalize import (
     parse_bool,
     topic_segments,
 )
-from drivers.onvif.notification import Notification, clean_topic, element_fields
-from drivers.sdk import EventKind
+from doorstep.drivers.onvif.notification import Notification, clean_topic, element_fields
+from doorstep.sdk import EventKind
 
 RECEIVED = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.onvif.device import OnvifDevice
-from drivers.onvif.session import _mapped
-from drivers.sdk import DriverContext, ProtocolError
-from gateway.simulator import SimulatedDevice
+from doorstep.drivers.onvif.device import OnvifDevice
+from doorstep.drivers.onvif.session import _mapped
+from doorstep.sdk import DriverContext, ProtocolError
+from doorstep.simulator import SimulatedDevice
 
 from .conftest import device_config
 

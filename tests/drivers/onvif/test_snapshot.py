@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.onvif import device as device_module
-from drivers.onvif.device import OnvifDevice
-from drivers.sdk import DriverContext, ProtocolError
-from gateway.simulator import SimulatedDevice
+from doorstep.drivers.onvif import device as device_module
+from doorstep.drivers.onvif.device import OnvifDevice
+from doorstep.sdk import DriverContext, ProtocolError
+from doorstep.simulator import SimulatedDevice
 
 from .conftest import device_config
 

@@ -1,0 +1,1 @@
+"""The camera façade: what the web may do with cameras (adopt, remove, views, streams, talk)."""

@@ -1,0 +1,1 @@
+"""The `doorstep` command and console administration; each command imports what it needs."""

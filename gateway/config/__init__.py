@@ -1,0 +1,1 @@
+"""Gateway configuration: the pydantic models, safe YAML loading and `${ENV}` secrets."""

@@ -1,0 +1,1 @@
+"""The gateway's keys: the secret box for secrets at rest, and TLS."""

@@ -1,0 +1,415 @@
+"""The gateway's asyncio RTSP client: Digest auth, TCP-interleaved RTP, keep-alive, teardown,
+and the ONVIF audio backchannel (`Require: www.onvif.org/ver20/backchannel`), which no Python
+RTSP library offers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import logging
+import re
+import secrets
+import struct
+from collections import deque
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from doorstep.protocols.sdp import SdpMedia, parse_sdp
+
+_log = logging.getLogger(__name__)
+
+BACKCHANNEL = "www.onvif.org/ver20/backchannel"
+MAX_HEADER_BYTES = 16 * 1024
+MAX_BODY_BYTES = 64 * 1024
+DEFAULT_TIMEOUT_S = 10.0
+PACKET_QUEUE_BYTES = 8 * 1024 * 1024
+"""Received packets waiting for the reader, in bytes; past it the oldest are dropped."""
+PACKET_OVERHEAD = 100  # bytes charged per queued packet, so empty ones are not free
+MAX_CHALLENGES = 8
+_AUTH_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
+
+
+class RtspError(Exception):
+    """The RTSP exchange failed (network, protocol or a refused request)."""
+
+
+class RtspBasicRefused(RtspError):
+    """The server asked for Basic authentication over plain RTSP, and it was not allowed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the camera asked for Basic authentication, which sends the password in clear; "
+            "enable rtsp_allow_basic for this camera to accept it"
+        )
+
+
+class RtspStatusError(RtspError):
+    """The server answered a request with a non-2xx status."""
+
+    def __init__(self, method: str, status: int, reason: str) -> None:
+        super().__init__(f"{method} answered {status} {reason}")
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class RtspResponse:
+    """Status, headers (lower-case names) and body of an answer."""
+
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes
+    challenges: tuple[str, ...] = field(default=())
+    """Every WWW-Authenticate header (a server may offer several schemes)."""
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+class RtspClient:
+    """One RTSP session over one TCP connection."""
+
+    def __init__(
+        self,
+        url: str,
+        username: str | None,
+        password: str | None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        *,
+        allow_basic: bool = False,
+        max_queue_bytes: int = PACKET_QUEUE_BYTES,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "rtsp" or not parts.hostname:
+            raise RtspError("only rtsp:// URLs are supported")
+        if parts.username or parts.password:
+            raise RtspError("pass credentials separately, not inside the URL")
+        self.url = url
+        self.host = parts.hostname
+        self.port = parts.port or 554
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.allow_basic = allow_basic
+        """Answer a Basic challenge. Off by default: over plain rtsp:// (the only scheme
+        supported so far; Basic over rtsps:// would be safe) it hands the password to whoever
+        answers as the camera."""
+        self.max_queue_bytes = max_queue_bytes
+        self.session: str | None = None
+        self.session_timeout = 60
+        self.base_url = url
+        self._cseq = 0
+        self._auth: dict[str, str] | None = None
+        self._auth_scheme = ""
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._pending: dict[int, asyncio.Future[RtspResponse]] = {}
+        self._packets: deque[tuple[int, bytes]] = deque()
+        self._queued_bytes = 0
+        self._read_task: asyncio.Task[None] | None = None
+        self._keepalive_task: asyncio.Task[None] | None = None
+        self._closed = asyncio.Event()
+        self._wakeup: asyncio.Future[None] | None = None
+        self.dropped = 0
+        self.keep_media = True
+        """False: interleaved packets are read and thrown away (a backchannel sends, and a
+        camera's RTCP to it must not pile up unread)."""
+
+    async def connect(self) -> None:
+        """Open the TCP connection."""
+        try:
+            self._reader, self._writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port, limit=MAX_HEADER_BYTES), self.timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            raise RtspError(f"cannot connect to {self.host}:{self.port}: {exc}") from None
+        self._read_task = asyncio.create_task(
+            self._read_loop(), name=f"rtsp:{self.host}:{self.port}"
+        )
+
+    # -- reading -------------------------------------------------------------------------
+    async def _read_loop(self) -> None:
+        reader = self._reader
+        if reader is None:
+            return
+        try:
+            while True:
+                first = await reader.readexactly(1)
+                if first == b"$":
+                    header = await reader.readexactly(3)
+                    channel, length = header[0], struct.unpack("!H", header[1:])[0]
+                    data = await reader.readexactly(length)
+                    if not self.keep_media:
+                        continue
+                    self._enqueue(channel, data)
+                    self._wake()
+                    continue
+                response = await self._read_response(first)
+                future = self._pending.pop(int(response.headers.get("cseq", "-1") or -1), None)
+                if future is not None and not future.done():
+                    future.set_result(response)
+        except (
+            asyncio.IncompleteReadError,
+            ConnectionError,
+            asyncio.LimitOverrunError,
+            RtspError,
+            ValueError,
+        ) as exc:
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(RtspError(f"connection lost: {type(exc).__name__}"))
+            self._pending.clear()
+        finally:
+            self._closed.set()
+            self._wake()
+
+    def _enqueue(self, channel: int, data: bytes) -> None:
+        cost = len(data) + PACKET_OVERHEAD
+        while self._packets and self._queued_bytes + cost > self.max_queue_bytes:
+            # A stalled reader loses the oldest packets, never more than the budget.
+            _, old = self._packets.popleft()
+            self._queued_bytes -= len(old) + PACKET_OVERHEAD
+            self.dropped += 1
+        self._packets.append((channel, data))
+        self._queued_bytes += cost
+
+    async def _read_response(self, first: bytes) -> RtspResponse:
+        if self._reader is None:
+            raise RtspError("not connected")
+        head = first + await self._reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("utf-8", "replace").split("\r\n")
+        status_line = lines[0].split(" ", 2)
+        if (
+            len(status_line) < 2
+            or not status_line[0].startswith("RTSP/")
+            or not status_line[1].isdigit()
+        ):
+            raise RtspError("not an RTSP response")
+        headers: dict[str, str] = {}
+        challenges: list[str] = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if sep:
+                key = name.strip().lower()
+                headers[key] = value.strip()
+                if key == "www-authenticate" and len(challenges) < MAX_CHALLENGES:
+                    challenges.append(value.strip())
+        length = int(headers.get("content-length", "0") or 0)
+        if not 0 <= length <= MAX_BODY_BYTES:
+            raise RtspError("response body too large")
+        body = await self._reader.readexactly(length) if length else b""
+        reason = status_line[2] if len(status_line) > 2 else ""
+        return RtspResponse(int(status_line[1]), reason, headers, body, tuple(challenges))
+
+    async def packet(self, wait_s: float | None = None) -> tuple[int, bytes]:
+        """The next interleaved (channel, RTP/RTCP packet), for one reader; RtspError if closed."""
+        # Hundreds of packets a second per stream: no task per packet, one future per wait,
+        # none at all while packets are queued.
+        if not self._packets and not self._closed.is_set():
+            self._wakeup = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(wait_s):
+                    await self._wakeup
+            except TimeoutError:
+                raise RtspError("no packet in time") from None
+            finally:
+                self._wakeup = None
+        if self._packets:
+            channel, data = self._packets.popleft()
+            self._queued_bytes -= len(data) + PACKET_OVERHEAD
+            return channel, data
+        raise RtspError("connection closed")
+
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    # -- requests ------------------------------------------------------------------------
+    def _authorization(self, method: str, uri: str) -> str | None:
+        if self._auth is None or self.username is None:
+            return None
+        password = self.password or ""
+        if self._auth_scheme == "basic":
+            return "Basic " + base64.b64encode(f"{self.username}:{password}".encode()).decode()
+        realm, nonce = self._auth.get("realm", ""), self._auth.get("nonce", "")
+        ha1 = _md5(f"{self.username}:{realm}:{password}")
+        ha2 = _md5(f"{method}:{uri}")
+        fields = f'username="{self.username}", realm="{realm}", nonce="{nonce}", uri="{uri}"'
+        if "auth" in self._auth.get("qop", "").split(","):
+            cnonce = secrets.token_hex(8)
+            response = _md5(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}")
+            fields += f', qop=auth, nc=00000001, cnonce="{cnonce}"'
+        else:
+            response = _md5(f"{ha1}:{nonce}:{ha2}")
+        if "opaque" in self._auth:
+            fields += f', opaque="{self._auth["opaque"]}"'
+        return f'Digest {fields}, response="{response}"'
+
+    async def request(
+        self, method: str, uri: str, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> RtspResponse:
+        """Send a request (answering one auth challenge) and return a 2xx response."""
+        for attempt in range(2):
+            response = await self._send(method, uri, headers or {}, body)
+            if response.status == 401 and attempt == 0 and self.username is not None:
+                self._accept_challenge(response.challenges)
+                continue
+            if not 200 <= response.status < 300:
+                raise RtspStatusError(method, response.status, response.reason)
+            return response
+        raise RtspStatusError(method, 401, "Unauthorized")
+
+    def _accept_challenge(self, challenges: tuple[str, ...]) -> None:
+        """Pick Digest when offered; Basic only when allowed (RtspBasicRefused otherwise)."""
+        by_scheme: dict[str, str] = {}
+        for challenge in challenges:
+            scheme, _, params = challenge.partition(" ")
+            by_scheme.setdefault(scheme.lower(), params)
+        if "digest" in by_scheme:
+            scheme = "digest"
+        elif "basic" in by_scheme:
+            if not self.allow_basic:
+                raise RtspBasicRefused
+            scheme = "basic"
+        elif not by_scheme:
+            raise RtspError("the camera answered 401 without an authentication challenge")
+        else:
+            raise RtspError("the camera asked for an authentication scheme Doorstep does not know")
+        self._auth_scheme = scheme
+        self._auth = {
+            m.group(1).lower(): m.group(2) or m.group(3)
+            for m in _AUTH_PARAM.finditer(by_scheme[scheme])
+        }
+
+    async def _send(
+        self, method: str, uri: str, headers: dict[str, str], body: bytes
+    ) -> RtspResponse:
+        if self._writer is None or self._closed.is_set():
+            raise RtspError("not connected")
+        self._cseq += 1
+        lines = [f"{method} {uri} RTSP/1.0", f"CSeq: {self._cseq}", "User-Agent: Doorstep"]
+        authorization = self._authorization(method, uri)
+        if authorization:
+            lines.append(f"Authorization: {authorization}")
+        if self.session:
+            lines.append(f"Session: {self.session}")
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        if body:
+            lines.append(f"Content-Length: {len(body)}")
+        future: asyncio.Future[RtspResponse] = asyncio.get_running_loop().create_future()
+        self._pending[self._cseq] = future
+        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        try:
+            return await asyncio.wait_for(future, self.timeout)
+        except TimeoutError:
+            self._pending.pop(self._cseq, None)
+            raise RtspError(f"{method} timed out") from None
+
+    async def describe(self, backchannel: bool = False) -> list[SdpMedia]:
+        """DESCRIBE the stream; with `backchannel`, ask for the ONVIF audio backchannel too."""
+        headers = {"Accept": "application/sdp"}
+        if backchannel:
+            headers["Require"] = BACKCHANNEL
+        response = await self.request("DESCRIBE", self.url, headers)
+        base = (
+            response.headers.get("content-base")
+            or response.headers.get("content-location")
+            or self.url
+        )
+        self.base_url = self._same_server(base)
+        return parse_sdp(response.body.decode("utf-8", "replace"))
+
+    def _same_server(self, url: str) -> str:
+        try:
+            parts = urlsplit(url)
+            port = parts.port or 554
+        except ValueError:  # a port past 65535 or not a number, a broken [v6] host
+            raise RtspError("the camera sent an unusable URL; refused") from None
+        if (parts.hostname, port) != (self.host, self.port):
+            raise RtspError("the camera pointed the session at another server; refused")
+        return url
+
+    def control_url(self, media: SdpMedia) -> str:
+        """Absolute URL of a media section's control attribute (must stay on this server)."""
+        if not media.control or media.control == "*":
+            return self.base_url
+        if media.control.startswith("rtsp://"):
+            return self._same_server(media.control)
+        base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
+        return self._same_server(urljoin(base, media.control))
+
+    async def setup(self, media: SdpMedia, channel: int, backchannel: bool = False) -> None:
+        """SETUP one track on interleaved channels (channel, channel+1)."""
+        headers = {"Transport": f"RTP/AVP/TCP;unicast;interleaved={channel}-{channel + 1}"}
+        if backchannel:
+            headers["Require"] = BACKCHANNEL
+        response = await self.request("SETUP", self.control_url(media), headers)
+        session = response.headers.get("session", "")
+        if session:
+            self.session, _, params = session.partition(";")
+            found = re.search(r"timeout=(\d+)", params)
+            if found:
+                self.session_timeout = max(5, int(found.group(1)))
+
+    async def play(self, backchannel: bool = False) -> None:
+        """PLAY, then keep the session alive until closed."""
+        headers = {"Range": "npt=0.000-"}
+        if backchannel:
+            # No Range: GStreamer's ONVIF server fails a seek on backchannel sessions (503).
+            headers = {"Require": BACKCHANNEL}
+        await self.request("PLAY", self.base_url, headers)
+        if self._keepalive_task is None:
+            self._keepalive_task = asyncio.create_task(self._keepalive())
+
+    async def _keepalive(self) -> None:
+        while True:
+            await asyncio.sleep(self.session_timeout / 2)
+            try:
+                await self.request("GET_PARAMETER", self.base_url)
+            except RtspStatusError:
+                await self.request("OPTIONS", self.base_url)
+
+    def send(self, channel: int, packet: bytes) -> None:
+        """Send one RTP packet on an interleaved channel (the backchannel)."""
+        if self._writer is None or self._closed.is_set():
+            raise RtspError("not connected")
+        self._writer.write(struct.pack("!cBH", b"$", channel, len(packet)) + packet)
+
+    async def close(self) -> None:
+        """TEARDOWN (best effort) and close the connection.
+
+        Safe to cancel or time out at any point: the socket and the reader task are released
+        regardless (a backchannel left open can keep a doorbell's button busy).
+        """
+        try:
+            if self._keepalive_task is not None:
+                self._keepalive_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, RtspError):
+                    await self._keepalive_task
+                self._keepalive_task = None
+            if self.session and not self._closed.is_set():
+                with contextlib.suppress(RtspError, TimeoutError):
+                    await asyncio.wait_for(self.request("TEARDOWN", self.base_url), 2)
+            if self._writer is not None:
+                self._writer.close()
+                with contextlib.suppress(OSError, ConnectionError, TimeoutError):
+                    await asyncio.wait_for(self._writer.wait_closed(), 2)
+        finally:
+            if self._writer is not None:
+                self._writer.transport.abort()  # a no-op once closed; else drops it now
+            if self._read_task is not None:
+                self._read_task.cancel()
+        if self._read_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._read_task
+
+    async def __aenter__(self) -> RtspClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
