@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass, field
 
 from doorstep.simulator.eventing import DeviceKind, Dialect
+
+
+class Quirk(enum.StrEnum):
+    """A behaviour of real devices, off by default; each is a named test scenario."""
+
+    WHOLE_SECOND_TIMEOUTS = "whole-second-timeouts"
+    """PullMessages reads whole seconds of `Timeout` only: a fractional one is answered at once."""
+    STALE_PULLPOINTS = "stale-pullpoints"
+    """Every PullPoint slot starts held by a crashed client's 10-minute subscriptions."""
+    BASIC_SNAPSHOT = "basic-snapshot"
+    """The snapshot URL challenges with `WWW-Authenticate: Basic` (not Digest)."""
+    DEAD_STREAM_PORT = "dead-stream-port"
+    """GetStreamUri answers a port where nothing listens."""
+    DOORBELL_ON_INPUT = "doorbell-on-input"
+    """A door station: the call button is digital input 1, there is no doorbell topic."""
+    REPEAT_INITIALIZED = "repeat-initialized"
+    """The Initialized messages are sent again on every Renew, not only on a new subscription."""
 
 
 @dataclass
@@ -33,6 +51,7 @@ class DeviceProfile:
     onvif_port: int = 0
     rtsp_port: int = 0
     index: int = 1
+    quirks: frozenset[Quirk] = frozenset()
     endpoint: str = field(default_factory=lambda: f"urn:uuid:{uuid.uuid4()}")
 
     @property
