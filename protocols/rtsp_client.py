@@ -6,17 +6,20 @@ RTSP library offers.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import logging
 import re
-import secrets
 import struct
 from collections import deque
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from doorstep.protocols.digest import (
+    basic_authorization,
+    digest_authorization,
+    parse_params,
+    split_scheme,
+)
 from doorstep.protocols.sdp import SdpMedia, parse_sdp
 
 _log = logging.getLogger(__name__)
@@ -29,7 +32,6 @@ PACKET_QUEUE_BYTES = 8 * 1024 * 1024
 """Received packets waiting for the reader, in bytes; past it the oldest are dropped."""
 PACKET_OVERHEAD = 100  # bytes charged per queued packet, so empty ones are not free
 MAX_CHALLENGES = 8
-_AUTH_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
 
 
 class RtspError(Exception):
@@ -64,10 +66,6 @@ class RtspResponse:
     body: bytes
     challenges: tuple[str, ...] = field(default=())
     """Every WWW-Authenticate header (a server may offer several schemes)."""
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 class RtspClient:
@@ -232,22 +230,9 @@ class RtspClient:
     def _authorization(self, method: str, uri: str) -> str | None:
         if self._auth is None or self.username is None:
             return None
-        password = self.password or ""
         if self._auth_scheme == "basic":
-            return "Basic " + base64.b64encode(f"{self.username}:{password}".encode()).decode()
-        realm, nonce = self._auth.get("realm", ""), self._auth.get("nonce", "")
-        ha1 = _md5(f"{self.username}:{realm}:{password}")
-        ha2 = _md5(f"{method}:{uri}")
-        fields = f'username="{self.username}", realm="{realm}", nonce="{nonce}", uri="{uri}"'
-        if "auth" in self._auth.get("qop", "").split(","):
-            cnonce = secrets.token_hex(8)
-            response = _md5(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}")
-            fields += f', qop=auth, nc=00000001, cnonce="{cnonce}"'
-        else:
-            response = _md5(f"{ha1}:{nonce}:{ha2}")
-        if "opaque" in self._auth:
-            fields += f', opaque="{self._auth["opaque"]}"'
-        return f'Digest {fields}, response="{response}"'
+            return basic_authorization(self.username, self.password or "")
+        return digest_authorization(self._auth, self.username, self.password or "", method, uri)
 
     async def request(
         self, method: str, uri: str, headers: dict[str, str] | None = None, body: bytes = b""
@@ -267,8 +252,8 @@ class RtspClient:
         """Pick Digest when offered; Basic only when allowed (RtspBasicRefused otherwise)."""
         by_scheme: dict[str, str] = {}
         for challenge in challenges:
-            scheme, _, params = challenge.partition(" ")
-            by_scheme.setdefault(scheme.lower(), params)
+            scheme, params = split_scheme(challenge)
+            by_scheme.setdefault(scheme, params)
         if "digest" in by_scheme:
             scheme = "digest"
         elif "basic" in by_scheme:
@@ -280,10 +265,7 @@ class RtspClient:
         else:
             raise RtspError("the camera asked for an authentication scheme Doorstep does not know")
         self._auth_scheme = scheme
-        self._auth = {
-            m.group(1).lower(): m.group(2) or m.group(3)
-            for m in _AUTH_PARAM.finditer(by_scheme[scheme])
-        }
+        self._auth = parse_params(by_scheme[scheme])
 
     async def _send(
         self, method: str, uri: str, headers: dict[str, str], body: bytes
