@@ -1,1 +1,1 @@
-"""Checks against data that comes from other projects (../shared): run by scripts/check-shared."""
+"""Checks against data from other projects (not committed here): run by scripts/test-corpus."""

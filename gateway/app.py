@@ -16,30 +16,20 @@ from aiohttp import web
 from aiortc import RTCIceServer
 
 from doorstep.gateway import __version__
-from doorstep.gateway.audit import AuditLog
-from doorstep.gateway.audit.refusals import RefusalAudit
-from doorstep.gateway.auth import AccountService
+from doorstep.gateway.auth.wiring import open_accounts
 from doorstep.gateway.bus.event_bus import EventBus
 from doorstep.gateway.cameras.adoption import CameraService
+from doorstep.gateway.cameras.facade import Cameras
 from doorstep.gateway.config.models import Config
 from doorstep.gateway.devices import DeviceManager
 from doorstep.gateway.devices.registry import DriverRegistry, load_drivers
 from doorstep.gateway.devices.webhook_listener import WebhookServer
 from doorstep.gateway.history.camera_history import EventHistory
 from doorstep.gateway.keys import tls
-from doorstep.gateway.keys.secretbox import SecretBox
 from doorstep.gateway.live import LiveService
-from doorstep.gateway.live.ice import restrict_host_addresses
 from doorstep.gateway.live.viewers import LiveAudit
 from doorstep.gateway.media.hub import StreamHub
-from doorstep.gateway.storage import (
-    CameraRecord,
-    CameraRepository,
-    Database,
-    EventRepository,
-    SessionRepository,
-    UserRepository,
-)
+from doorstep.gateway.storage import CameraRecord
 from doorstep.gateway.web import create_web_app
 from doorstep.gateway.web.denials import DenialAuditor
 from doorstep.gateway.web.hosts import ALLOWED_HOSTS, known_names
@@ -47,7 +37,7 @@ from doorstep.gateway.web.keys import (
     ACCOUNTS,
     AUDIT,
     BUS,
-    CAMERA_SERVICE,
+    CAMERAS,
     CONFIG,
     DATABASE,
     DEVICES,
@@ -55,6 +45,7 @@ from doorstep.gateway.web.keys import (
     LIVE,
     REFUSALS,
     SECRET_BOX,
+    STORAGE,
     STREAMS,
 )
 from doorstep.gateway.web.policy import AUTHENTICATOR, ON_DENIED, DenialHook
@@ -62,41 +53,28 @@ from doorstep.gateway.web.session import session_authenticator
 
 _log = logging.getLogger(__name__)
 
-DB_FILENAME = "doorstep.db"
 SHUTDOWN_BUDGET_S = 4.0
 """Ctrl-C must finish within 5 s; the web server's own grace period comes out of this."""
 
 
 async def _storage(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    database = await Database.open(config.storage.data_dir / DB_FILENAME)
-    app[DATABASE] = database
-    cameras = CameraRepository(database.standard)
+    core = await open_accounts(config.storage.data_dir)  # the admin commands' wiring too
+    storage = core.storage
+    app[STORAGE], app[DATABASE], app[SECRET_BOX] = storage, storage.database, core.box
+    app[AUDIT], app[REFUSALS], app[ACCOUNTS] = core.audit, core.refusals, core.accounts
     now = datetime.now(UTC)
     for camera in config.cameras:
-        await cameras.upsert(
+        await storage.cameras.upsert(
             CameraRecord(camera.id, camera.name, camera.driver, camera.host, camera.port, now)
         )
-    app[SECRET_BOX] = await asyncio.to_thread(SecretBox.load_or_create, config.storage.data_dir)
     yield
-    await database.close()
+    await storage.close()
 
 
 async def _accounts(app: web.Application) -> AsyncIterator[None]:
-    database = app[DATABASE]
-    audit = AuditLog(database.durable)
-    app[AUDIT] = audit
-    refusals = RefusalAudit(audit)
-    app[REFUSALS] = refusals
-    accounts = AccountService(
-        UserRepository(database.durable),
-        SessionRepository(database.durable),
-        app[SECRET_BOX],
-        audit,
-        refusals,
-    )
-    app[ACCOUNTS] = accounts
-    await accounts.prepare_setup()
+    refusals = app[REFUSALS]
+    await app[ACCOUNTS].prepare_setup()
     on_denied: DenialHook = DenialAuditor(refusals)
     app[ON_DENIED] = on_denied
     refusals.start()
@@ -106,10 +84,8 @@ async def _accounts(app: web.Application) -> AsyncIterator[None]:
 
 async def _bus(app: web.Application) -> AsyncIterator[None]:
     app[BUS] = EventBus(app[CONFIG].bus.queue_size)
-    database = app[DATABASE]
-    history = EventHistory(
-        app[BUS], CameraRepository(database.standard), EventRepository(database.standard)
-    )
+    storage = app[STORAGE]
+    history = EventHistory(app[BUS], storage.cameras, storage.events)
     history.start()
     yield
     await history.stop()
@@ -137,6 +113,22 @@ def _live_audit(app: web.Application) -> LiveAudit:
     return record
 
 
+_WEBHOOKS = web.AppKey("webhooks", WebhookServer)
+
+
+async def _webhooks(app: web.Application) -> AsyncIterator[None]:
+    # A step of its own, so a later step that fails to start still closes the listener.
+    settings = app[CONFIG].webhooks
+    if not settings.enabled:
+        yield
+        return
+    hooks = WebhookServer(settings.host, settings.port, settings.advertise)
+    await hooks.start()
+    app[_WEBHOOKS] = hooks
+    yield
+    await hooks.stop()
+
+
 async def _devices(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     box = app[SECRET_BOX]
@@ -144,36 +136,35 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
         timeout=aiohttp.ClientTimeout(total=30, connect=10), trust_env=False
     ) as http:
         service = CameraService(
-            CameraRepository(app[DATABASE].standard),
+            app[STORAGE].cameras,
             box,
             app[DRIVERS],
             http,
             config.storage.data_dir,
         )
-        app[CAMERA_SERVICE] = service
         declared = {c.id for c in config.cameras}
         adopted = [c for c in await service.adopted() if c.id not in declared]
-        hooks = None
-        if config.webhooks.enabled:
-            settings = config.webhooks
-            hooks = WebhookServer(settings.host, settings.port, settings.advertise)
-            await hooks.start()
+        hooks = app.get(_WEBHOOKS)
         manager = DeviceManager(
             [*config.cameras, *adopted], app[DRIVERS], app[BUS], http, config.storage.data_dir,
             config.supervisor, hooks,
         )  # fmt: skip
         app[DEVICES] = manager
-        restrict_host_addresses(config.live.host_addresses)
         hub = StreamHub()
         app[STREAMS] = hub
-        app[LIVE] = LiveService(hub, _ice_servers(config), _live_audit(app))
+        app[LIVE] = LiveService(
+            hub, _ice_servers(config), _live_audit(app), config.live.host_addresses
+        )
+        drivers = app[DRIVERS]
+        app[CAMERAS] = Cameras(
+            manager, service, hub, declared=declared, drivers=drivers.drivers.values
+        )
         manager.start()
         yield
-        await app[LIVE].close()
-        await hub.close()
+        # Calls and streams end side by side (each of them concurrently too): a camera slow to
+        # answer TEARDOWN holds up only itself, and shutdown fits SHUTDOWN_BUDGET_S.
+        await asyncio.gather(app[LIVE].close(), hub.close())
         await manager.stop()
-        if hooks is not None:
-            await hooks.stop()
 
 
 def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Application:
@@ -188,7 +179,7 @@ def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Appl
     # Storage first up and last down; cameras last up and first down.
     app[AUTHENTICATOR] = session_authenticator
     app[ALLOWED_HOSTS] = known_names(config.server.hostnames)
-    app.cleanup_ctx.extend([_storage, _accounts, _bus, _devices])
+    app.cleanup_ctx.extend([_storage, _accounts, _bus, _webhooks, _devices])
     return app
 
 
@@ -221,7 +212,11 @@ async def serve(
 ) -> None:
     """Run a built gateway until SIGINT/SIGTERM, then stop every component in reverse order."""
     runner = make_runner(app)
-    await runner.setup()
+    try:
+        await runner.setup()
+    except BaseException:  # a step failed to start: stop, in reverse, the ones that did
+        await runner.cleanup()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

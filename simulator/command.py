@@ -12,9 +12,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from doorstep.simulator.eventing import Dialect
-from doorstep.simulator.runner import Simulator, SimulatorConfig
+from doorstep.simulator.profile import Quirk
+
+if TYPE_CHECKING:  # the runner (aiohttp, media) loads only to run devices: simctl stays quick
+    from doorstep.simulator.runner import Simulator, SimulatorConfig
 
 RESOLUTIONS = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
 ACTIONS = ("list", "press", "motion-start", "motion-stop", "person-start", "person-stop", "reboot",
@@ -64,10 +68,21 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--multicast", action="store_true", help="also join the WS-Discovery group")
     parser.add_argument("--password", default="doorstep", help="password of every device")
     parser.add_argument("--control-file", type=Path, help="write the control URL and token here")
+    parser.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        choices=[q.value for q in Quirk],
+        metavar="NAME",
+        help="behave like a real device with this quirk (repeatable): "
+        + ", ".join(q.value for q in Quirk),
+    )
 
 
 def simulator_config(args: argparse.Namespace) -> SimulatorConfig:
     """The simulator configuration the command line asks for."""
+    from doorstep.simulator.runner import SimulatorConfig  # noqa: PLC0415  # see TYPE_CHECKING
+
     width, height = RESOLUTIONS[args.resolution]
     return SimulatorConfig(
         cameras=args.cameras,
@@ -84,6 +99,7 @@ def simulator_config(args: argparse.Namespace) -> SimulatorConfig:
         control_port=args.control_port,
         discovery_port=args.discovery_port,
         multicast=args.multicast,
+        quirks=frozenset(Quirk(name) for name in args.quirk),
     )
 
 
@@ -96,6 +112,8 @@ def write_control_file(path: Path, simulator: Simulator) -> None:
 
 
 async def _simulate(config: SimulatorConfig, control_file: Path | None) -> None:
+    from doorstep.simulator.runner import Simulator  # noqa: PLC0415  # see TYPE_CHECKING
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -6,24 +6,37 @@ Bound to 127.0.0.1 and guarded by a bearer token printed at start-up.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from doorstep.simulator.device import HOSTILE_MODES, SimulatedDevice
 from doorstep.simulator.media import dominant_frequency, ulaw_decode
+from doorstep.simulator.profile import Quirk
 
-if TYPE_CHECKING:
-    from doorstep.simulator.runner import Simulator
 
-SIMULATOR = web.AppKey("simulator", object)
+class Controlled(Protocol):
+    """What the control API drives: the running simulator (runner.Simulator)."""
+
+    @property
+    def control_token(self) -> str:
+        """The bearer token every request must carry."""
+        ...
+
+    @property
+    def devices(self) -> Mapping[str, SimulatedDevice]:
+        """The devices by name."""
+        ...
+
+
+SIMULATOR = web.AppKey("simulator", Controlled)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _simulator(request: web.Request) -> Simulator:
-    return cast("Simulator", request.app[SIMULATOR])  # object-typed key avoids an import cycle
+def _simulator(request: web.Request) -> Controlled:
+    return request.app[SIMULATOR]
 
 
 @web.middleware
@@ -143,7 +156,18 @@ async def backchannel(request: web.Request) -> web.Response:
     )
 
 
-def create_control_app(simulator: Simulator) -> web.Application:
+async def quirks(request: web.Request) -> web.Response:
+    """POST /devices/{name}/quirks {"quirks": [name, …]}: behave like a device with these."""
+    names = (await _json(request)).get("quirks", [])
+    known = {q.value: q for q in Quirk}
+    if not isinstance(names, list) or not all(isinstance(n, str) and n in known for n in names):
+        raise web.HTTPBadRequest(reason=f"quirks must be a list of {sorted(known)}")
+    device = _device(request)
+    device.set_quirks(frozenset(known[n] for n in names))
+    return web.json_response({"ok": True, "quirks": sorted(names)})
+
+
+def create_control_app(simulator: Controlled) -> web.Application:
     """The control API application."""
     app = web.Application(middlewares=[_token_required], client_max_size=64 * 1024)
     app[SIMULATOR] = simulator
@@ -155,6 +179,7 @@ def create_control_app(simulator: Simulator) -> web.Application:
     app.router.add_post("/devices/{name}/clock", clock)
     app.router.add_post("/devices/{name}/slow", slow)
     app.router.add_post("/devices/{name}/hostile", hostile)
+    app.router.add_post("/devices/{name}/quirks", quirks)
     app.router.add_get("/devices/{name}/backchannel", backchannel)
     app.router.add_delete("/devices/{name}/backchannel", backchannel)
     return app

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
+import socket
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
+from doorstep.simulator.profile import Quirk
 from doorstep.simulator.soap import NS, SoapFault, SoapRequest, attr, text
+from doorstep.simulator.state import DeviceState
 
-if TYPE_CHECKING:
-    from doorstep.simulator.device import SimulatedDevice
-
-Operation = Callable[["SimulatedDevice", SoapRequest], Awaitable[str]]
+Operation = Callable[["DeviceState", SoapRequest], Awaitable[str]]
 
 FOREIGN_HOST = "192.0.2.1"  # TEST-NET-1: never routed; what a hostile camera might point at
 SCRIPT_NAME = '"><img src=x onerror=alert(1)>'
 
 
-def _base(device: SimulatedDevice) -> str:
+def _base(device: DeviceState) -> str:
     return f"http://{FOREIGN_HOST}" if device.hostile == "foreign_xaddr" else device.base_url
 
 
-async def get_system_date_and_time(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_system_date_and_time(device: DeviceState, request: SoapRequest) -> str:
     """The device clock (pre-auth: clients read it to compute their clock offset)."""
     now = device.now()
     return (
@@ -34,7 +34,7 @@ async def get_system_date_and_time(device: SimulatedDevice, request: SoapRequest
     )
 
 
-async def get_services(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_services(device: DeviceState, request: SoapRequest) -> str:
     """The services and their XAddrs."""
     base = _base(device)
     services = (
@@ -50,7 +50,7 @@ async def get_services(device: SimulatedDevice, request: SoapRequest) -> str:
     return f"<tds:GetServicesResponse>{body}</tds:GetServicesResponse>"
 
 
-async def get_capabilities(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_capabilities(device: DeviceState, request: SoapRequest) -> str:
     """The older capability listing (fallback for clients without GetServices)."""
     base = _base(device)
     return (
@@ -73,7 +73,7 @@ async def get_capabilities(device: SimulatedDevice, request: SoapRequest) -> str
     )
 
 
-async def get_device_information(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_device_information(device: DeviceState, request: SoapRequest) -> str:
     """Manufacturer, model, firmware, serial."""
     p = device.profile
     model = {"script_name": SCRIPT_NAME, "huge_name": "M" * (1 << 20)}.get(
@@ -88,7 +88,7 @@ async def get_device_information(device: SimulatedDevice, request: SoapRequest) 
     )
 
 
-async def get_network_interfaces(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_network_interfaces(device: DeviceState, request: SoapRequest) -> str:
     """One wired interface with the device's MAC (the stable id clients key on)."""
     p = device.profile
     return (
@@ -102,7 +102,7 @@ async def get_network_interfaces(device: SimulatedDevice, request: SoapRequest) 
     )
 
 
-def scopes(device: SimulatedDevice) -> list[str]:
+def scopes(device: DeviceState) -> list[str]:
     """The device's ONVIF scopes (also announced by WS-Discovery)."""
     p = device.profile
     name = SCRIPT_NAME if device.hostile == "script_name" else p.name
@@ -116,7 +116,7 @@ def scopes(device: SimulatedDevice) -> list[str]:
     ]
 
 
-async def get_scopes(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_scopes(device: DeviceState, request: SoapRequest) -> str:
     """Scopes: profiles, name, hardware, location."""
     body = "".join(
         f"<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>{text(s)}</tt:ScopeItem></tds:Scopes>"
@@ -125,7 +125,7 @@ async def get_scopes(device: SimulatedDevice, request: SoapRequest) -> str:
     return f"<tds:GetScopesResponse>{body}</tds:GetScopesResponse>"
 
 
-async def system_reboot(device: SimulatedDevice, request: SoapRequest) -> str:
+async def system_reboot(device: DeviceState, request: SoapRequest) -> str:
     """Reboot the device: subscriptions and RTSP sessions are lost."""
     device.schedule_reboot(device.default_reboot_s)
     return (
@@ -134,7 +134,7 @@ async def system_reboot(device: SimulatedDevice, request: SoapRequest) -> str:
 
 
 def _profile_xml(
-    device: SimulatedDevice, token: str, name: str, width: int, height: int, fps: int, kbps: int
+    device: DeviceState, token: str, name: str, width: int, height: int, fps: int, kbps: int
 ) -> str:
     p = device.profile
     audio_output = ""
@@ -175,7 +175,7 @@ def _profile_xml(
     )
 
 
-def _profiles(device: SimulatedDevice) -> dict[str, str]:
+def _profiles(device: DeviceState) -> dict[str, str]:
     p = device.profile
     sub_w, sub_h = device.sub_resolution
     return {
@@ -186,21 +186,21 @@ def _profiles(device: SimulatedDevice) -> dict[str, str]:
     }
 
 
-async def get_profiles(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_profiles(device: DeviceState, request: SoapRequest) -> str:
     """A main and a sub stream profile."""
     return (
         f"<trt:GetProfilesResponse>{''.join(_profiles(device).values())}</trt:GetProfilesResponse>"
     )
 
 
-def _profile_token(device: SimulatedDevice, request: SoapRequest) -> str:
+def _profile_token(device: DeviceState, request: SoapRequest) -> str:
     token = request.text("ProfileToken")
     if token not in _profiles(device):
         raise SoapFault("Sender", ("ter:InvalidArgVal", "ter:NoProfile"), "no such profile")
     return token
 
 
-async def get_profile(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_profile(device: DeviceState, request: SoapRequest) -> str:
     """One profile by token."""
     xml = _profiles(device)[_profile_token(device, request)].replace("trt:Profiles", "trt:Profile")
     return f"<trt:GetProfileResponse>{xml}</trt:GetProfileResponse>"
@@ -213,28 +213,40 @@ def _media_uri(uri: str) -> str:
     )
 
 
-async def get_stream_uri(device: SimulatedDevice, request: SoapRequest) -> str:
+_dead_port: socket.socket | None = None
+"""Where the DEAD_STREAM_PORT quirk points (see get_stream_uri)."""
+
+
+async def get_stream_uri(device: DeviceState, request: SoapRequest) -> str:
     """The RTSP URI of a profile (RTP over RTSP/TCP)."""
     stream = "main" if _profile_token(device, request) == "profile_main" else "sub"
     uri = device.rtsp_url(stream)
     if device.hostile == "foreign_xaddr":
         uri = uri.replace(device.profile.host, FOREIGN_HOST)
+    if Quirk.DEAD_STREAM_PORT in device.profile.quirks:
+        # A bound socket that never listens: its port stays ours, and every connect is refused.
+        global _dead_port  # noqa: PLW0603  # one per process, held for its lifetime
+        if _dead_port is None:
+            _dead_port = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            _dead_port.bind(("127.0.0.1", 0))
+            atexit.register(_dead_port.close)
+        uri = f"rtsp://127.0.0.1:{_dead_port.getsockname()[1]}/stream/{stream}"
     return f"<trt:GetStreamUriResponse>{_media_uri(uri)}</trt:GetStreamUriResponse>"
 
 
-async def get_snapshot_uri(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_snapshot_uri(device: DeviceState, request: SoapRequest) -> str:
     """Where to GET a JPEG."""
     _profile_token(device, request)
     return f"<trt:GetSnapshotUriResponse>{_media_uri(_base(device) + '/snapshot.jpg')}</trt:GetSnapshotUriResponse>"
 
 
-async def get_audio_outputs(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_audio_outputs(device: DeviceState, request: SoapRequest) -> str:
     """The speaker, if the device has the backchannel."""
     body = '<trt:AudioOutputs token="AudioOutput_1"/>' if device.profile.has_backchannel else ""
     return f"<trt:GetAudioOutputsResponse>{body}</trt:GetAudioOutputsResponse>"
 
 
-async def get_audio_output_configurations(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_audio_output_configurations(device: DeviceState, request: SoapRequest) -> str:
     """Configuration of the speaker (what the backchannel plays through)."""
     body = ""
     if device.profile.has_backchannel:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from doorstep.simulator.device_service import Operation
 from doorstep.simulator.eventing import topic_set
 from doorstep.simulator.flood import flood_messages
+from doorstep.simulator.profile import Quirk
 from doorstep.simulator.soap import (
     SoapFault,
     SoapRequest,
@@ -16,16 +16,14 @@ from doorstep.simulator.soap import (
     text,
     xml_time,
 )
+from doorstep.simulator.state import DeviceState
 from doorstep.simulator.subscriptions import PullPoint
-
-if TYPE_CHECKING:
-    from doorstep.simulator.device import SimulatedDevice
 
 MAX_PULL_TIMEOUT = timedelta(minutes=10)
 MAX_MESSAGE_LIMIT = 1024
 
 
-def _requested_termination(device: SimulatedDevice, value: str) -> datetime | None:
+def _requested_termination(device: DeviceState, value: str) -> datetime | None:
     if not value:
         return None
     try:
@@ -38,7 +36,7 @@ def _requested_termination(device: SimulatedDevice, value: str) -> datetime | No
         ) from None
 
 
-def _times(device: SimulatedDevice, termination: datetime, renew: bool = False) -> str:
+def _times(device: DeviceState, termination: datetime, renew: bool = False) -> str:
     shown = xml_time(termination)
     if device.hostile == "termination_past":  # granted a subscription that ended an hour ago
         shown = xml_time(device.now() - timedelta(hours=1))
@@ -50,7 +48,7 @@ def _times(device: SimulatedDevice, termination: datetime, renew: bool = False) 
     return ends + current if renew else current + ends
 
 
-async def get_service_capabilities(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_service_capabilities(device: DeviceState, request: SoapRequest) -> str:
     """Event capabilities, including the MaxPullPoints limit."""
     return (
         "<tev:GetServiceCapabilitiesResponse>"
@@ -60,7 +58,7 @@ async def get_service_capabilities(device: SimulatedDevice, request: SoapRequest
     )
 
 
-async def get_event_properties(device: SimulatedDevice, request: SoapRequest) -> str:
+async def get_event_properties(device: DeviceState, request: SoapRequest) -> str:
     """Topics the device can send, with their message descriptions."""
     return (
         "<tev:GetEventPropertiesResponse>"
@@ -75,12 +73,14 @@ async def get_event_properties(device: SimulatedDevice, request: SoapRequest) ->
     )
 
 
-async def create_pull_point_subscription(device: SimulatedDevice, request: SoapRequest) -> str:
+async def create_pull_point_subscription(device: DeviceState, request: SoapRequest) -> str:
     """A new pull point; its first messages are the current state of every property (Initialized)."""
     pullpoint = device.subscriptions.create_pullpoint(
         _requested_termination(device, request.text("InitialTerminationTime"))
     )
     device.send_initial_states(pullpoint)
+    if device.has(Quirk.REPEAT_INITIALIZED):
+        device.send_initial_states(pullpoint)  # twice in the first pull, as such devices do
     return (
         "<tev:CreatePullPointSubscriptionResponse>"
         f"<tev:SubscriptionReference><wsa:Address>{text(pullpoint.address)}</wsa:Address></tev:SubscriptionReference>"
@@ -88,7 +88,7 @@ async def create_pull_point_subscription(device: SimulatedDevice, request: SoapR
     )
 
 
-async def subscribe(device: SimulatedDevice, request: SoapRequest) -> str:
+async def subscribe(device: DeviceState, request: SoapRequest) -> str:
     """WS-BaseNotification Subscribe: messages will be POSTed to the consumer address."""
     consumer = request.text("Address")
     if not consumer:
@@ -106,6 +106,12 @@ async def subscribe(device: SimulatedDevice, request: SoapRequest) -> str:
     )
 
 
+def _pull_timeout(device: DeviceState, value: str) -> timedelta:
+    if device.has(Quirk.WHOLE_SECOND_TIMEOUTS) and "." in value:
+        return timedelta()  # its parser stops at the '.', reads no timeout, answers at once
+    return parse_duration(value)
+
+
 EVENT_OPERATIONS: dict[str, Operation] = {
     "GetServiceCapabilities": get_service_capabilities,
     "GetEventProperties": get_event_properties,
@@ -115,7 +121,7 @@ EVENT_OPERATIONS: dict[str, Operation] = {
 
 
 async def subscription_operation(
-    device: SimulatedDevice, subscription_id: str, request: SoapRequest
+    device: DeviceState, subscription_id: str, request: SoapRequest
 ) -> str:
     """Operations sent to a subscription's own address: PullMessages, Renew, Unsubscribe, sync point."""
     subs = device.subscriptions
@@ -124,7 +130,7 @@ async def subscription_operation(
         if not isinstance(sub, PullPoint):
             raise SoapFault("Sender", ("ter:InvalidArgVal",), "not a pull point")
         try:
-            timeout = min(parse_duration(request.text("Timeout", "PT10S")), MAX_PULL_TIMEOUT)
+            timeout = min(_pull_timeout(device, request.text("Timeout", "PT10S")), MAX_PULL_TIMEOUT)
             limit = max(1, min(int(request.text("MessageLimit", "100")), MAX_MESSAGE_LIMIT))
         except ValueError:
             raise SoapFault(
@@ -144,6 +150,8 @@ async def subscription_operation(
         renewed = subs.renew(
             subscription_id, _requested_termination(device, request.text("TerminationTime"))
         )
+        if device.has(Quirk.REPEAT_INITIALIZED):
+            device.send_initial_states(renewed)
         return f"<wsnt:RenewResponse>{_times(device, renewed.termination, renew=True)}</wsnt:RenewResponse>"
     if request.name == "Unsubscribe":
         await subs.unsubscribe(subscription_id)

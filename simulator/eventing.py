@@ -64,9 +64,12 @@ class EventProperty:
 
 
 def event_properties(
-    kind: DeviceKind, dialect: Dialect, person_detection: bool
+    kind: DeviceKind, dialect: Dialect, person_detection: bool, door_station: bool = False
 ) -> dict[str, EventProperty]:
-    """The properties a device of this kind and dialect reports, by short name."""
+    """The properties a device of this kind and dialect reports, by short name.
+
+    A `door_station` wires its call button to digital input 1 and has no doorbell topic.
+    """
     video = (("VideoSourceConfigurationToken", "VideoSourceConfig_1"),)
     props = {
         "motion": EventProperty(
@@ -93,7 +96,11 @@ def event_properties(
             "IsPeople",
         )
     if kind is DeviceKind.DOORBELL:
-        if dialect is Dialect.AXIS:
+        if door_station and dialect is not Dialect.AXIS:  # Axis' button is an I/O port anyway
+            props["visitor"] = EventProperty(
+                "tns1:Device/Trigger/DigitalInput", (("InputToken", "1"),), "LogicalState"
+            )
+        elif dialect is Dialect.AXIS:
             props["visitor"] = EventProperty(
                 "tns1:Device/tnsaxis:IO/Port", (("port", "1"),), "state"
             )

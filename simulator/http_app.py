@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import re
-import secrets
-from collections import deque
-from typing import TYPE_CHECKING, cast
 
 from aiohttp import web
 
@@ -19,6 +13,7 @@ from doorstep.simulator.device_service import (
     Operation,
 )
 from doorstep.simulator.event_service import EVENT_OPERATIONS, subscription_operation
+from doorstep.simulator.profile import Quirk
 from doorstep.simulator.soap import (
     MAX_REQUEST_BYTES,
     SoapFault,
@@ -26,66 +21,18 @@ from doorstep.simulator.soap import (
     fault_envelope,
     parse_request,
 )
+from doorstep.simulator.state import DeviceState
 from doorstep.simulator.wssecurity import check_username_token
 
-if TYPE_CHECKING:
-    from doorstep.simulator.device import SimulatedDevice
-
 SOAP_CONTENT_TYPE = "application/soap+xml"
-_DIGEST_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
-DEVICE = web.AppKey("device", object)
+DEVICE = web.AppKey("device", DeviceState)
 
 
-def _md5(value: str) -> str:
-    return hashlib.md5(value.encode(), usedforsecurity=False).hexdigest()
+def _device(request: web.Request) -> DeviceState:
+    return request.app[DEVICE]
 
 
-class SnapshotAuth:
-    """HTTP Basic or Digest (RFC 2617 with qop=auth) for the snapshot URL, as cameras do."""
-
-    def __init__(self, realm: str) -> None:
-        self.realm = realm
-        self._nonces: deque[str] = deque(maxlen=64)
-
-    def challenge(self) -> str:
-        """A fresh Digest challenge."""
-        nonce = secrets.token_hex(16)
-        self._nonces.append(nonce)
-        return f'Digest realm="{self.realm}", qop="auth", nonce="{nonce}", algorithm=MD5'
-
-    def check(self, header: str, method: str, username: str, password: str) -> bool:
-        """True if the Authorization header carries the right credentials."""
-        if header.startswith("Basic "):
-            try:
-                user, _, given = base64.b64decode(header[6:]).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
-                return False
-            return secrets.compare_digest(
-                f"{user}:{given}".encode(), f"{username}:{password}".encode()
-            )
-        if not header.startswith("Digest "):
-            return False
-        p = {
-            m.group(1).lower(): m.group(2) or m.group(3) for m in _DIGEST_PARAM.finditer(header[7:])
-        }
-        if p.get("username") != username or p.get("nonce") not in self._nonces:
-            return False
-        ha1 = _md5(f"{username}:{self.realm}:{password}")
-        ha2 = _md5(f"{method}:{p.get('uri', '')}")
-        if p.get("qop") == "auth":
-            expected = _md5(
-                f"{ha1}:{p['nonce']}:{p.get('nc', '')}:{p.get('cnonce', '')}:auth:{ha2}"
-            )
-        else:
-            expected = _md5(f"{ha1}:{p['nonce']}:{ha2}")
-        return secrets.compare_digest(expected, p.get("response", ""))
-
-
-def _device(request: web.Request) -> SimulatedDevice:
-    return cast("SimulatedDevice", request.app[DEVICE])  # object-typed key avoids an import cycle
-
-
-async def _hostile_response(device: SimulatedDevice) -> web.Response | None:
+async def _hostile_response(device: DeviceState) -> web.Response | None:
     mode = device.hostile
     if mode == "malformed":
         return web.Response(body=envelope("<tds:Truncated>")[:-40], content_type=SOAP_CONTENT_TYPE)
@@ -132,6 +79,7 @@ async def _soap(
         return hostile
     try:
         soap = parse_request(await request.read())
+        device.requests[soap.name] += 1
         if soap.name not in PRE_AUTH:
             check_username_token(
                 soap.header, device.profile.username, device.profile.password, device.now()
@@ -177,9 +125,13 @@ async def snapshot(request: web.Request) -> web.StreamResponse:
     device = _device(request)
     auth = device.snapshot_auth
     header = request.headers.get("Authorization", "")
-    if not auth.check(header, request.method, device.profile.username, device.profile.password):
+    basic_only = device.has(Quirk.BASIC_SNAPSHOT)
+    if (basic_only and not header.startswith("Basic ")) or not auth.check(
+        header, request.method, device.profile.username, device.profile.password
+    ):
+        challenge = auth.basic_challenge() if basic_only else auth.challenge()
         return web.Response(
-            status=401, headers={"WWW-Authenticate": auth.challenge()}, text="Unauthorized"
+            status=401, headers={"WWW-Authenticate": challenge}, text="Unauthorized"
         )
     if device.hostile == "endless_snapshot":
         return await _endless_snapshot(request)
@@ -206,7 +158,7 @@ async def _chunked_snapshot(
     return response
 
 
-def create_device_app(device: SimulatedDevice) -> web.Application:
+def create_device_app(device: DeviceState) -> web.Application:
     """The aiohttp application of one simulated device."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[DEVICE] = device

@@ -10,12 +10,11 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from doorstep.protocols.rtp import RtpStream, interleave
-
-if TYPE_CHECKING:
-    from doorstep.simulator.rtsp_server import RtspConnection
+from doorstep.simulator.media import VideoLoop
+from doorstep.simulator.rtsp_settings import RtspSettings
 
 REQUEST_MODES = frozenset(
     {"huge_header", "content_length_past_body", "redirect_loop", "slow_loris", "silent"}
@@ -33,6 +32,19 @@ FU_A_CHUNK = 60_000  # interleaved frames can carry 64 KiB: fewer, fatter packet
 PLAY_THEN_DROP_S = 0.3
 JUNK_INTERVAL_S = 0.05
 _FU_A, _NON_IDR_SLICE = 28, 1
+
+
+class RtspConnection(Protocol):
+    """What the hostile modes use of a client connection (rtsp_server.RtspConnection)."""
+
+    settings: RtspSettings
+    writer: asyncio.StreamWriter
+    loop: VideoLoop | None
+    channels: dict[int, tuple[int, int]]
+
+    async def stream_loop(self, loop: VideoLoop, video: RtpStream, audio: RtpStream) -> None:
+        """The normal stream, in real time."""
+        ...
 
 
 def sprop(mode: str | None, real: str) -> str:

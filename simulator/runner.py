@@ -23,7 +23,7 @@ from doorstep.simulator.discovery import (
 )
 from doorstep.simulator.eventing import DeviceKind, Dialect
 from doorstep.simulator.library import MediaLibrary
-from doorstep.simulator.profile import DeviceProfile
+from doorstep.simulator.profile import DeviceProfile, Quirk
 
 _log = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class SimulatorConfig:
     multicast: bool = False
     announce_to: list[tuple[str, int]] = field(default_factory=list)
     """Where Hello/Bye go besides the multicast group (which is used only with `multicast`)."""
+    quirks: frozenset[Quirk] = frozenset()
+    """Real-device behaviours every device shows (see `Quirk`)."""
 
     def profiles(self) -> list[DeviceProfile]:
         """One profile per device: doorbells first."""
@@ -77,6 +79,7 @@ class SimulatorConfig:
                     onvif_port=self.base_port + 2 * i if self.base_port else 0,
                     rtsp_port=self.base_port + 2 * i + 1 if self.base_port else 0,
                     index=i + 1,
+                    quirks=self.quirks,
                 )
             )
         return profiles

@@ -37,6 +37,10 @@ class PullPoint:
         self._messages.append(message)
         self._arrived.set()
 
+    def close(self) -> None:
+        """Wake a waiting PullMessages: the subscription is gone (unsubscribed, or a reboot)."""
+        self._arrived.set()
+
     async def pull(self, wait_s: float, limit: int) -> list[str]:
         """Return queued messages at once, else wait up to `wait_s` for the first one."""
         if not self._messages:
@@ -131,6 +135,8 @@ class SubscriptionManager:
         self._clock = clock
         self._base_url = base_url
         self.max_pullpoints = max_pullpoints
+        self.max_lifetime = MAX_LIFETIME
+        """The longest termination time granted, whatever is asked (one device grants 60 s)."""
         self._subscriptions: dict[str, Subscription] = {}
 
     def _expire(self) -> None:
@@ -151,7 +157,7 @@ class SubscriptionManager:
                 ("wsrf-rw:UnacceptableInitialTerminationTimeFault",),
                 "termination time in the past",
             )
-        return min(requested, now + MAX_LIFETIME)
+        return min(requested, now + self.max_lifetime)
 
     def _new_id(self) -> tuple[str, str]:
         sid = secrets.token_hex(8)
@@ -173,6 +179,20 @@ class SubscriptionManager:
         pullpoint = PullPoint(sid, address, self._termination(requested))
         self._subscriptions[sid] = pullpoint
         return pullpoint
+
+    def occupy_pullpoints(self, lifetime: timedelta) -> list[PullPoint]:
+        """Fill every free pull-point slot with a subscription nobody will pull or renew (what
+        a crashed client leaves behind); they expire after `lifetime`."""
+        self._expire()
+        held = []
+        free = self.max_pullpoints - sum(
+            isinstance(s, PullPoint) for s in self._subscriptions.values()
+        )
+        for _ in range(free):
+            sid, address = self._new_id()
+            held.append(PullPoint(sid, address, self._clock() + lifetime))
+            self._subscriptions[sid] = held[-1]
+        return held
 
     def create_push(
         self, consumer: str, requested: datetime | None, http: aiohttp.ClientSession
@@ -208,6 +228,8 @@ class SubscriptionManager:
         del self._subscriptions[subscription_id]
         if isinstance(found, PushSubscription):
             await found.close()
+        else:
+            found.close()
 
     def broadcast(self, message: str) -> None:
         """Deliver a message to every live subscription."""
@@ -232,3 +254,5 @@ class SubscriptionManager:
         for sub in subs.values():
             if isinstance(sub, PushSubscription):
                 await sub.close()
+            else:
+                sub.close()

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 
+from tests.shared_guard import reads_nothing_from_shared  # noqa: F401  # autouse fixture
+
 REPO = Path(__file__).resolve().parent.parent
 
 

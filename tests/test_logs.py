@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
 
+import aiohttp
 import pytest
 
-from doorstep.gateway.cli.logs import REDACTED, redact, setup_logging
+from doorstep.gateway.cameras.adoption import CameraService
+from doorstep.gateway.cli.logs import REDACTED, redact, register_secret, setup_logging
+from doorstep.gateway.cli.run import setup_run_logging
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.devices.registry import DriverRegistry
+from doorstep.gateway.keys.redaction import registered_secrets
+from doorstep.gateway.keys.secretbox import SecretBox
+from doorstep.gateway.storage import CameraRecord, Storage
 
 
 @pytest.mark.parametrize(
@@ -87,3 +99,70 @@ def test_per_call_ice_chatter_stays_out_of_the_info_log() -> None:
     assert "CandidatePair" not in logged
     assert "Consent to send expired" in logged
     assert "live view ended" in logged
+
+
+def _emit(handler: logging.Handler, stream: io.StringIO, message: str) -> str:
+    logging.getLogger("doorstep.gateway.test").warning(message)
+    handler.flush()
+    return stream.getvalue()
+
+
+def test_turn_credentials_from_the_config_are_redacted() -> None:
+    credential = "turn-" + secrets.token_hex(8)
+    config = Config.model_validate(
+        {
+            "live": {
+                "ice_servers": [
+                    {
+                        "urls": ["turn:turn.example.net:3478"],
+                        "username": "u",
+                        "credential": credential,
+                    }
+                ]
+            }
+        }
+    )
+    stream = io.StringIO()
+    handler = setup_run_logging(config, stream)
+    try:
+        text = _emit(handler, stream, f"ICE server answered 401 for {credential}")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert credential not in text
+    assert f"for {REDACTED}" in text
+
+
+def test_a_registered_secret_is_redacted_in_both_formats() -> None:
+    secret = "reg-" + secrets.token_hex(8)
+    register_secret(secret)
+    for fmt in ("text", "json"):
+        stream = io.StringIO()
+        handler = setup_logging("info", fmt, stream=stream)
+        try:
+            text = _emit(handler, stream, f"camera said {secret}")
+        finally:
+            logging.getLogger().removeHandler(handler)
+        assert secret not in text
+        assert REDACTED in text
+
+
+async def test_adopted_cameras_passwords_are_redacted_once_unsealed(tmp_path: Path) -> None:
+    password = "adopted-" + secrets.token_hex(8)
+    storage = await Storage.open(tmp_path)
+    try:
+        box = await asyncio.to_thread(SecretBox.load_or_create, tmp_path)
+        now = datetime.now(UTC)
+        await storage.cameras.upsert(
+            CameraRecord("porch", "Porch", "onvif", "192.0.2.7", 80, now, adopted=True)
+        )
+        await storage.cameras.put_credentials("porch", "admin", box.seal(password))
+        async with aiohttp.ClientSession() as http:
+            service = CameraService(storage.cameras, box, DriverRegistry(), http, tmp_path)
+            [camera] = await service.adopted()
+    finally:
+        await storage.close()
+    assert camera.password is not None
+    assert camera.password.get_secret_value() == password
+    assert redact(f"driver error talking to porch with {password}", registered_secrets()) == (
+        f"driver error talking to porch with {REDACTED}"
+    )

@@ -79,3 +79,24 @@ def test_sdk_models_are_frozen() -> None:
     info = sdk.DeviceInfo(manufacturer="A", model="B")
     with pytest.raises(ValidationError, match="frozen"):
         info.model = "C"  # type: ignore[misc]
+
+
+def test_conformance_kit_all_is_sorted_complete_and_documented() -> None:
+    from doorstep.sdk import conformance
+
+    assert conformance.__all__ == sorted(conformance.__all__)
+    public = {
+        name
+        for name, value in vars(conformance).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    }
+    assert public == set(conformance.__all__)
+    for name in conformance.__all__:
+        assert inspect.getdoc(getattr(conformance, name)), f"conformance.{name} has no docstring"
+
+
+def test_sdk_docstring_states_the_version_policy() -> None:
+    doc = " ".join((inspect.getdoc(sdk) or "").split())
+    assert "major versions are equal" in doc
+    assert "DeprecationWarning" in doc
+    assert str(sdk.API_VERSION) == f"{sdk.API_VERSION.major}.{sdk.API_VERSION.minor}"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import aiohttp
-
-from doorstep.drivers.onvif.normalize import is_known_topic, normalize
+from doorstep.drivers.onvif.ledger import Held, SubscriptionLedger
 from doorstep.drivers.onvif.notification import (
     MAX_MESSAGES,
     Notification,
@@ -19,7 +18,11 @@ from doorstep.drivers.onvif.notification import (
     notification_from_zeep,
     parse_notification_batch,
 )
+from doorstep.drivers.onvif.options import OnvifOptions
 from doorstep.drivers.onvif.session import OnvifSession, SubscriptionLost
+from doorstep.drivers.onvif.shaping import EventShaper
+from doorstep.drivers.onvif.snapshot import BASIC_NOTE, SnapshotClient
+from doorstep.drivers.onvif.talk import open_backchannel
 from doorstep.sdk import (
     DeviceConfig,
     DeviceEvent,
@@ -27,56 +30,29 @@ from doorstep.sdk import (
     DeviceUnavailable,
     DriverContext,
     DriverError,
-    EventKind,
     ProtocolError,
     StreamSource,
+    TalkSink,
+    Unsupported,
     Webhook,
+    read_options,
 )
 
 DEFAULT_PORT = 80
-SUBSCRIPTION_LIFETIME = timedelta(minutes=10)  # short enough not to strand camera slots
-RENEW_AT = 0.8  # of the granted lifetime, as Home Assistant and the library do
+SUBSCRIPTION_LIFETIME = timedelta(minutes=2)
+"""Short, so a crash strands the camera's few subscription slots for two minutes at most."""
+RENEW_AT = 0.5  # of the granted lifetime: a missed renewal still leaves time for another
+STREAMS_PREFETCH_S = 10.0
 LONG_POLL_MAX_S = 60.0
-MOTION_AUTO_CLEAR_S = 60.0  # for cameras that never send the 'off'
-MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024
-MAX_UNKNOWN_TOPICS = 256
-LOGGED_UNKNOWN_TOPICS = 8
-"""Unknown topics logged with their payload per connection; a camera inventing topics by the
-hundred gets DEBUG lines after these (hole 9: no log line per event)."""
 RESUBSCRIBE_TRIES = 5
 PUSH_CONFIRM_S = 5.0  # how long the camera gets to prove it can reach our callback URL
 UNSUBSCRIBE_S = 1.5
 """Unsubscribing at close is a courtesy (subscriptions expire anyway); past this, the sessions
 are closed without it, inside the gateway's 3 s close budget."""
 PUSH_RENEW_S = 10.0  # renewing often notices a rebooted camera quickly (no traffic otherwise)
-
-
-Clears = dict[tuple[EventKind, str | None], tuple[float, DeviceEvent]]
-
-
-def _cleared(event: DeviceEvent) -> DeviceEvent:
-    """The 'off' a camera never sent, after the auto-clear timeout."""
-    return event.model_copy(
-        update={
-            "active": False,
-            "time": datetime.now(UTC),
-            "initial": False,
-            "attributes": {**event.attributes, "auto_clear": "true"},
-        }
-    )
-
-
-async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
-    """The whole body, however it is chunked; ProtocolError as soon as it passes `cap` bytes."""
-    too_big = ProtocolError(f"snapshot is larger than {cap // (1024 * 1024)} MiB; refused")
-    if response.content_length is not None and response.content_length > cap:
-        raise too_big
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        body += chunk
-        if len(body) > cap:
-            raise too_big
-    return bytes(body)
+EARLY_PULL_BACKOFF_S = (0.5, 30.0)
+"""First and longest pause after a PullMessages that came back empty long before its timeout
+(a device that ignores the timeout would otherwise be polled in a busy loop)."""
 
 
 class OnvifDevice:
@@ -87,13 +63,28 @@ class OnvifDevice:
         self._context = context
         self._log = context.logger
         self._session: OnvifSession | None = None
-        self._unknown_topics: set[str] = set()
         self._snapshot_uri: str | None = None
         self._first_push: list[Notification] = []
         self.dropped_messages = 0
         """Notification messages past MAX_MESSAGES per body, dropped since connecting."""
         self._unreadable = 0
-        self.auto_clear_s = float(config.options.get("motion_auto_clear_s", MOTION_AUTO_CLEAR_S))
+        self._streams: list[StreamSource] = []
+        self._early_pulls_logged = False
+        self._prefetched: list[StreamSource] | None = None
+        self._prefetch_error: DriverError | TimeoutError | None = None
+        self._hook: Webhook[NotificationBatch] | None = None
+        self._renew_at: float | None = None
+        self._ledger = SubscriptionLedger(context.data_dir, self._log)
+        self.options = read_options(OnvifOptions, config)
+        self.auto_clear_s = self.options.motion_auto_clear_s
+        self._shaper: EventShaper | None = None
+        self._snapshots = SnapshotClient(
+            context.http,
+            config.host,
+            config.username or "",
+            config.password.get_secret_value() if config.password else "",
+            self._log,
+        )
 
     def _open_session(self) -> OnvifSession:
         password = self._config.password.get_secret_value() if self._config.password else None
@@ -113,10 +104,25 @@ class OnvifDevice:
         return self._session
 
     async def connect(self) -> DeviceInfo:
-        """Read the clock, pin the services, identify the camera."""
+        """Read the clock, pin the services, identify the camera, list its streams, and
+        subscribe to its events (last, as cameras can be slow right after a subscription).
+
+        A camera whose events cannot be subscribed is not connected: ProtocolError.
+        """
         await self.close()
-        self._session = self._open_session()
-        return await self._session.open()
+        session = self._session = self._open_session()
+        info = await session.open()
+        try:
+            self._prefetched = await asyncio.wait_for(self._list_streams(), STREAMS_PREFETCH_S)
+        except (DriverError, TimeoutError) as exc:
+            self._prefetch_error = exc  # streams() reports it, as it would have itself
+        if session.has_events:
+            await self._free_leftovers(session)
+            self._hook = await self._push_subscription(session)
+            if self._hook is None:
+                self._renew_at = await self._subscribe_once(session)
+            await self._remember_subscriptions(session)
+        return info
 
     @property
     def clock_offset(self) -> timedelta:
@@ -124,45 +130,61 @@ class OnvifDevice:
         return self._session.clock_offset if self._session else timedelta()
 
     async def streams(self) -> Sequence[StreamSource]:
-        """Main and sub streams with the camera's credentials."""
+        """Main and sub streams with the camera's credentials (listed while connecting)."""
+        prefetched, self._prefetched = self._prefetched, None
+        failed, self._prefetch_error = self._prefetch_error, None
+        if prefetched is not None:
+            return prefetched
+        if failed is not None:
+            raise failed
+        return await self._list_streams()
+
+    async def _list_streams(self) -> list[StreamSource]:
         password = self._config.password
         sources = await self.session.streams()
         # A speaker (audio output) is what the RTSP backchannel plays through.
         speaker = await self.session.has_backchannel() if sources else False
-        return [
+        self._streams = [
             s.model_copy(
                 update={
                     "username": self._config.username,
                     "password": password,
-                    "backchannel": speaker,
+                    "backchannel": speaker and s.url.startswith("rtsp://"),
                 }
             )
             for s in sources
         ]
+        return self._streams
+
+    async def open_talk(self) -> TalkSink:
+        """Open the main stream's audio backchannel; `Unsupported` when the camera has none."""
+        streams = self._streams or await self.streams()
+        if not streams:
+            raise Unsupported("this camera has no speaker (it offers no stream)")
+        return await open_backchannel(streams[0], allow_basic=self._context.rtsp_allow_basic)
 
     async def snapshot(self) -> bytes:
-        """One JPEG from the camera's snapshot URI (Digest auth, no redirects, size-capped)."""
+        """One JPEG from the camera's snapshot URI (see snapshot.py)."""
         if self._snapshot_uri is None:
             self._snapshot_uri = await self.session.snapshot_uri()
         if self._snapshot_uri is None:
             raise ProtocolError("the camera has no snapshot URI")
-        username = self._config.username or ""
-        password = self._config.password.get_secret_value() if self._config.password else ""
-        try:
-            async with self._context.http.get(
-                self._snapshot_uri,
-                allow_redirects=False,
-                middlewares=(aiohttp.DigestAuthMiddleware(username, password),),
-                timeout=aiohttp.ClientTimeout(total=15),
-            ) as response:
-                if response.status != 200:
-                    raise ProtocolError(f"snapshot answered HTTP {response.status}")
-                body = await _read_capped(response, MAX_SNAPSHOT_BYTES)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DeviceUnavailable(f"snapshot: {type(exc).__name__}") from exc
-        if not body.startswith(b"\xff\xd8"):
-            raise ProtocolError("snapshot is not a JPEG")
-        return body
+        return await self._snapshots.fetch(self._snapshot_uri)
+
+    async def diagnostics(self) -> dict[str, object]:
+        """What a support request needs: subscription state, quirks noticed, counters."""
+        notes = []
+        if self._snapshots.basic:
+            notes.append(BASIC_NOTE)
+        session = self._session
+        return {
+            "notes": notes,
+            "snapshot_auth": "basic" if self._snapshots.basic else "digest",
+            "subscribed": bool(session and (session.subscription_address or session.push_address)),
+            "dropped_messages": self.dropped_messages,
+            "unreadable_messages": self._unreadable,
+            "known_states": self._shaper.known_states if self._shaper else 0,
+        }
 
     async def events(self) -> AsyncIterator[DeviceEvent]:
         """Events for as long as the camera is there: by callback when it can reach us, else by
@@ -171,21 +193,21 @@ class OnvifDevice:
         if not session.has_events:
             self._log.info("the camera offers no event service; streams only")
             await asyncio.Event().wait()
-        hook = await self._push_subscription(session)
-        source = self._push_events(session, hook) if hook else self._pull_events(session)
-        clears: Clears = {}
+        hook, self._hook = self._hook, None
+        renew_at, self._renew_at = self._renew_at, None
+        if hook is None and renew_at is None:  # events() again on the same connection
+            renew_at = await self._subscribe(session)
+        source = self._push_events(session, hook) if hook else self._pull_events(session, renew_at)
+        shaper = self._shaper = EventShaper(
+            self._log, self.auto_clear_s, self.options.doorbell_input
+        )
         try:
             async for batch in source:
-                now = time.monotonic()
                 for notification in batch:
-                    self._remember_unknown(notification)
-                    for event in self._normalise(notification):
-                        self._track_motion(event, clears)
+                    for event in shaper.shape(notification):
                         yield event
-                for key, (due, event) in list(clears.items()):
-                    if due <= now:
-                        del clears[key]
-                        yield _cleared(event)
+                for event in shaper.due_clears():
+                    yield event
         finally:
             if hook is not None:
                 await hook.close()
@@ -193,12 +215,19 @@ class OnvifDevice:
     def _next_clear_s(self) -> float:
         return LONG_POLL_MAX_S if self.auto_clear_s <= 0 else max(1.0, self.auto_clear_s / 4)
 
-    async def _pull_events(self, session: OnvifSession) -> AsyncIterator[list[Notification]]:
+    async def _pull_events(
+        self, session: OnvifSession, renew_at: float | None
+    ) -> AsyncIterator[list[Notification]]:
         """Batches of notifications from PullPoint long-polls (empty batches tick the clock)."""
-        renew_at = await self._subscribe(session)
+        if renew_at is None:
+            renew_at = await self._subscribe(session)
         disconnects = 0
+        early = 0
         while True:
-            wait = max(1.0, min(LONG_POLL_MAX_S, renew_at - time.monotonic(), self._next_clear_s()))
+            wait = math.ceil(
+                max(1.0, min(LONG_POLL_MAX_S, renew_at - time.monotonic(), self._next_clear_s()))
+            )
+            started = time.monotonic()
             try:
                 messages = await session.pull(timedelta(seconds=wait), MAX_MESSAGES)
                 disconnects = 0
@@ -217,6 +246,11 @@ class OnvifDevice:
                 self._note_dropped(len(messages) - MAX_MESSAGES)
                 messages = messages[:MAX_MESSAGES]
             yield [n for n in (self._from_zeep(m) for m in messages) if n is not None]
+            if messages or time.monotonic() - started >= wait / 2:
+                early = 0
+            else:
+                early += 1
+                await asyncio.sleep(self._early_pull_pause(early, wait))
             if time.monotonic() >= renew_at:
                 try:
                     granted = await session.renew(SUBSCRIPTION_LIFETIME)
@@ -224,10 +258,20 @@ class OnvifDevice:
                 except SubscriptionLost:
                     renew_at = await self._subscribe(session)
 
+    def _early_pull_pause(self, early: int, wait: float) -> float:
+        """How long to pause after the `early`-th empty pull in a row that returned too soon."""
+        if early == 1 and not self._early_pulls_logged:
+            self._early_pulls_logged = True
+            self._log.info(
+                "the camera answers PullMessages before its %d s timeout; backing off", wait
+            )
+        first, longest = EARLY_PULL_BACKOFF_S
+        return float(min(first * 2 ** min(early - 1, 16), longest, wait))
+
     async def _push_subscription(self, session: OnvifSession) -> Webhook[NotificationBatch] | None:
         """A callback subscription the camera has proved it can deliver to, or None."""
         registry = self._context.webhooks
-        if registry is None or self._config.options.get("events") == "pullpoint":
+        if registry is None or self.options.events == "pullpoint":
             return None
         hook = await registry.register(self._config.host, parse_notification_batch)
         try:
@@ -261,19 +305,48 @@ class OnvifDevice:
                     # The camera answered but forgot us: it rebooted. Subscribe again.
                     self._log.info("callback subscription lost; subscribing again")
                     await session.subscribe_push(hook.url, SUBSCRIPTION_LIFETIME)
+                    await self._remember_subscriptions(session)
                 renew_at = time.monotonic() + PUSH_RENEW_S
 
+    async def _subscribe_once(self, session: OnvifSession) -> float:
+        """Subscribe while connecting: one try, as the supervisor backs off a refusal (full
+        slots stay full for minutes)."""
+        try:
+            granted = await session.subscribe(SUBSCRIPTION_LIFETIME)
+        except ProtocolError as exc:
+            raise ProtocolError(f"events not subscribed: {exc}") from exc
+        return time.monotonic() + granted.total_seconds() * RENEW_AT
+
     async def _subscribe(self, session: OnvifSession) -> float:
-        """Subscribe (retrying briefly: a camera just back from reboot may refuse at first)."""
+        """Subscribe again (retrying briefly: a camera just back from reboot may refuse at
+        first)."""
         for attempt in range(RESUBSCRIBE_TRIES):
             try:
                 granted = await session.subscribe(SUBSCRIPTION_LIFETIME)
+                await self._remember_subscriptions(session)
                 return time.monotonic() + granted.total_seconds() * RENEW_AT
             except (SubscriptionLost, ProtocolError) as exc:
                 if attempt == RESUBSCRIBE_TRIES - 1:
-                    raise ProtocolError(f"cannot subscribe to events: {exc}") from exc
+                    raise ProtocolError(f"events not subscribed: {exc}") from exc
                 await asyncio.sleep(0.5 * 2**attempt)
-        raise ProtocolError("cannot subscribe to events")  # unreachable; keeps mypy content
+        raise ProtocolError("events not subscribed")  # unreachable; keeps mypy content
+
+    async def _free_leftovers(self, session: OnvifSession) -> None:
+        """Unsubscribe what an earlier run of ours left on the camera (it crashed, say)."""
+        for held in await self._ledger.load():
+            try:
+                await session.unsubscribe_leftover(held.address, held.push)
+                self._log.info("freed an event subscription an earlier run left on the camera")
+            except DriverError as exc:  # expired already, most likely
+                self._log.debug("leftover subscription not freed: %s", exc)
+        await self._ledger.save([])
+
+    async def _remember_subscriptions(self, session: OnvifSession) -> None:
+        """Write the camera's references to our subscriptions to the ledger."""
+        held = [Held(session.subscription_address)] if session.subscription_address else []
+        if session.push_address:
+            held.append(Held(session.push_address, push=True))
+        await self._ledger.save(held)
 
     def _kept(self, batch: NotificationBatch) -> list[Notification]:
         if batch.dropped:
@@ -302,46 +375,18 @@ class OnvifDevice:
             return None
         return notification
 
-    def _remember_unknown(self, notification: Notification) -> None:
-        topic = notification.topic
-        if (
-            not is_known_topic(topic)
-            and topic not in self._unknown_topics
-            and len(self._unknown_topics) < MAX_UNKNOWN_TOPICS
-        ):
-            self._unknown_topics.add(topic)
-            # Logged once per topic with its payload, so a user can contribute it as a sample.
-            level = (
-                logging.WARNING
-                if len(self._unknown_topics) <= LOGGED_UNKNOWN_TOPICS
-                else logging.DEBUG
-            )
-            self._log.log(
-                level,
-                "unknown event topic %s (kept as 'other'); payload: %s",
-                topic[:200],
-                repr(notification)[:4000],
-            )
-
-    def _normalise(self, notification: Notification) -> list[DeviceEvent]:
-        return normalize(notification, datetime.now(UTC))
-
-    def _track_motion(self, event: DeviceEvent, clears: Clears) -> None:
-        if event.kind is not EventKind.MOTION or self.auto_clear_s <= 0:
-            return
-        key = (event.kind, event.source)
-        if event.active:
-            clears[key] = (time.monotonic() + self.auto_clear_s, event)
-        else:
-            clears.pop(key, None)
-
     async def close(self) -> None:
         """Unsubscribe (frees the camera's slot) and close the sessions."""
         session, self._session = self._session, None
         if session is None:
             return
+        hook, self._hook = self._hook, None
         try:
-            await asyncio.wait_for(session.unsubscribe(), UNSUBSCRIBE_S)
+            if hook is not None:  # connected, but events() never ran
+                await hook.close()
+            kept = await asyncio.wait_for(session.unsubscribe(), UNSUBSCRIBE_S)
+            # What the camera did not hear about stays in the ledger for the next start.
+            await self._ledger.save([Held(a) for a in kept])
         except TimeoutError:
             self._log.debug("unsubscribe at close timed out")
         finally:

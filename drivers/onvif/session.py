@@ -1,3 +1,4 @@
+# Over 400 lines: all use of onvif-zeep-async stays here, its side effects contained.
 """Everything that talks to onvif-zeep-async lives here, and only here.
 
 The library is the maintained asyncio ONVIF client, but it has side effects this module contains:
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -78,11 +80,15 @@ def _raised_by_library(exc: BaseException) -> bool:
     return module.partition(".")[0] in _LIBRARIES
 
 
+_BUG_KINDS = (AttributeError, TypeError, LookupError)
+
+
 def _unusable(what: str, exc: Exception) -> ProtocolError:
     """The ProtocolError for an answer the library could not use; re-raises our own bugs."""
-    # zeep indexes into what it parsed (a truncated envelope has no body element): that is
-    # malformed device data. The same IndexError raised in our own code is a bug, and must show.
-    if isinstance(exc, IndexError) and not _raised_by_library(exc):
+    # zeep indexes into and reads attributes of what it parsed (a truncated envelope has no
+    # body element): that is malformed device data. The same errors raised in our own code are
+    # bugs; as a ProtocolError they would be retried forever without a traceback.
+    if isinstance(exc, _BUG_KINDS) and not _raised_by_library(exc):
         raise exc
     return ProtocolError(f"{what}: unusable answer ({type(exc).__name__})")
 
@@ -124,6 +130,15 @@ def _text(value: Any, limit: int = 256) -> str | None:
         return None
     text = str(value).strip()
     return text[:limit] if text else None
+
+
+def _number(value: Any) -> int | None:
+    """A positive whole number the camera reported, or None for anything else."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if number > 0 else None
 
 
 class OnvifSession:
@@ -190,10 +205,10 @@ class OnvifSession:
                     "GetNetworkInterfaces refused; the serial number identifies the camera"
                 )
             self.info = DeviceInfo(
-                manufacturer=_text(info.Manufacturer) or "unknown",
-                model=_text(info.Model) or "unknown",
-                serial=_text(info.SerialNumber),
-                firmware=_text(info.FirmwareVersion),
+                manufacturer=_text(getattr(info, "Manufacturer", None)) or "unknown",
+                model=_text(getattr(info, "Model", None)) or "unknown",
+                serial=_text(getattr(info, "SerialNumber", None)),
+                firmware=_text(getattr(info, "FirmwareVersion", None)),
                 mac=mac,
                 clock_offset_s=round(self.clock_offset.total_seconds(), 3),
             )
@@ -220,16 +235,17 @@ class OnvifSession:
                 if encoder is None:
                     continue
                 uri = await media.GetStreamUri(
-                    {"StreamSetup": setup, "ProfileToken": profile.token}
+                    {"StreamSetup": setup, "ProfileToken": getattr(profile, "token", None)}
                 )
-                url = pin_url(_text(uri.Uri, 2048), self.host, RTSP, "stream")
-                width = int(encoder.Resolution.Width) if encoder.Resolution else None
-                height = int(encoder.Resolution.Height) if encoder.Resolution else None
+                url = pin_url(_text(getattr(uri, "Uri", None), 2048), self.host, RTSP, "stream")
+                resolution = getattr(encoder, "Resolution", None)
+                width = _number(getattr(resolution, "Width", None))
+                height = _number(getattr(resolution, "Height", None))
                 fps = getattr(getattr(encoder, "RateControl", None), "FrameRateLimit", None)
                 source = StreamSource(
-                    name=str(profile.token)[:64],
+                    name=str(getattr(profile, "token", ""))[:64],
                     url=url,
-                    video_codec=_text(encoder.Encoding, 32),
+                    video_codec=_text(getattr(encoder, "Encoding", None), 32),
                     width=width,
                     height=height,
                     fps=float(fps) if fps else None,
@@ -249,8 +265,8 @@ class OnvifSession:
             profiles = await media.GetProfiles()
             if not profiles:
                 return None
-            uri = await media.GetSnapshotUri({"ProfileToken": profiles[0].token})
-            return pin_url(_text(uri.Uri, 2048), self.host, HTTP, "snapshot")
+            uri = await media.GetSnapshotUri({"ProfileToken": getattr(profiles[0], "token", None)})
+            return pin_url(_text(getattr(uri, "Uri", None), 2048), self.host, HTTP, "snapshot")
 
     async def has_backchannel(self) -> bool:
         """True when the camera has an audio output (a speaker for the backchannel)."""
@@ -303,13 +319,16 @@ class OnvifSession:
             return self._granted(result, lifetime)
 
     async def pull(self, wait: timedelta, limit: int = 100) -> list[Mapping[str, Any]]:
-        """One PullMessages long-poll; the notification messages as plain dicts."""
+        """One PullMessages long-poll of `wait` rounded up to whole seconds; the notification
+        messages as plain dicts."""
+        # Some devices read whole seconds only and answer `PT8.123456S` at once (a busy loop).
+        whole = timedelta(seconds=max(1, math.ceil(wait.total_seconds())))
         try:
             async with _mapped("pulling events"):
                 service = await self._service(self._camera.create_pullpoint_service)
                 result = await asyncio.wait_for(
-                    service.PullMessages({"Timeout": wait, "MessageLimit": limit}),
-                    wait.total_seconds() + PULL_GRACE_S,
+                    service.PullMessages({"Timeout": whole, "MessageLimit": limit}),
+                    whole.total_seconds() + PULL_GRACE_S,
                 )
                 messages = getattr(result, "NotificationMessage", None) or []
                 return [_serialize(m, dict) for m in messages]
@@ -357,13 +376,16 @@ class OnvifSession:
         except ProtocolError as exc:
             raise SubscriptionLost(str(exc)) from exc
 
-    async def unsubscribe(self) -> None:
-        """Free the camera's subscription slots (best effort: they expire anyway)."""
+    async def unsubscribe(self) -> list[str]:
+        """Free the camera's subscription slots (best effort: they expire anyway); the
+        addresses the camera could not be told about (unreachable), to try again later."""
+        kept = []
         for attribute, port_type in (
             ("subscription_address", "PullPointSubscription"),
             ("push_address", "NotificationConsumer"),
         ):
-            if getattr(self, attribute) is None:
+            address = getattr(self, attribute)
+            if address is None:
                 continue
             try:
                 async with _mapped("unsubscribing"):
@@ -371,9 +393,27 @@ class OnvifSession:
                         self._camera.create_subscription_service, port_type
                     )
                     await asyncio.wait_for(manager.Unsubscribe(), 5)
-            except DriverError as exc:
+            except DeviceUnavailable as exc:
                 self._log.debug("unsubscribe failed: %s", exc)
+                kept.append(address)
+            except DriverError as exc:  # a fault: the camera no longer has it
+                self._log.debug("unsubscribe refused: %s", exc)
             setattr(self, attribute, None)
+        return kept
+
+    async def unsubscribe_leftover(self, address: str, push: bool) -> None:
+        """Unsubscribe a subscription an earlier run left behind; raises a DriverError."""
+        namespace, port_type = (
+            (PUSH_NS, "NotificationConsumer") if push else (PULLPOINT_NS, "PullPointSubscription")
+        )
+        pinned = pin_url(address, self.host, HTTP, "subscription")
+        self._camera.xaddrs[namespace] = pinned
+        try:
+            async with _mapped("unsubscribing a leftover subscription"):
+                manager = await self._service(self._camera.create_subscription_service, port_type)
+                await asyncio.wait_for(manager.Unsubscribe(), 5)
+        finally:
+            self._camera.xaddrs.pop(namespace, None)
 
     async def close(self) -> None:
         """Close every HTTP session the library opened."""

@@ -20,6 +20,15 @@ def _same_host(a: str, b: str) -> bool:
         return a == b
 
 
+def on_host(url: str, camera_host: str) -> bool:
+    """Whether `url` points at `camera_host` (and at no cloud metadata address)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return host not in METADATA_ADDRESSES and _same_host(host, camera_host)
+
+
 def pin_url(url: str | None, camera_host: str, schemes: frozenset[str], what: str) -> str:
     """Return `url` if it is a `schemes` URL on `camera_host`; else raise ProtocolError.
 

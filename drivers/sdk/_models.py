@@ -106,6 +106,19 @@ class DeviceEvent(_Frozen):
     )
 
 
+class DiscoveryScope(_Frozen):
+    """Where a `Discoverer` may look: Doorstep sends nothing on the LAN unless configured to."""
+
+    targets: tuple[tuple[str, int | None], ...] = Field(
+        default=(), description="(host, port) to probe by unicast; None: the protocol's port."
+    )
+    interfaces: tuple[str, ...] = Field(
+        default=(), description="IPv4 addresses of this box's interfaces to multicast from."
+    )
+    listen_s: float = Field(default=3.0, gt=0, le=30, description="How long to wait for answers.")
+    mdns: bool = Field(default=False, description="Also browse mDNS on `interfaces`.")
+
+
 class DiscoveredDevice(_Frozen):
     """A device found on the network that is not necessarily adopted yet."""
 
@@ -119,13 +132,33 @@ class DiscoveredDevice(_Frozen):
     hardware: str | None = Field(default=None, max_length=256)
     found_by: str = Field(max_length=64, description="'ws-discovery', 'mdns', 'manual', …")
     scopes: tuple[str, ...] = ()
+    device_id: str | None = Field(
+        default=None,
+        max_length=256,
+        description="The device's own stable id when the answer carries one (serial, MAC).",
+    )
+
+    @property
+    def unique_id(self) -> str:
+        """Stable before connect, for merging results: driver + device id, endpoint or address."""
+        if self.device_id:
+            return f"{self.driver}:id:{self.device_id.lower()}"
+        if self.endpoint:
+            return f"{self.driver}:endpoint:{self.endpoint.lower()}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.driver}:address:{host.lower()}:{self.port}"
 
 
 class DeviceConfig(_Frozen):
     """What the user configured for one device; handed to the driver on creation."""
 
     id: str = Field(max_length=64)
-    host: str = Field(max_length=255)
+    host: str = Field(
+        default="",
+        max_length=255,
+        description="Never empty for a driver that needs a host (the default); a driver "
+        "declaring `needs_host = False` may get ''.",
+    )
     port: int | None = Field(default=None, ge=1, le=65535)
     username: str | None = Field(default=None, max_length=256)
     password: SecretStr | None = None

@@ -1,16 +1,34 @@
 """The contracts a driver implements: a factory, a device, and optional capabilities.
 
 A driver package exposes one `DriverFactory` through the `doorstep.drivers` entry-point group.
-The gateway calls `create()` once per configured device and then drives the `Device`:
-`connect()` (returns identity), the capabilities the device has, and `close()`. Capabilities are
-small protocols checked at run time with `isinstance`, so a driver only implements what its
-devices can do.
+Capabilities are small protocols checked at run time with `isinstance`, so a driver only
+implements what its devices can do.
+
+What the gateway guarantees, per camera (one supervising task each):
+
+1. Every connection attempt starts with a fresh `create()`: it is called again on every
+   reconnect (after a failure, a camera reboot, a user's "reconnect"), never reused. So
+   `create()` must be cheap and do no I/O; state that must outlive an attempt belongs in the
+   factory or in `context.data_dir`.
+2. Then `connect()`, then the capabilities are read (`isinstance`), then `streams()` (bounded
+   at 10 s), then `events()` is iterated until it raises or ends. `snapshot()` and
+   `open_talk()` may be called concurrently with that, only while the device is online.
+3. `close()` is called exactly once for every device whose `create()` returned, whatever
+   happened: after `connect()` raised, after the event feed ended, and on shutdown. It gets
+   3 s and its exceptions are swallowed, but it must not raise and must be idempotent.
+4. On shutdown or removal the supervising task is cancelled: `asyncio.CancelledError` lands in
+   whatever the device is awaiting (`connect()`, `streams()`, the `events()` iterator). Let it
+   propagate (clean up in `finally`); the gateway waits 1 s for it, then calls `close()`.
+5. Errors decide what comes next (see `DriverError`): `DeviceUnavailable`/`ProtocolError`
+   retry the attempt with backoff, `AuthenticationFailed` stops until the user acts,
+   `Unsupported` disables the camera with its message. Any other exception is a driver bug:
+   logged with its traceback and retried like a device fault.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar, runtime_checkable
@@ -22,12 +40,10 @@ from doorstep.sdk._models import (
     DeviceEvent,
     DeviceInfo,
     DiscoveredDevice,
+    DiscoveryScope,
     StreamSource,
 )
-
-API_VERSION = 1
-"""Major version of this API. A driver whose `api_version` differs is not loaded."""
-
+from doorstep.sdk._version import ApiVersion
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -75,6 +91,9 @@ class DriverContext:
     data_dir: Path
     webhooks: WebhookRegistry | None = None
     """Present when the gateway is configured to receive callbacks from devices."""
+    rtsp_allow_basic: bool = False
+    """The owner lets this camera's RTSP sessions answer a Basic challenge over plain rtsp://
+    (it sends the password in clear); a driver opening RTSP itself (talk) must honour it."""
 
 
 @runtime_checkable
@@ -96,11 +115,15 @@ class DriverFactory(Protocol):
 
     name: str
     """Short name users write in config (`driver: onvif`)."""
-    api_version: int
-    """The `API_VERSION` the driver was written against."""
+    api_version: ApiVersion
+    """The `API_VERSION` the driver was built against (see the version policy)."""
 
     def create(self, config: DeviceConfig, context: DriverContext) -> Device:
-        """Build a (not yet connected) device for one configured camera."""
+        """Build a fresh, not yet connected device: called once per connection attempt.
+
+        Optional class attributes the gateway reads: `options_model` (a `DriverOptions`
+        subclass validating `config.options`) and `needs_host` (default True).
+        """
         ...
 
 
@@ -108,8 +131,9 @@ class DriverFactory(Protocol):
 class Discoverer(Protocol):
     """Optional factory capability: find devices of this family on the network."""
 
-    async def discover(self, listen_s: float) -> Sequence[DiscoveredDevice]:
-        """Return what answered within `listen_s` seconds; never raises for silence."""
+    async def discover(self, scope: DiscoveryScope) -> Sequence[DiscoveredDevice]:
+        """What answered within `scope.listen_s`, probing only where `scope` allows; never
+        raises for silence (nor for an interface it cannot use: log it and go on)."""
         ...
 
 
@@ -180,6 +204,20 @@ class HasPTZ(Protocol):
 
     async def stop(self) -> None:
         """Stop any movement."""
+        ...
+
+
+@runtime_checkable
+class HasDiagnostics(Protocol):
+    """Optional device capability: state for a support request (the owner downloads it).
+
+    The gateway redacts the camera's host, user name and password, and credentials in URLs,
+    before anyone sees it; still, put no secrets in it. Keep it small and JSON-shaped: str,
+    int, float, bool, None, lists and mappings of those.
+    """
+
+    async def diagnostics(self) -> Mapping[str, object]:
+        """What the driver knows about the device's state (subscriptions, quirks, counters)."""
         ...
 
 

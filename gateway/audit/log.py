@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from doorstep.gateway.storage.db import Connection
+from doorstep.gateway.storage.repositories.audit import AuditRepository, AuditRow, stream_file
 
 GENESIS = "0" * 64
 """The `prev_hash` of the first row."""
@@ -67,15 +66,15 @@ def row_hash(
     return hashlib.sha256(framed.encode()).hexdigest()
 
 
-def _entry(row: sqlite3.Row) -> AuditEntry:
+def _entry(row: AuditRow) -> AuditEntry:
     return AuditEntry(
-        seq=row["seq"], at=row["at"], actor=row["actor"], action=row["action"],
-        target=row["target"], outcome=row["outcome"], ip=row["ip"],
-        detail=json.loads(row["detail"]), prev_hash=row["prev_hash"], hash=row["hash"],
+        seq=row.seq, at=row.at, actor=row.actor, action=row.action, target=row.target,
+        outcome=row.outcome, ip=row.ip, detail=json.loads(row.detail), prev_hash=row.prev_hash,
+        hash=row.hash,
     )  # fmt: skip
 
 
-def verify_chain(rows: Iterable[sqlite3.Row | AuditEntry]) -> VerifyResult:
+def verify_chain(rows: Iterable[AuditRow | AuditEntry]) -> VerifyResult:
     """Walk rows in `seq` order; report the first whose link or hash is wrong."""
     previous, checked, expected_seq = GENESIS, 0, None
     for raw in rows:
@@ -97,10 +96,8 @@ def verify_chain(rows: Iterable[sqlite3.Row | AuditEntry]) -> VerifyResult:
 class AuditLog:
     """Appends audit rows; reads and verifies them."""
 
-    def __init__(self, conn: Connection) -> None:
-        if conn.synchronous != "FULL":
-            raise ValueError("the audit log needs the synchronous=FULL connection")
-        self._conn = conn
+    def __init__(self, rows: AuditRepository) -> None:
+        self._rows = rows
 
     async def append(
         self,
@@ -118,23 +115,16 @@ class AuditLog:
         detail_json = _canonical_detail(detail)
         if len(detail_json) > 4096:
             detail_json = _canonical_detail({"truncated": detail_json[:4000]})
-        async with self._conn.transaction() as tx:
-            async with tx.execute(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
-            ) as cursor:
-                last = await cursor.fetchone()
-            prev_hash = last["hash"] if last else GENESIS
-            seq = (last["seq"] + 1) if last else 1
+
+        def link(last: AuditRow | None) -> AuditRow:
+            prev_hash = last.hash if last else GENESIS
+            seq = last.seq + 1 if last else 1
             digest = row_hash(prev_hash, at, actor, action, target, outcome, ip, detail_json)
-            await tx.execute(
-                """INSERT INTO audit
-                     (seq, at, actor, action, target, outcome, ip, detail, prev_hash, hash)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (seq, at, actor, action, target, outcome, ip, detail_json, prev_hash, digest),
+            return AuditRow(
+                seq, at, actor, action, target, outcome, ip, detail_json, prev_hash, digest
             )
-        return AuditEntry(
-            seq, at, actor, action, target, outcome, ip, json.loads(detail_json), prev_hash, digest
-        )
+
+        return _entry(await self._rows.append(link))
 
     async def query(
         self,
@@ -147,47 +137,17 @@ class AuditLog:
         limit: int = 100,
     ) -> list[AuditEntry]:
         """Newest rows first, filtered; `action` matches a prefix ("login" finds login.*)."""
-        where, params = [], []
-        for column, value in (("actor", actor), ("target", target)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if action:
-            where.append("action LIKE ? ESCAPE '\\'")
-            params.append(
-                action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-        if since:
-            where.append("at >= ?")
-            params.append(since)
-        if until:
-            where.append("at < ?")
-            params.append(until)
-        if before_seq is not None:
-            where.append("seq < ?")
-            params.append(str(before_seq))
-        # Only fixed column names are joined in; every value is a bound parameter.
-        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608
-        sql += " ORDER BY seq DESC LIMIT ?"
-        rows = await self._conn.fetchall(sql, (*params, max(1, min(limit, 1000))))
+        rows = await self._rows.query(actor, action, target, since, until, before_seq, limit)
         return [_entry(r) for r in rows]
 
     async def verify(self) -> VerifyResult:
         """Check the whole chain, streaming it in a worker thread (it hashes every row: 100k rows
         take seconds, which must not stall the event loop)."""
-        return await asyncio.to_thread(verify_file, self._conn.path)
+        return await asyncio.to_thread(verify_file, self._rows.file_path())
 
 
 def verify_file(path: Path) -> VerifyResult:
-    """Walk a database file's audit chain in `seq` order, a row at a time (blocking).
-
-    A read-only connection of its own, in one read transaction: a consistent snapshot, however
-    many rows the gateway appends meanwhile.
-    """
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        conn.row_factory = sqlite3.Row
-        conn.execute("BEGIN")
-        return verify_chain(conn.execute("SELECT * FROM audit ORDER BY seq"))
-    finally:
-        conn.close()
+    """Walk a database file's audit chain in `seq` order, a row at a time (blocking), in one
+    consistent snapshot however many rows the gateway appends meanwhile."""
+    with stream_file(path) as rows:
+        return verify_chain(rows)

@@ -2,58 +2,34 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
-import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from doorstep.gateway.audit import AuditLog
 from doorstep.gateway.audit.refusals import RefusalAudit
 from doorstep.gateway.auth import totp
 from doorstep.gateway.auth.devices import DeviceCookies
+from doorstep.gateway.auth.enrolment import TotpEnrolment
+from doorstep.gateway.auth.errors import AuthError, SignIn, throttled, token_hash
 from doorstep.gateway.auth.passwords import check_policy, hash_password, verify_password
 from doorstep.gateway.auth.principal import CAMERA_ROLES, Principal
 from doorstep.gateway.auth.revocation import AccessChanges
 from doorstep.gateway.auth.throttle import Attempt, LoginThrottle, Throttled
 from doorstep.gateway.keys.secretbox import SecretBox
-from doorstep.gateway.storage import SessionRecord, SessionRepository, UserRecord, UserRepository
+from doorstep.gateway.storage import (
+    Conflict,
+    SessionRecord,
+    SessionRepository,
+    UserRecord,
+    UserRepository,
+)
 
 _log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT = timedelta(hours=24)
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen writes are coalesced
-PENDING_TOTP_TTL = timedelta(minutes=10)
 USERNAME_MAX = 64
-
-
-class AuthError(Exception):
-    """A sign-in or account operation was refused; `code` is stable for the UI."""
-
-    def __init__(self, code: str, message: str, retry_after: int = 0) -> None:
-        super().__init__(message)
-        self.code = code
-        self.retry_after = retry_after
-
-
-def token_hash(token: str) -> str:
-    """What is stored for a session token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _throttled(exc: Throttled) -> AuthError:
-    return AuthError("throttled", "too many attempts; wait and try again", exc.retry_after)
-
-
-@dataclass(frozen=True, slots=True)
-class SignIn:
-    """A new session: the cookie value, who it belongs to, and the browser's known-device
-    cookie (set it: it keeps this browser's way in during a password-guessing attack)."""
-
-    token: str
-    principal: Principal
-    device_cookie: str = ""
 
 
 class AccountService:
@@ -79,7 +55,7 @@ class AccountService:
         self.throttle = LoginThrottle()
         self.devices = DeviceCookies(box.derive("known-device-cookie"))
         self.setup_token: str | None = None
-        self._pending_totp: dict[int, tuple[str, datetime]] = {}
+        self._enrolment = TotpEnrolment()
 
     # -- first run --------------------------------------------------------------------------
     async def prepare_setup(self) -> str | None:
@@ -101,7 +77,7 @@ class AccountService:
             attempt = self.throttle.reserve([f"setup-ip:{ip}"])
         except Throttled as exc:
             self.refusals.record("anonymous", "setup", "throttled", ip)
-            raise _throttled(exc) from None
+            raise throttled(exc) from None
         expected = self.setup_token
         if expected is None or not secrets.compare_digest(token.encode(), expected.encode()):
             self.refusals.record("anonymous", "setup", "denied", ip)
@@ -132,7 +108,7 @@ class AccountService:
             user_id = await self._users.add(
                 username, await hash_password(password), role, datetime.now(UTC)
             )
-        except sqlite3.IntegrityError:
+        except Conflict:
             raise AuthError("username_taken", "that user name is taken") from None
         except ValueError as exc:
             raise AuthError("bad_role", str(exc)) from None
@@ -174,7 +150,7 @@ class AccountService:
             await self._check_grants(role, cameras)
         try:
             await self._users.set_grants(user_id, cameras if role in CAMERA_ROLES else set())
-        except sqlite3.IntegrityError:  # the camera was removed a moment ago
+        except Conflict:  # the camera was removed a moment ago
             raise AuthError("no_such_camera", "one of those cameras does not exist") from None
 
     async def list_users(self) -> list[tuple[UserRecord, set[str]]]:
@@ -264,7 +240,7 @@ class AccountService:
             attempt = self.throttle.reserve(keys)
         except Throttled as exc:
             self.refusals.record(username, "login", "throttled", ip)
-            raise _throttled(exc) from None
+            raise throttled(exc) from None
         user = await self._check_password(username.strip(), password, "login", ip)
         await self._check_second_factor(user, code, attempt, "login", ip)
         self.throttle.refund(attempt, keys[1:])  # a right password is not held against the address
@@ -307,7 +283,7 @@ class AccountService:
             attempt = self.throttle.reserve(keys)
         except Throttled as exc:
             self.refusals.record(principal.username, "session.confirm", "throttled", ip)
-            raise _throttled(exc) from None
+            raise throttled(exc) from None
         user = await self._users.by_id(principal.user_id)
         if user is None or user.username != principal.username:
             raise AuthError("bad_credentials", "the account changed; sign in again")
@@ -345,14 +321,14 @@ class AccountService:
             return None
         session, account = found
         now = datetime.now(UTC)
-        if now - session.last_seen > IDLE_TIMEOUT or account["disabled"]:
+        if now - session.last_seen > IDLE_TIMEOUT or account.disabled:
             await self._sessions.delete(hashed)
             return None
         if now - session.last_seen > TOUCH_EVERY:
             await self._sessions.touch(hashed, now)
-        role = account["role"]
+        role = account.role
         return Principal(
-            session.user_id, account["username"], role, bool(account["enrolled"]),
+            session.user_id, account.username, role, account.enrolled,
             await self._cameras(session.user_id, role), hashed, confirmed_at=session.confirmed_at,
         )  # fmt: skip
 
@@ -368,7 +344,7 @@ class AccountService:
             attempt = self.throttle.reserve([f"confirm:{principal.user_id}", f"ip:{ip}"])
         except Throttled as exc:
             self.refusals.record(principal.username, "user.password", "throttled", ip)
-            raise _throttled(exc) from None
+            raise throttled(exc) from None
         user = await self._users.by_id(principal.user_id)
         if user is None or not await verify_password(user.password_hash, old):
             self.refusals.record(principal.username, "user.password", "failed", ip)
@@ -392,26 +368,24 @@ class AccountService:
     # -- second factor ----------------------------------------------------------------------
     async def begin_totp(self, principal: Principal) -> tuple[str, str]:
         """A new secret and its otpauth URI; it takes effect once a code from it is confirmed."""
-        secret = totp.new_secret()
-        self._pending_totp[principal.user_id] = (secret, datetime.now(UTC) + PENDING_TOTP_TTL)
-        return secret, totp.provisioning_uri(secret, principal.username)
+        return self._enrolment.begin(principal.user_id, principal.username)
 
     async def confirm_totp(self, principal: Principal, code: str, ip: str) -> None:
         """Turn the second factor on after a correct code from the new secret."""
-        pending = self._pending_totp.get(principal.user_id)
-        if pending is None or pending[1] < datetime.now(UTC):
+        secret = self._enrolment.pending(principal.user_id)
+        if secret is None:
             raise AuthError("no_pending_totp", "start the set-up again")
         try:  # throttled like every other code check, though the caller holds the secret
             attempt = self.throttle.reserve([f"enrol:{principal.user_id}"])
         except Throttled as exc:
-            raise _throttled(exc) from None
-        step = totp.matching_step(pending[0], code)
+            raise throttled(exc) from None
+        step = totp.matching_step(secret, code)
         if step is None:
             raise AuthError("bad_totp", "that code does not match; check the phone's clock")
         self.throttle.refund(attempt)
-        await self._users.set_totp(principal.user_id, self._box.seal(pending[0]))
+        await self._users.set_totp(principal.user_id, self._box.seal(secret))
         await self._users.use_totp_step(principal.user_id, step)
-        del self._pending_totp[principal.user_id]
+        self._enrolment.finish(principal.user_id)
         self.changes.changed(principal.user_id)
         await self._audit.append(
             principal.username, "user.totp", f"user:{principal.user_id}", ip=ip

@@ -1,11 +1,13 @@
-"""Adopting cameras: check the credentials against the camera, store them sealed, supervise it."""
+"""Adopting cameras: check the credentials against the camera, store them sealed, supervise it.
+
+Part of the camera façade (`facade.Cameras` is what the web calls).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,20 +15,18 @@ from pathlib import Path
 import aiohttp
 from pydantic import SecretStr, ValidationError
 
+from doorstep.gateway.cameras.errors import AdoptionError, CameraConflict
 from doorstep.gateway.config.models import CameraConfig
 from doorstep.gateway.devices import DeviceManager
 from doorstep.gateway.devices.registry import DriverRegistry
+from doorstep.gateway.keys.redaction import register_secret
 from doorstep.gateway.keys.secretbox import SecretBox
-from doorstep.gateway.storage import CameraRecord, CameraRepository
+from doorstep.gateway.storage import CameraRecord, CameraRepository, Conflict
 from doorstep.sdk import AuthenticationFailed, DeviceConfig, DeviceInfo, DriverContext, DriverError
 
 _log = logging.getLogger(__name__)
 
 ADOPT_TIMEOUT_S = 20.0
-
-
-class AdoptionError(Exception):
-    """The camera cannot be adopted; the message says why, for the user."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,21 @@ class AdoptRequest:
     camera_id: str | None = None
     rtsp_allow_basic: bool = False
     """Answer RTSP Basic challenges over plain rtsp:// (sends the password in clear)."""
+
+
+def _address(host: str, port: int | None) -> str:
+    return f"{host.lower()}:{port or 'default'}"
+
+
+def _refuse_known_address(request: AdoptRequest, devices: DeviceManager) -> None:
+    wanted = _address(request.host, request.port)
+    for supervisor in devices.supervisors.values():
+        if _address(supervisor.config.host, supervisor.config.port) == wanted:
+            raise CameraConflict(
+                "already_adopted",
+                f"{request.host}:{request.port or 'default'} is camera {supervisor.camera_id!r} "
+                "already",
+            )
 
 
 def _slug(name: str) -> str:
@@ -79,6 +94,7 @@ class CameraService:
                 username = stored[0]
                 try:
                     password = self._box.open(stored[1])
+                    register_secret(password)  # redacted from every log line from now on
                 except ValueError:
                     _log.error(
                         "camera %s: stored password cannot be decrypted (key changed?)", record.id
@@ -103,6 +119,10 @@ class CameraService:
         factory = self._registry.get(config.driver)
         if factory is None:
             raise AdoptionError(f"driver {config.driver!r} is not available")
+        problems = self._registry.camera_problems(config.driver, config.host or "", config.options)
+        if problems:
+            field, message = problems[0]
+            raise AdoptionError(f"{field}: {message}")
         context = DriverContext(
             self._http,
             logging.LoggerAdapter(
@@ -136,7 +156,7 @@ class CameraService:
         """Delete an adopted camera; one with clips is kept, disabled. True if it was kept."""
         try:
             await self._repository.delete(camera_id)
-        except sqlite3.IntegrityError:
+        except Conflict:  # clips still refer to it
             record = await self._repository.get(camera_id)
             if record is not None:
                 await self._repository.upsert(replace(record, enabled=False))
@@ -145,8 +165,13 @@ class CameraService:
         return False
 
     async def adopt(self, request: AdoptRequest, devices: DeviceManager) -> CameraRecord:
-        """Connect once to prove the credentials, then store and start supervising the camera."""
+        """Connect once to prove the credentials, then store and start supervising the camera.
+
+        `CameraConflict` if a camera at that host and port is supervised already.
+        """
+        register_secret(request.password)  # the check below logs in with it: keep it out of logs
         async with self._lock:
+            _refuse_known_address(request, devices)
             existing = {c.id for c in await self._repository.list()} | set(devices.supervisors)
             camera_id = request.camera_id or _slug(request.name)
             if request.camera_id is None:

@@ -2,29 +2,69 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 
-from doorstep.gateway.app import DB_FILENAME
-from doorstep.gateway.audit import AuditLog
-from doorstep.gateway.auth import AccountService, AuthError, Principal
-from doorstep.gateway.config.models import Config
-from doorstep.gateway.keys.secretbox import SecretBox
-from doorstep.gateway.storage import Database, SessionRepository, UserRepository
+import yaml
+
+from doorstep.gateway.auth import AuthError, Principal
+from doorstep.gateway.auth.wiring import open_accounts
+from doorstep.gateway.config.models import (
+    Config,
+    ConfigError,
+    StorageConfig,
+    load_config,
+    parse_config,
+)
+from doorstep.gateway.config.yaml_loader import StrictSafeLoader
 
 PASSWORD_ENV = "DOORSTEP_PASSWORD"  # noqa: S105  # the name of a variable, not a password
+EXIT_CONFIG = 2
+ADMIN_SECTIONS = ("version", "storage")
+"""What the admin commands read of a config file: they touch no camera, so a camera password
+taken from an unset variable must not stop them."""
 
 
-async def _open(config: Config) -> tuple[Database, AccountService, AuditLog]:
-    database = await Database.open(config.storage.data_dir / DB_FILENAME)
-    box = await asyncio.to_thread(SecretBox.load_or_create, config.storage.data_dir)
-    audit = AuditLog(database.durable)
-    accounts = AccountService(
-        UserRepository(database.durable), SessionRepository(database.durable), box, audit
-    )
-    return database, accounts, audit
+def admin_config(path: Path | None) -> Config:
+    """The config file's storage settings (the rest left at defaults); `ConfigError` if bad."""
+    if path is None:
+        return Config()
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictSafeLoader)  # noqa: S506
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return load_config(path)  # raises the ConfigError that says why
+    if not isinstance(raw, dict):
+        return load_config(path)
+    kept = {key: raw[key] for key in ADMIN_SECTIONS if key in raw}
+    return parse_config(yaml.safe_dump(kept), str(path))
+
+
+def _offline_config(args: argparse.Namespace) -> Config | None:
+    try:
+        config = admin_config(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"{exc.source}: {problem}", file=sys.stderr)
+        return None
+    if args.data_dir is not None:
+        config = config.model_copy(update={"storage": StorageConfig(data_dir=args.data_dir)})
+    return config
+
+
+def user_command(args: argparse.Namespace) -> int:
+    """`doorstep user add`."""
+    config = _offline_config(args)
+    return EXIT_CONFIG if config is None else add_user(config, args.username, args.role)
+
+
+def audit_command(args: argparse.Namespace) -> int:
+    """`doorstep audit verify`."""
+    config = _offline_config(args)
+    return EXIT_CONFIG if config is None else verify_audit(config)
 
 
 def add_user(config: Config, username: str, role: str) -> int:
@@ -40,15 +80,15 @@ def add_user(config: Config, username: str, role: str) -> int:
             return 2
 
     async def create() -> int:
-        database, accounts, _ = await _open(config)
+        core = await open_accounts(config.storage.data_dir)
         try:
             console = Principal(0, "console", "owner")
-            user = await accounts.create_user(console, username, password, role, "console")
+            user = await core.accounts.create_user(console, username, password, role, "console")
         except AuthError as exc:
             print(f"doorstep user add: {exc}", file=sys.stderr)
             return 1
         finally:
-            await database.close()
+            await core.storage.close()
         print(f"created {user.role} {user.username!r} (id {user.id})")
         return 0
 
@@ -59,11 +99,11 @@ def verify_audit(config: Config) -> int:
     """Walk the audit log's hash chain; exit 1 at the first broken row."""
 
     async def verify() -> int:
-        database, _, audit = await _open(config)
+        core = await open_accounts(config.storage.data_dir)
         try:
-            result = await audit.verify()
+            result = await core.audit.verify()
         finally:
-            await database.close()
+            await core.storage.close()
         if result.ok:
             print(f"audit log ok: {result.checked} row(s), chain intact")
             return 0

@@ -10,6 +10,17 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from doorstep.gateway.keys.redaction import register_secret, registered_secrets
+
+__all__ = [
+    "REDACTED",
+    "RedactingJsonFormatter",
+    "RedactingTextFormatter",
+    "redact",
+    "register_secret",
+    "setup_logging",
+]
+
 REDACTED = "***"
 
 # user:password@ inside any URL (rtsp://, http://, …): the classic way camera passwords leak.
@@ -68,6 +79,9 @@ class RedactingTextFormatter(logging.Formatter):
         super().__init__()
         self.secrets = tuple(secrets)
 
+    def _all_secrets(self) -> tuple[str, ...]:
+        return (*self.secrets, *registered_secrets())
+
     def format(self, record: logging.LogRecord) -> str:
         line = f"{_timestamp(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
         extras = _extras(record)
@@ -77,7 +91,7 @@ class RedactingTextFormatter(logging.Formatter):
             line += "\n" + self.formatException(record.exc_info)
         if record.stack_info:
             line += "\n" + self.formatStack(record.stack_info)
-        return redact(line, self.secrets)
+        return redact(line, self._all_secrets())
 
 
 class RedactingJsonFormatter(logging.Formatter):
@@ -88,17 +102,18 @@ class RedactingJsonFormatter(logging.Formatter):
         self.secrets = tuple(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
+        secrets = (*self.secrets, *registered_secrets())
         entry: dict[str, Any] = {
             "ts": _timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": redact(record.getMessage(), self.secrets),
+            "msg": redact(record.getMessage(), secrets),
         }
         for key, value in _extras(record).items():
             plain = value if isinstance(value, int | float | bool) or value is None else str(value)
-            entry[key] = redact(plain, self.secrets) if isinstance(plain, str) else plain
+            entry[key] = redact(plain, secrets) if isinstance(plain, str) else plain
         if record.exc_info:
-            entry["exc"] = redact(self.formatException(record.exc_info), self.secrets)
+            entry["exc"] = redact(self.formatException(record.exc_info), secrets)
         return json.dumps(entry, ensure_ascii=False)
 
 

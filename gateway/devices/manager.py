@@ -63,6 +63,13 @@ class DeviceManager:
             missing = f"driver {camera.driver!r} " + (
                 f"failed to load ({why})" if why else "is not installed"
             )
+        elif problems := self._registry.camera_problems(camera.driver, camera.host, camera.options):
+            # The config is frozen, so checking once here covers every later create(): a bad
+            # option disables the camera with the reason instead of failing each retry.
+            factory = None
+            missing = f"invalid configuration for the {camera.driver} driver: " + "; ".join(
+                f"{where}: {message}" for where, message in problems
+            )
         context = DriverContext(
             http=self._http,
             logger=logging.LoggerAdapter(

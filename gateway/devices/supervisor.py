@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from doorstep.gateway.bus.event_bus import EventBus
 from doorstep.gateway.devices.backoff import Backoff
 from doorstep.gateway.devices.event_budget import EVENT_BURST, EVENTS_PER_S, EventBudget
 from doorstep.gateway.events import CameraEventReceived, CameraState, CameraStateChanged
-from doorstep.protocols.backchannel import NoBackchannel, RtspBackchannel
-from doorstep.protocols.rtsp_client import RtspError
 from doorstep.sdk import (
     AuthenticationFailed,
     Device,
@@ -23,6 +22,7 @@ from doorstep.sdk import (
     DriverContext,
     DriverError,
     DriverFactory,
+    HasDiagnostics,
     HasEvents,
     HasSnapshot,
     HasStreams,
@@ -82,7 +82,8 @@ class DeviceSupervisor:
         self.capabilities: frozenset[str] = frozenset()
         self.streams: list[StreamSource] = []
         self._factory = factory
-        self._context = context
+        # A driver that opens RTSP itself (talk) must honour the camera's Basic setting.
+        self._context = replace(context, rtsp_allow_basic=rtsp_allow_basic)
         self._bus = bus
         self._backoff = backoff
         self._enabled = enabled
@@ -128,35 +129,28 @@ class DeviceSupervisor:
 
     @property
     def talk(self) -> bool | None:
-        """Whether the camera has a speaker to talk through (None: not known until tried)."""
-        if "talk" in self.capabilities:
-            return True
-        if not self.streams or not self.streams[0].url.startswith("rtsp://"):
+        """Whether the camera has a speaker to talk through (None: not known until tried).
+
+        The driver's `HasTalk` says it can talk; the main stream's `backchannel` says whether
+        this camera does (None when the driver cannot tell before trying, e.g. plain RTSP).
+        """
+        if "talk" not in self.capabilities:
             return False
+        if not self.streams:
+            return None
         return self.streams[0].backchannel
 
     async def open_talk(self) -> TalkSink:
-        """Open the speaker: the driver's own talk, else the main stream's RTSP backchannel.
+        """Open the speaker through the driver's `HasTalk`.
 
         Raises `Unsupported` (no speaker) or `DeviceUnavailable`.
         """
         device = self._device
         if device is None or self.state is not CameraState.ONLINE:
             raise DeviceUnavailable("the camera is not online")
-        if isinstance(device, HasTalk):
-            return await device.open_talk()
-        if self.talk is False:
-            raise Unsupported("this camera has no speaker (no ONVIF audio backchannel)")
-        main = self.streams[0]
-        password = main.password.get_secret_value() if main.password else None
-        try:
-            return await RtspBackchannel.open(
-                main.url, main.username, password, allow_basic=self.rtsp_allow_basic
-            )
-        except NoBackchannel as exc:
-            raise Unsupported(str(exc)) from None
-        except RtspError as exc:
-            raise DeviceUnavailable(f"cannot open the camera's speaker: {exc}") from None
+        if not isinstance(device, HasTalk):
+            raise Unsupported("this camera has no speaker")
+        return await device.open_talk()
 
     async def snapshot(self) -> bytes:
         """A JPEG from the connected device; DeviceUnavailable/Unsupported otherwise."""
@@ -166,6 +160,13 @@ class DeviceSupervisor:
         if not isinstance(device, HasSnapshot):
             raise Unsupported("the camera has no snapshots")
         return await device.snapshot()
+
+    async def diagnostics(self) -> Mapping[str, object] | None:
+        """The driver's diagnostics (unredacted), None when not connected or it has none."""
+        device = self._device
+        if device is None or not isinstance(device, HasDiagnostics):
+            return None
+        return await device.diagnostics()
 
     @property
     def running(self) -> bool:

@@ -15,6 +15,7 @@ import ipaddress
 import logging
 import secrets
 import socket
+import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -48,7 +49,7 @@ class RegisteredWebhook(Generic[T]):
         self.sources = sources
         self.parse = parse
         self.queue: asyncio.Queue[T] = asyncio.Queue(QUEUE_SIZE)
-        self.bucket = TokenBucket(RATE_PER_S, BURST)
+        self.bucket = TokenBucket(RATE_PER_S, BURST, server.clock)
         self._server = server
         self.accepted = 0
         self.rejected = 0
@@ -71,21 +72,33 @@ class RegisteredWebhook(Generic[T]):
 class WebhookServer:
     """The listener and registry of every device webhook."""
 
-    def __init__(self, host: str, port: int, advertise: str | None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        advertise: str | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.host = host
         self.port = port
         self._advertise = advertise
+        self.clock = clock
+        """What the webhooks' rate limits measure time with (a test holds it still)."""
         self._hooks: dict[str, RegisteredWebhook[Any]] = {}  # type-erased: each parses its own
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
     async def start(self) -> None:
-        """Start listening."""
+        """Start listening (nothing stays open if it fails)."""
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post("/hooks/{token}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        try:
+            await web.TCPSite(self._runner, self.host, self.port).start()
+        except BaseException:
+            await self.stop()
+            raise
         bound = self._runner.addresses[0]
         host = self._advertise or (self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1")  # noqa: S104
         host = f"[{host}]" if ":" in host else host
@@ -93,7 +106,7 @@ class WebhookServer:
         _log.info("receiving device callbacks on %s", self.base_url)
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Stop listening and close the socket; safe to call twice, or after a failed start."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

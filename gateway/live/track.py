@@ -11,7 +11,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.audio.frame import AudioFrame
 
-from doorstep.gateway.media.hub import Consumer
+from doorstep.gateway.media.consumer import Consumer
 
 VIDEO_CLOCK = 90_000
 VIDEO_TIME_BASE = Fraction(1, VIDEO_CLOCK)

@@ -1,4 +1,7 @@
-"""Live-view sessions: WHEP-style offer/answer over HTTP, one aiortc peer connection each."""
+"""Live-view sessions: WHEP-style offer/answer over HTTP, one aiortc peer connection each; the
+service that admits, tracks, times out, re-checks and ends them, auditing each call.
+
+The offer's checks are in offer.py, the peer connection's tracks and teardown in peer.py."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiortc import (
@@ -16,100 +18,45 @@ from aiortc import (
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
-    RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.sdp import SessionDescription
 
+from doorstep.gateway.live.ice import host_addresses
+from doorstep.gateway.live.offer import (
+    MAX_CANDIDATE_LINES,
+    MAX_SDP_BYTES,
+    LiveError,
+    StartSlot,
+    offer_media,
+)
+from doorstep.gateway.live.peer import LiveSession, add_transceiver, close_peer, sent_audio_codec
 from doorstep.gateway.live.talk import ActiveTalk, MicPump
-from doorstep.gateway.live.track import CameraAudioTrack, PassthroughVideoTrack
-from doorstep.gateway.media.hub import Consumer, StreamHub, StreamTarget
+from doorstep.gateway.live.track import PassthroughVideoTrack
+from doorstep.gateway.media.hub import StreamHub, StreamTarget
 from doorstep.sdk import DeviceUnavailable, TalkSink, Unsupported
+
+__all__ = [
+    "MAX_CANDIDATE_LINES",
+    "MAX_SDP_BYTES",
+    "LiveAudit",
+    "LiveError",
+    "LiveService",
+    "LiveSession",
+]
 
 _log = logging.getLogger(__name__)
 
-MAX_SDP_BYTES = 64 * 1024
-MAX_CANDIDATE_LINES = 64
 MAX_SESSIONS_PER_USER = 4
 MAX_SESSIONS = 32
 RECHECK_S = 2.0
+CONNECT_TIMEOUT_S = 15.0
+"""A call not connected this long after its answer is ended: its candidates reach nowhere (no
+route, a firewall, no TURN), and it would hold the camera's stream open for minutes with no
+frame sent. Host and STUN pairs connect within a second or two; 15 s leaves a phone on a slow
+mobile link or a TURN relay room to finish."""
 
 LiveAudit = Callable[[str, str, str, str, dict[str, Any]], Awaitable[None]]
 """Records a call's event in the audit log: (user, action, target, ip, detail)."""
-
-
-async def _stop_decoders(pc: RTCPeerConnection) -> None:
-    """End aiortc's decoder threads off the event loop.
-
-    aiortc's `RTCRtpReceiver.stop()` joins its decoder thread on the loop (a blocking wait). Ending
-    the thread here first, in a worker thread, leaves that join nothing to wait for. If aiortc's
-    internals change, the getattr calls find nothing and aiortc's own stop does the work.
-    """
-    for transceiver in pc.getTransceivers():
-        receiver = transceiver.receiver
-        thread = getattr(receiver, "_RTCRtpReceiver__decoder_thread", None)
-        queue = getattr(receiver, "_RTCRtpReceiver__decoder_queue", None)
-        if thread is not None and queue is not None and thread.is_alive():
-            queue.put(None)  # the decoder thread's stop signal
-            await asyncio.to_thread(thread.join, 2)
-
-
-def _sent_audio_codec(pc: RTCPeerConnection, track: CameraAudioTrack) -> str | None:
-    """The codec our answer chose for the camera's sound (`PCMU`, `opus`, ...), if any."""
-    local = pc.localDescription
-    transceiver = next((t for t in pc.getTransceivers() if t.sender.track is track), None)
-    if local is None or transceiver is None or transceiver.mid is None:
-        return None
-    sections = SessionDescription.parse(local.sdp).media
-    media = next((m for m in sections if m.rtp.muxId == transceiver.mid), None)
-    if media is None or not media.rtp.codecs:
-        return None
-    return media.rtp.codecs[0].mimeType.partition("/")[2]  # aiortc sends with the first
-
-
-class LiveError(Exception):
-    """A live-view request refused, with a reason for the user; `status` suggests the HTTP code."""
-
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass
-class LiveSession:
-    """One viewer: whose, which camera, and the peer connection."""
-
-    id: str
-    username: str
-    camera_id: str
-    pc: RTCPeerConnection
-    track: PassthroughVideoTrack
-    audio: CameraAudioTrack | None = None
-    mic: MicPump | None = None
-    still_allowed: Callable[[], Awaitable[bool]] | None = None
-    """Re-checks the viewer's sign-in and camera grant; False ends the call."""
-    ip: str = ""
-    """Where the call was answered from (audited with everything that happens to it)."""
-    talk_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Press and release one at a time: a release waits for the speaker it closes to open."""
-
-
-class _StartSlot:
-    """An offer being answered, counted toward its user's cap until it is a session or refused."""
-
-    def __init__(self, starting: Counter[str], username: str) -> None:
-        self._starting = starting
-        self._username = username
-        self._held = True
-        starting[username] += 1
-
-    def release(self) -> None:
-        """Stop counting it (idempotent)."""
-        if self._held:
-            self._held = False
-            self._starting[self._username] -= 1
-            if self._starting[self._username] <= 0:
-                del self._starting[self._username]
 
 
 class AccessFollow(Protocol):
@@ -129,10 +76,19 @@ class LiveService:
     talk and end, however it ends (hang-up, lost connection, revoked access, shutdown)."""
 
     def __init__(
-        self, hub: StreamHub, ice_servers: list[RTCIceServer], audit: LiveAudit | None = None
+        self,
+        hub: StreamHub,
+        ice_servers: list[RTCIceServer],
+        audit: LiveAudit | None = None,
+        host_addresses: list[str] | None = None,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
         self._hub = hub
         self.ice_servers = list(ice_servers)  # empty: no public STUN is contacted
+        self.host_addresses = list(host_addresses or [])
+        """The only local addresses offered as ICE host candidates (empty: aioice's choice)."""
+        self.connect_timeout_s = connect_timeout_s
+        """How long a new call may take to connect before it is ended (and audited so)."""
         self._audit_hook = audit
         self.sessions: dict[str, LiveSession] = {}
         self._starting: Counter[str] = Counter()
@@ -171,31 +127,7 @@ class LiveService:
         ip: str = "",
     ) -> LiveSession:
         """Answer a browser's offer with the camera's video; the answer carries our candidates."""
-        if len(offer_sdp.encode()) > MAX_SDP_BYTES:
-            raise LiveError("the offer is too large", 413)
-        if (
-            sum(line.startswith("a=candidate") for line in offer_sdp.splitlines())
-            > MAX_CANDIDATE_LINES
-        ):
-            raise LiveError("the offer has too many candidates", 413)
-        try:
-            offer = SessionDescription.parse(offer_sdp)
-        except Exception as exc:  # aiortc's parser fails on bad input with whatever it hits
-            raise LiveError(f"unreadable offer: {type(exc).__name__}") from None
-        mids = [m.rtp.muxId for m in offer.media if m.rtp.muxId]
-        bundled = {str(mid) for g in offer.group if g.semantic == "BUNDLE" for mid in g.items}
-        if len(set(mids)) != len(mids) or not bundled <= set(mids):
-            # aiortc's createAnswer, and then its close, fail on a bundle with no section.
-            raise LiveError("unreadable offer: its BUNDLE group and media sections disagree")
-        kinds = [
-            (m.kind, m.direction or "sendrecv") for m in offer.media if m.kind in ("audio", "video")
-        ]
-        if not any(k == "video" and d in ("recvonly", "sendrecv") for k, d in kinds):
-            raise LiveError("the offer asks for no video")
-        audio_out = sum(k == "audio" and d in ("recvonly", "sendrecv") for k, d in kinds)
-        audio_in = sum(k == "audio" and d in ("sendonly", "sendrecv") for k, d in kinds)
-        if sum(k == "video" for k, _ in kinds) > 1 or audio_out > 1 or audio_in > 1:
-            raise LiveError("the offer has more media than a live view uses")
+        kinds = offer_media(offer_sdp)
         mine = sum(s.username == username for s in self.sessions.values())
         mine += self._starting[username]
         if (
@@ -204,7 +136,7 @@ class LiveService:
         ):
             raise LiveError("too many live views open; hang one up first", 429)
         # The slot is taken before the first await: offers sent all at once cannot overrun it.
-        slot = _StartSlot(self._starting, username)
+        slot = StartSlot(self._starting, username)
         try:
             return await self._answer(
                 camera_id, target, offer_sdp, kinds, username, still_allowed, ip, slot
@@ -221,7 +153,7 @@ class LiveService:
         username: str,
         still_allowed: Callable[[], Awaitable[bool]] | None,
         ip: str,
-        slot: _StartSlot,
+        slot: StartSlot,
     ) -> LiveSession:
         # max-bundle: one transport for every section. With aiortc's default (balanced) a second
         # audio section ends up on a transport the bundle leaves unused, and hears nothing.
@@ -238,20 +170,21 @@ class LiveService:
             # Transceivers in the offer's order (aiortc pairs them with m-lines by kind, first
             # free first). Codec preferences count only when set before the offer is applied.
             for kind, direction in kinds:
-                self._add_transceiver(session, consumer, kind, direction)
+                add_transceiver(session, consumer, kind, direction)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-            await pc.setLocalDescription(await pc.createAnswer())
+            with host_addresses(self.host_addresses):  # the candidates are gathered in here
+                await pc.setLocalDescription(await pc.createAnswer())
         except asyncio.CancelledError:  # the browser went away mid-answer
-            await asyncio.shield(self._close(session))
+            await asyncio.shield(close_peer(session))
             raise
         except Exception as exc:  # aiortc refused it (no common codec, bad SDP, no transport)
             try:
-                await self._close(session)
+                await close_peer(session)
             except Exception as close_exc:  # aiortc can fail to close what it failed to open
                 _log.debug("closing a refused offer: %s", type(close_exc).__name__)
             raise LiveError(f"unusable offer: {type(exc).__name__}: {str(exc)[:200]}") from None
         if session.audio is not None:
-            session.audio.passthrough = _sent_audio_codec(pc, session.audio)
+            session.audio.passthrough = sent_audio_codec(pc, session.audio)
         for transceiver in pc.getTransceivers():
             remote = transceiver.receiver.track
             if transceiver.kind == "audio" and remote is not None and session.mic is None:
@@ -266,48 +199,26 @@ class LiveService:
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
+            if pc.connectionState == "connected":
+                session.connected.set()
             if pc.connectionState in ("failed", "closed"):
                 await self.stop(session.id, f"connection {pc.connectionState}")
 
+        session.deadline = asyncio.create_task(self._connect_or_end(session), name="live-connect")
         return session
 
-    def _add_transceiver(
-        self, session: LiveSession, consumer: Consumer, kind: str, direction: str
-    ) -> None:
-        pc = session.pc
-        if kind == "video":
-            transceiver = pc.addTransceiver(session.track, direction="sendonly")
-            # H.264 only (with its retransmission), so the camera's stream passes through.
-            codecs = RTCRtpSender.getCapabilities("video").codecs
-            transceiver.setCodecPreferences(
-                [c for c in codecs if c.mimeType in ("video/H264", "video/rtx")]
+    async def _connect_or_end(self, session: LiveSession) -> None:
+        if session.pc.connectionState == "connected":  # before the handler was in place
+            session.connected.set()
+        try:
+            await asyncio.wait_for(session.connected.wait(), self.connect_timeout_s)
+        except TimeoutError:
+            _log.info(
+                "live view %s ended: not connected within %g s (no reachable candidate)",
+                session.id[:8],
+                self.connect_timeout_s,
             )
-            return
-        audio_codecs = RTCRtpSender.getCapabilities("audio").codecs
-        # Payload types must not overlap between the two audio sections: aiortc routes an
-        # incoming packet of unknown SSRC by payload type, and drops it when two receivers share
-        # one. So the camera's sound is G.711 only (costs nothing) and the microphone Opus only.
-        if direction == "recvonly":  # the camera's audio to the browser
-            if session.audio is None:
-                session.audio = CameraAudioTrack(consumer)
-            transceiver = pc.addTransceiver(session.audio, direction="sendonly")
-            # The camera's own codec first: then its audio passes through untouched.
-            order = ["audio/PCMU", "audio/PCMA"]
-            if consumer.audio_encoding == "PCMA":
-                order.reverse()
-        elif direction == "sendrecv" and session.audio is None:  # both in one section
-            session.audio = CameraAudioTrack(consumer)
-            transceiver = pc.addTransceiver(session.audio, direction="sendrecv")
-            order = ["audio/opus", "audio/PCMU", "audio/PCMA"]
-        else:  # the browser's microphone
-            transceiver = pc.addTransceiver("audio", direction="recvonly")
-            order = ["audio/opus"]
-        transceiver.setCodecPreferences(
-            sorted(
-                (c for c in audio_codecs if c.mimeType in order),
-                key=lambda c: order.index(c.mimeType),
-            )
-        )
+            await self.stop(session.id, f"not connected within {self.connect_timeout_s:g} s")
 
     async def press_talk(
         self, session_id: str, open_sink: Callable[[], Awaitable[TalkSink]]
@@ -355,15 +266,6 @@ class LiveService:
 
         return failed
 
-    async def _close(self, session: LiveSession) -> None:
-        if session.mic is not None:
-            await session.mic.close()
-        session.track.stop()
-        if session.audio is not None:
-            session.audio.stop()
-        await _stop_decoders(session.pc)
-        await session.pc.close()
-
     def follow(self, session_id: str, access: AccessFollow) -> None:
         """End the call as soon as its account loses access (sign-out, disable, role, password
         or grant change), not only at the next periodic re-check."""
@@ -394,6 +296,9 @@ class LiveService:
     async def stop(self, session_id: str, reason: str = "hang-up") -> LiveSession | None:
         """End a call (idempotent): closes its talk, its connection, and audits both."""
         session = self.sessions.pop(session_id, None)
+        deadline = session.deadline if session is not None else None
+        if deadline is not None and deadline is not asyncio.current_task():
+            deadline.cancel()
         follower = self._followers.pop(session_id, None)
         if follower is not None:
             task, access = follower
@@ -410,7 +315,7 @@ class LiveService:
 
         # Side by side, so a camera slow to tear its speaker down cannot hold the peer
         # connection open. end_talk's task runs first and takes the talk before `_close` does.
-        await asyncio.gather(end_talk(), self._close(session))
+        await asyncio.gather(end_talk(), close_peer(session))
         await self._audit(session, "live.stop", frames=session.track.frames, reason=reason)
         return session
 

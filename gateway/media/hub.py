@@ -13,9 +13,16 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from doorstep.gateway.media.consumer import (
+    MAX_GOP_FRAMES,
+    UNIT_OVERHEAD,
+    AudioChunk,
+    Consumer,
+)
 from doorstep.protocols.h264 import AccessUnit, H264Depacketizer, parameter_sets
 from doorstep.protocols.rtp import RtpError, parse_rtp
 from doorstep.protocols.rtsp_client import (
@@ -28,13 +35,9 @@ from doorstep.protocols.sdp import SdpMedia
 
 _log = logging.getLogger(__name__)
 
-MAX_GOP_FRAMES = 300  # cap the cache for cameras with very long GOPs
-CONSUMER_QUEUE = MAX_GOP_FRAMES + 60  # a whole cached GOP primes a viewer, with room to spare;
-# past it a consumer skips to the next keyframe
 STREAM_BUDGET_BYTES = 32 * 1024 * 1024
 """Default byte budget of one stream's GOP cache; a consumer's queue gets a quarter more, so
 a whole cached GOP primes a viewer with room to spare."""
-UNIT_OVERHEAD = 128  # bytes charged per queued frame or chunk, so empty ones are not free
 LINGER_S = 10.0  # keep the upstream session this long after the last consumer leaves
 RETRY_MIN_S = 1.0
 RETRY_MAX_S = 30.0
@@ -43,11 +46,42 @@ HEALTHY_SESSION_S = 30.0
 a camera that accepts PLAY and drops keeps backing off, and is logged once."""
 RTSP_TIMEOUT_S = 10.0
 VIDEO_TIMEOUT_S = 10.0  # a session that sends packets but no video frame is dead
-AUDIO_QUEUE = 50  # one second of 20 ms packets; older ones are dropped for a slow reader
-AUDIO_BUDGET_BYTES = 256 * 1024
 VIDEO_CHANNEL = 0
 AUDIO_CHANNEL = 2
 AUDIO_CODECS = ("PCMU", "PCMA")  # what viewers can be given; others are left unrequested
+
+
+def _jitter() -> float:
+    return random.uniform(0.5, 1.0)  # noqa: S311  # spreads retries, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class HubClock:
+    """Time as the hub sees it (retry waits, linger, health and silence): tests pass their own
+    instead of racing the real one."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    jitter: Callable[[], float] = _jitter
+    """The factor (0.5 to 1.0) each retry wait is multiplied by."""
+
+
+REAL_CLOCK = HubClock()
+
+
+def unreachable_reason(url: str, exc: BaseException) -> str:
+    """Why no connection to the camera's stream could be opened, for the page and the log."""
+    where = urlsplit(url).netloc.rpartition("@")[2]  # never credentials, even if some slipped in
+    cause = exc.__context__ if isinstance(exc, RtspError) else exc  # the client's own OSError
+    if isinstance(cause, ConnectionRefusedError):
+        why = "connection refused (nothing listens on that port)"
+    elif isinstance(cause, TimeoutError):
+        why = f"no answer within {RTSP_TIMEOUT_S:.0f} s"
+    elif isinstance(cause, OSError) and cause.strerror:
+        why = cause.strerror.lower()
+    else:
+        why = type(cause).__name__
+    return f"camera stream unreachable at {where}: {why}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,101 +95,6 @@ class StreamTarget:
     """Answer a Basic challenge over plain RTSP (the camera's `rtsp_allow_basic`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class AudioChunk:
-    """One RTP payload of the camera's audio, with its codec and RTP timestamp."""
-
-    data: bytes
-    timestamp: int
-    encoding: str
-    clock_rate: int
-
-
-class Consumer:
-    """One reader of a camera stream; iterate it for access units."""
-
-    def __init__(self, stream: CameraStream, audio: bool = False) -> None:
-        self._stream = stream
-        self._queue: asyncio.Queue[AccessUnit] = asyncio.Queue()
-        self._queued_bytes = 0
-        self.max_bytes = stream.max_bytes + stream.max_bytes // 4
-        self._audio: asyncio.Queue[AudioChunk] | None = asyncio.Queue() if audio else None
-        self._audio_bytes = 0
-        self._waiting_for_keyframe = False
-        self.skipped = 0
-
-    @property
-    def audio_encoding(self) -> str | None:
-        """The camera's audio codec as last seen on its stream (None: none, or not seen yet)."""
-        return self._stream.audio_encoding
-
-    @property
-    def behind(self) -> int:
-        """Access units waiting to be read (more than zero: the reader is behind live)."""
-        return self._queue.qsize()
-
-    def _offer_audio(self, chunk: AudioChunk) -> None:
-        if self._audio is None:
-            return
-        cost = len(chunk.data) + UNIT_OVERHEAD
-        while not self._audio.empty() and (
-            self._audio.qsize() >= AUDIO_QUEUE or self._audio_bytes + cost > AUDIO_BUDGET_BYTES
-        ):
-            self._audio_bytes -= len(self._audio.get_nowait().data) + UNIT_OVERHEAD
-        self._audio.put_nowait(chunk)
-        self._audio_bytes += cost
-
-    async def get_audio(self) -> AudioChunk:
-        """The next audio payload (waits forever on a camera without audio)."""
-        if self._audio is None:
-            raise RuntimeError("this consumer did not ask for audio")
-        chunk = await self._audio.get()
-        self._audio_bytes -= len(chunk.data) + UNIT_OVERHEAD
-        return chunk
-
-    def _offer(self, unit: AccessUnit) -> None:
-        if self._waiting_for_keyframe and not unit.keyframe:
-            self.skipped += 1
-            return
-        self._waiting_for_keyframe = False
-        cost = len(unit.data) + UNIT_OVERHEAD
-        if self._queue.qsize() >= CONSUMER_QUEUE or self._queued_bytes + cost > self.max_bytes:
-            # Behind by a whole queue: drop what is queued and resume at the next keyframe,
-            # as dropping single frames would leave the decoder with broken references.
-            while not self._queue.empty():
-                self._queue.get_nowait()
-                self.skipped += 1
-            self._queued_bytes = 0
-            if not unit.keyframe or cost > self.max_bytes:
-                self._waiting_for_keyframe = True
-                self.skipped += 1
-                return
-        self._queue.put_nowait(unit)
-        self._queued_bytes += cost
-
-    @property
-    def queued_bytes(self) -> int:
-        """Bytes of video waiting to be read."""
-        return self._queued_bytes
-
-    async def get(self) -> AccessUnit:
-        """The next access unit."""
-        unit = await self._queue.get()
-        self._queued_bytes -= len(unit.data) + UNIT_OVERHEAD
-        return unit
-
-    def __aiter__(self) -> AsyncIterator[AccessUnit]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[AccessUnit]:
-        while True:
-            yield await self.get()
-
-    def close(self) -> None:
-        """Stop reading (the upstream session closes after the last consumer, with a linger)."""
-        self._stream._remove(self)
-
-
 class CameraStream:
     """One camera stream: its upstream session, its GOP cache and its consumers."""
 
@@ -165,9 +104,11 @@ class CameraStream:
         target: Callable[[], StreamTarget],
         max_bytes: int = STREAM_BUDGET_BYTES,
         packet_queue_bytes: int = PACKET_QUEUE_BYTES,
+        clock: HubClock = REAL_CLOCK,
     ) -> None:
         self.name = name
         self._target = target
+        self._clock = clock
         self.max_bytes = max_bytes
         """Byte budget of the GOP cache (consumers get a quarter more each)."""
         self.packet_queue_bytes = packet_queue_bytes
@@ -175,7 +116,7 @@ class CameraStream:
         self._gop: list[AccessUnit] = []
         self._gop_bytes = 0
         self._task: asyncio.Task[None] | None = None
-        self._linger: asyncio.TimerHandle | None = None
+        self._linger: asyncio.Task[None] | None = None
         self._ending: set[asyncio.Task[None]] = set()
         self.sessions_opened = 0
         self.audio_encoding: str | None = None
@@ -184,6 +125,10 @@ class CameraStream:
         """Failed attempts in the current outage (0: the stream is healthy or never failed)."""
         self.last_error: str | None = None
         """Why the stream last failed (kept until frames flow again), for the camera's state."""
+        self.unreachable = False
+        """The last attempt could not even connect (the camera's stream port is dead or
+        unreachable); cleared with `last_error` when frames flow."""
+        self._connected = False
         self.over_budget = 0
         """How many times the camera overran its byte budget (the cache was dropped)."""
         self._budget_warned = False
@@ -213,9 +158,10 @@ class CameraStream:
     def _remove(self, consumer: Consumer) -> None:
         self._consumers.discard(consumer)
         if not self._consumers and self._task is not None and self._linger is None:
-            self._linger = asyncio.get_running_loop().call_later(LINGER_S, self._idle)
+            self._linger = asyncio.create_task(self._linger_then_idle(), name=f"linger:{self.name}")
 
-    def _idle(self) -> None:
+    async def _linger_then_idle(self) -> None:
+        await self._clock.sleep(LINGER_S)
         self._linger = None
         if not self._consumers and self._task is not None:
             task, self._task = self._task, None
@@ -229,21 +175,26 @@ class CameraStream:
 
     async def _run(self) -> None:
         while True:
+            self._connected = False
             try:
                 await self._session()
             except (RtspError, OSError, TimeoutError) as exc:
-                self._failed(str(exc))
+                if self._connected:
+                    self._failed(str(exc))
+                else:
+                    self._failed(unreachable_reason(self._target().url, exc), unreachable=True)
             except Exception as exc:  # a camera's malformed answer must not end the stream
                 self._failed(f"failed: {type(exc).__name__}")
             self._clear_gop()
             for consumer in self._consumers:
                 consumer._waiting_for_keyframe = True  # the next session starts a new GOP
-            await asyncio.sleep(self._delay * random.uniform(0.5, 1.0))  # noqa: S311  # jitter
+            await self._clock.sleep(self._delay * self._clock.jitter())
             self._delay = min(RETRY_MAX_S, self._delay * 2)
 
-    def _failed(self, reason: str) -> None:
+    def _failed(self, reason: str, unreachable: bool = False) -> None:
         """One warning per outage; the retries that follow are logged at DEBUG."""
         self.last_error = reason
+        self.unreachable = unreachable
         self.failures += 1
         if self.failures == 1:
             _log.warning(
@@ -272,6 +223,7 @@ class CameraStream:
             max_queue_bytes=self.packet_queue_bytes,
         )
         async with client:
+            self._connected = True
             media = await client.describe()
             video = next((m for m in media if m.kind == "video" and m.encoding == "H264"), None)
             if video is None:
@@ -283,11 +235,11 @@ class CameraStream:
             self.sessions_opened += 1
             depacketizer = H264Depacketizer(parameter_sets(video))
             first_frame: float | None = None
-            last_frame = time.monotonic()
+            last_frame = self._clock.now()
             healthy = False
             while True:
                 channel, data = await client.packet(wait_s=VIDEO_TIMEOUT_S)
-                now = time.monotonic()
+                now = self._clock.now()
                 if now - last_frame > VIDEO_TIMEOUT_S:
                     raise RtspError(f"no video frame for {VIDEO_TIMEOUT_S:.0f} s")
                 if channel not in (VIDEO_CHANNEL, AUDIO_CHANNEL):
@@ -301,7 +253,7 @@ class CameraStream:
                         last_frame = now
                         if first_frame is None:
                             first_frame = now
-                            self.last_error = None
+                            self.last_error, self.unreachable = None, False
                         self._publish(unit)
                     played = 0.0 if first_frame is None else now - first_frame
                     if not healthy and played >= HEALTHY_SESSION_S:
@@ -360,9 +312,10 @@ class CameraStream:
         )
 
     async def close(self) -> None:
-        """Stop the upstream session now."""
+        """Stop the upstream session now (its teardown waits at most 3 s)."""
         if self._linger is not None:
             self._linger.cancel()
+            self._linger = None
         if self._task is not None:
             self._task.cancel()
             self._ending.add(self._task)
@@ -378,8 +331,10 @@ class StreamHub:
         self,
         max_stream_bytes: int = STREAM_BUDGET_BYTES,
         packet_queue_bytes: int = PACKET_QUEUE_BYTES,
+        clock: HubClock = REAL_CLOCK,
     ) -> None:
         self._streams: dict[str, CameraStream] = {}
+        self._clock = clock
         self.max_stream_bytes = max_stream_bytes
         """Byte budget of each stream's GOP cache (its consumers get a quarter more each)."""
         self.packet_queue_bytes = packet_queue_bytes
@@ -388,7 +343,7 @@ class StreamHub:
         """The stream of that name, created on first use."""
         if name not in self._streams:
             self._streams[name] = CameraStream(
-                name, target, self.max_stream_bytes, self.packet_queue_bytes
+                name, target, self.max_stream_bytes, self.packet_queue_bytes, self._clock
             )
         return self._streams[name]
 
@@ -397,6 +352,6 @@ class StreamHub:
         return self._streams.get(name)
 
     async def close(self) -> None:
-        """Stop every upstream session."""
-        for stream in self._streams.values():
-            await stream.close()
+        """Stop every upstream session, side by side: a camera slow to answer TEARDOWN holds up
+        its own stream only, and shutdown stays within its budget however many there are."""
+        await asyncio.gather(*(stream.close() for stream in list(self._streams.values())))

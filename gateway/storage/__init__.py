@@ -1,31 +1,46 @@
-"""Persistence: SQLite (WAL) behind repositories; knows nothing of who calls it."""
+"""Persistence: SQLite (WAL) behind repositories; knows nothing of who calls it.
 
-from doorstep.gateway.storage.db import Database, DatabaseCorrupt, DatabaseTooNew, StorageError
+Callers hold a `Storage` and catch the errors defined here (`Conflict`, `StorageError`); the
+database driver and its exceptions stay inside this package.
+"""
+
+from doorstep.gateway.storage.db import DB_FILENAME, Database
+from doorstep.gateway.storage.errors import Conflict, DatabaseCorrupt, DatabaseTooNew, StorageError
 from doorstep.gateway.storage.repositories import (
+    AuditRepository,
+    AuditRow,
     CameraRecord,
     CameraRepository,
     ClipRecord,
     ClipRepository,
     EventRecord,
     EventRepository,
+    SessionAccount,
     SessionRecord,
     SessionRepository,
     UserRecord,
     UserRepository,
 )
+from doorstep.gateway.storage.store import Storage
 
 __all__ = [
+    "DB_FILENAME",
+    "AuditRepository",
+    "AuditRow",
     "CameraRecord",
     "CameraRepository",
     "ClipRecord",
     "ClipRepository",
+    "Conflict",
     "Database",
     "DatabaseCorrupt",
     "DatabaseTooNew",
     "EventRecord",
     "EventRepository",
+    "SessionAccount",
     "SessionRecord",
     "SessionRepository",
+    "Storage",
     "StorageError",
     "UserRecord",
     "UserRepository",

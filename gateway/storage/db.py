@@ -16,23 +16,20 @@ from typing import Any
 
 import aiosqlite
 
+from doorstep.gateway.storage.errors import (
+    DatabaseCorrupt,
+    DatabaseTooNew,
+    StorageError,
+    translated,
+)
+
 _log = logging.getLogger(__name__)
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 5000
-
-
-class StorageError(Exception):
-    """Base class of storage failures."""
-
-
-class DatabaseCorrupt(StorageError):
-    """The database file is damaged or not a database; it is left untouched."""
-
-
-class DatabaseTooNew(StorageError):
-    """The database was migrated by a newer Doorstep than this one."""
+DB_FILENAME = "doorstep.db"
+"""The database's file name inside the data directory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +109,8 @@ class Outcome:
 
 
 class Connection:
-    """One aiosqlite connection with a write lock, so transactions never interleave."""
+    """One aiosqlite connection with a write lock, so transactions never interleave; the
+    driver's exceptions leave it as storage errors (`Conflict`, `StorageError`)."""
 
     def __init__(self, conn: aiosqlite.Connection, synchronous: str, path: Path) -> None:
         self.raw = conn
@@ -123,18 +121,21 @@ class Connection:
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a query and return every row."""
-        async with self.raw.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        with translated():
+            async with self.raw.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         """Run a query and return its first row, if any."""
-        async with self.raw.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        with translated():
+            async with self.raw.execute(sql, params) as cursor:
+                return await cursor.fetchone()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> Outcome:
         """Run one statement in its own transaction (autocommit)."""
-        async with self._lock, self.raw.execute(sql, params) as cursor:
-            return Outcome(cursor.lastrowid, cursor.rowcount)
+        with translated():
+            async with self._lock, self.raw.execute(sql, params) as cursor:
+                return Outcome(cursor.lastrowid, cursor.rowcount)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for many rows in a single transaction."""
@@ -144,14 +145,15 @@ class Connection:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """`BEGIN IMMEDIATE` … `COMMIT`, or `ROLLBACK` if the block raises."""
-        async with self._lock:
-            await self.raw.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.raw
-            except BaseException:
-                await self.raw.execute("ROLLBACK")
-                raise
-            await self.raw.execute("COMMIT")
+        with translated():
+            async with self._lock:
+                await self.raw.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.raw
+                except BaseException:
+                    await self.raw.execute("ROLLBACK")
+                    raise
+                await self.raw.execute("COMMIT")
 
 
 class Database:
@@ -160,6 +162,7 @@ class Database:
     Both connections share one WAL file. `durable` runs with `synchronous=FULL`, so a commit on it
     survives power loss; it is for audit, approvals, shares and accounts. `standard` uses NORMAL
     (measured ~18x more commits/s), fine for events and clip bookkeeping that can be reconciled.
+    Each repository picks its connection itself (`Repository.durable`); callers hold a `Storage`.
     """
 
     def __init__(self, path: Path, standard: Connection, durable: Connection) -> None:
@@ -206,8 +209,11 @@ class Database:
         return Connection(conn, synchronous, path)
 
     async def schema_version(self) -> int:
-        """The `user_version` the schema is at."""
-        row = await self.standard.fetchone("PRAGMA user_version")
+        """The `user_version` the schema is at; `StorageError` when the database is down."""
+        try:
+            row = await self.standard.fetchone("PRAGMA user_version")
+        except ValueError as exc:  # aiosqlite's answer once the connection is closed
+            raise StorageError(f"the database is not open ({exc})") from exc
         return int(row[0]) if row else 0
 
     async def close(self) -> None:

@@ -6,6 +6,8 @@
 - Requests aiohttp's own parser refuses (bad bytes in the URL, oversized headers) are logged as
   one line without the raw request, rate-limited, instead of aiohttp's traceback.
 - Every response, errors and aiohttp's own included, carries the security headers.
+- aiohttp's own refusals (no such route, a method the route does not take, a body too large)
+  answer the same JSON error shape as the handlers' (`{"error": …, "reason": …}`).
 """
 
 from __future__ import annotations
@@ -71,8 +73,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Turn a vanished client into silence and a bug into a JSON 500 with a bounded log."""
     try:
         return await handler(request)
-    except web.HTTPException:
-        raise
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return _as_json(exc)
     except ConnectionResetError:
         _log.debug("client %s went away during %s %s", request.remote, request.method,
                    _route_name(request))  # fmt: skip
@@ -87,6 +91,20 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             )  # fmt: skip
         body = json.dumps({"error": "internal", "reason": "internal error; see the gateway log"})
         return web.Response(status=500, text=body, content_type="application/json")
+
+
+_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+_DROPPED_HEADERS = frozenset({"content-type", "content-length"})
+
+
+def _as_json(exc: web.HTTPException) -> web.Response:
+    """A plain-text HTTP error (the router's 404/405 and the like) in the JSON error shape."""
+    code = _CODES.get(exc.status) or exc.reason.lower().replace(" ", "_")
+    body = json.dumps({"error": code, "reason": exc.reason.lower()})
+    headers = {k: v for k, v in exc.headers.items() if k.lower() not in _DROPPED_HEADERS}
+    return web.Response(
+        status=exc.status, text=body, content_type="application/json", headers=headers
+    )
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:

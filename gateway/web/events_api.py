@@ -13,10 +13,11 @@ from pydantic import BaseModel
 
 from doorstep.gateway.auth import Principal
 from doorstep.gateway.auth.revocation import AccessWatcher
+from doorstep.gateway.bus.event_bus import Subscription
 from doorstep.gateway.events import BusEvent, CameraEventReceived, CameraStateChanged
-from doorstep.gateway.storage import EventRecord, EventRepository
+from doorstep.gateway.storage import EventRecord
 from doorstep.gateway.web.auth_api import principal_of
-from doorstep.gateway.web.keys import ACCOUNTS, BUS, DATABASE
+from doorstep.gateway.web.keys import ACCOUNTS, BUS, STORAGE
 from doorstep.gateway.web.policy import json_error
 from doorstep.gateway.web.session import session_token
 
@@ -73,8 +74,9 @@ async def list_events(request: web.Request) -> web.Response:
         if not cameras:
             return web.json_response(EventList(events=[]).model_dump(mode="json"))
     kinds = set(query.getall("kind", []))
-    repository = EventRepository(request.app[DATABASE].standard)
-    records = await repository.recent(cameras or None, limit, before, kinds or None)
+    records = await request.app[STORAGE].events.recent(
+        cameras or None, limit, before, kinds or None
+    )
     return web.json_response(EventList(events=[_view(r) for r in records]).model_dump(mode="json"))
 
 
@@ -124,6 +126,20 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
             del open_streams[principal.user_id]
 
 
+async def _open(request: web.Request, response: web.StreamResponse) -> Subscription[BusEvent]:
+    """Subscribe, then open the stream: nothing published after the client sees it open is lost."""
+    subscription = request.app[BUS].stream(
+        "sse", (CameraEventReceived, CameraStateChanged), STREAM_QUEUE
+    )
+    try:
+        await response.prepare(request)
+        await response.write(b": connected\n\n")
+    except BaseException:
+        await subscription.close()
+        raise
+    return subscription
+
+
 async def _stream(
     request: web.Request, principal: Principal, watcher: AccessWatcher
 ) -> web.StreamResponse:
@@ -134,11 +150,7 @@ async def _stream(
             "X-Accel-Buffering": "no",
         }
     )
-    await response.prepare(request)
-    await response.write(b": connected\n\n")
-    subscription = request.app[BUS].stream(
-        "sse", (CameraEventReceived, CameraStateChanged), STREAM_QUEUE
-    )
+    subscription = await _open(request, response)
     accounts = request.app[ACCOUNTS]
     token = session_token(request)
     current: Principal | None = principal

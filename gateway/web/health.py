@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from typing import Literal
 
@@ -11,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from doorstep.gateway import __version__
 from doorstep.gateway.events import CameraState
-from doorstep.gateway.web.keys import BUS, DATABASE, DEVICES, DRIVERS
+from doorstep.gateway.storage import StorageError
+from doorstep.gateway.web.keys import BUS, DEVICES, DRIVERS, STORAGE
 
 _TROUBLE = frozenset({CameraState.UNAVAILABLE, CameraState.NEEDS_CREDENTIALS})
 
@@ -70,8 +70,8 @@ async def health_handler(request: web.Request) -> web.Response:
     """Report component health."""
     app = request.app
     try:
-        storage = StorageHealth(state="ok", schema_version=await app[DATABASE].schema_version())
-    except (sqlite3.Error, ValueError):
+        storage = StorageHealth(state="ok", schema_version=await app[STORAGE].schema_version())
+    except StorageError:
         storage = StorageHealth(state="down")
     bus = app[BUS]
     stats = bus.stats()

@@ -8,21 +8,24 @@ from doorstep.gateway.audit import AuditLog
 from doorstep.gateway.audit.refusals import RefusalAudit
 from doorstep.gateway.auth import AccountService
 from doorstep.gateway.bus.event_bus import EventBus
-from doorstep.gateway.cameras.adoption import CameraService
+from doorstep.gateway.cameras.facade import Cameras
 from doorstep.gateway.config.models import Config
 from doorstep.gateway.devices import DeviceManager
 from doorstep.gateway.devices.registry import DriverRegistry
 from doorstep.gateway.keys.secretbox import SecretBox
 from doorstep.gateway.live import LiveService
 from doorstep.gateway.media.hub import StreamHub
-from doorstep.gateway.storage import Database
+from doorstep.gateway.storage import Database, Storage
 
 CONFIG = web.AppKey("config", Config)
 DATABASE = web.AppKey("database", Database)
+STORAGE = web.AppKey("storage", Storage)
+"""The repositories: what the gateway reads and writes through (DATABASE is for tests)."""
 BUS = web.AppKey("bus", EventBus)
 DRIVERS = web.AppKey("drivers", DriverRegistry)
 DEVICES = web.AppKey("devices", DeviceManager)
-CAMERA_SERVICE = web.AppKey("camera_service", CameraService)
+CAMERAS = web.AppKey("cameras", Cameras)
+"""The camera façade: everything the web does with cameras goes through it."""
 ACCOUNTS = web.AppKey("accounts", AccountService)
 AUDIT = web.AppKey("audit", AuditLog)
 SECRET_BOX = web.AppKey("secret_box", SecretBox)

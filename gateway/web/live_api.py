@@ -18,11 +18,11 @@ import time
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from doorstep.gateway.cameras.errors import CameraNotFound, CameraUnavailable
 from doorstep.gateway.live import LiveError
 from doorstep.gateway.live.viewers import MAX_SDP_BYTES, LiveSession
-from doorstep.gateway.media.hub import StreamTarget
 from doorstep.gateway.web.auth_api import body_of, principal_of
-from doorstep.gateway.web.keys import ACCOUNTS, DEVICES, LIVE
+from doorstep.gateway.web.keys import ACCOUNTS, CAMERAS, LIVE
 from doorstep.gateway.web.policy import json_error
 from doorstep.gateway.web.session import client_ip, session_token
 
@@ -106,20 +106,20 @@ async def start_live(request: web.Request) -> web.Response:
     """POST /api/live/{camera_id}."""
     principal = principal_of(request)
     camera_id = request.match_info["camera_id"]
-    supervisor = request.app[DEVICES].supervisors.get(camera_id)
-    if supervisor is None or not principal.may_see(camera_id):
-        raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera")
+    cameras = request.app[CAMERAS]
+    try:
+        cameras.view(camera_id, principal.may_see)
+    except CameraNotFound:
+        raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera") from None
     if not principal.may_watch_live(camera_id):
         raise json_error(web.HTTPForbidden, "not_household", "live view is for the household")
     body = await body_of(request, LiveOffer, MAX_OFFER_BODY)
-    if not supervisor.streams:
-        raise json_error(web.HTTPServiceUnavailable, "no_stream", "the camera offers no stream now")
-
-    def target() -> StreamTarget:
-        main = supervisor.streams[0]
-        password = main.password.get_secret_value() if main.password else None
-        return StreamTarget(main.url, main.username, password, supervisor.rtsp_allow_basic)
-
+    try:
+        target = cameras.stream_target(camera_id)
+    except CameraNotFound:  # removed while the offer was read
+        raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera") from None
+    except CameraUnavailable as exc:
+        raise json_error(web.HTTPServiceUnavailable, "no_stream", str(exc)) from None
     accounts, token = request.app[ACCOUNTS], session_token(request)
 
     async def still_allowed() -> bool:
@@ -140,10 +140,14 @@ async def start_live(request: web.Request) -> web.Response:
         watcher.close()
         raise
     request.app[LIVE].follow(session.id, watcher)
+    try:
+        talk = cameras.talk(camera_id)
+    except CameraNotFound:  # removed while the call was set up
+        talk = False
     answer = LiveAnswer(
         session=session.id,
         sdp=session.pc.localDescription.sdp,
-        talk=supervisor.talk,
+        talk=talk,
         microphone=session.mic is not None,
     )
     return web.json_response(answer.model_dump(), status=201)
@@ -167,11 +171,12 @@ def _own_session(request: web.Request) -> LiveSession:
 async def start_talk(request: web.Request) -> web.Response:
     """POST /api/live/session/{session_id}/talk: open the speaker (push-to-talk pressed)."""
     session = _own_session(request)
-    supervisor = request.app[DEVICES].supervisors.get(session.camera_id)
-    if supervisor is None:
-        raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera")
     try:
-        talk = await request.app[LIVE].press_talk(session.id, supervisor.open_talk)
+        opener = request.app[CAMERAS].talk_opener(session.camera_id)
+    except CameraNotFound:
+        raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera") from None
+    try:
+        talk = await request.app[LIVE].press_talk(session.id, opener)
     except LiveError as exc:
         status = _STATUSES.get(exc.status, web.HTTPUnprocessableEntity)
         raise json_error(status, "talk_refused", str(exc)) from None

@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, Field
 
+from doorstep.gateway.cameras.views import CameraView
 from doorstep.gateway.web.api import Done, add_api_route, openapi_handler
 from doorstep.gateway.web.audit_api import AuditPage, AuditVerification, list_audit, verify_audit
 from doorstep.gateway.web.auth_api import (
@@ -31,17 +32,17 @@ from doorstep.gateway.web.auth_api import (
     who_am_i,
 )
 from doorstep.gateway.web.cameras_api import (
-    SNAPSHOTS,
     AdoptBody,
     CameraList,
-    CameraView,
     DiscoveryList,
     adopt,
     camera_snapshot,
     discover,
+    get_camera,
     list_cameras,
     remove_camera,
 )
+from doorstep.gateway.web.diagnostics_api import add_diagnostics_routes
 from doorstep.gateway.web.errors import add_security_headers, error_middleware, install_log_filter
 from doorstep.gateway.web.events_api import STREAMS, EventList, list_events, stream_events
 from doorstep.gateway.web.health import HealthReport, health_handler
@@ -205,6 +206,11 @@ def create_web_app() -> web.Application:
     )  # fmt: skip
     _account_routes(app)
     add_api_route(
+        app, "GET", "/api/cameras/{camera_id}", get_camera,
+        access=Access.HOUSEHOLD, summary="One camera and its state", response=CameraView,
+        path_params={"camera_id": CAMERA_ID}, errors=(404,),
+    )  # fmt: skip
+    add_api_route(
         app, "DELETE", "/api/cameras/{camera_id}", remove_camera,
         access=Access.OWNER, summary="Stop and forget an adopted camera", response=Done,
         path_params={"camera_id": CAMERA_ID}, errors=(404, 409),
@@ -214,6 +220,7 @@ def create_web_app() -> web.Application:
         access=Access.HOUSEHOLD, summary="A current JPEG from a camera", media_type="image/jpeg",
         path_params={"camera_id": CAMERA_ID}, errors=(404, 503),
     )  # fmt: skip
+    add_diagnostics_routes(app, CAMERA_ID)
     add_api_route(
         app, "GET", "/api/live/ice", ice_servers, access=Access.HOUSEHOLD,
         summary="STUN/TURN servers for the page's peer connection", response=IceServers,
@@ -264,7 +271,6 @@ def create_web_app() -> web.Application:
         app, "GET", "/api/audit/verify", verify_audit,
         access=Access.OWNER, summary="Check the audit log's hash chain", response=AuditVerification,
     )  # fmt: skip
-    app[SNAPSHOTS] = {}
     app[STREAMS] = Counter()
     app.router.add_get("/", index_handler)
     allow(app, "GET", "/", Access.PUBLIC)

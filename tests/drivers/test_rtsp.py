@@ -9,17 +9,21 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from pydantic import ValidationError
 
-from doorstep.drivers.rtsp import RtspDriver
+from doorstep.drivers.rtsp import RtspDriver, RtspOptions
 from doorstep.sdk import (
     DeviceConfig,
     DeviceUnavailable,
     DriverContext,
+    HasDiagnostics,
     HasEvents,
     HasStreams,
     ProtocolError,
     Unsupported,
     capabilities_of,
+    needs_host,
+    options_model_of,
 )
 
 Responder = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -74,7 +78,8 @@ async def test_connects_and_lists_streams(context: DriverContext) -> None:
         assert "pw" not in repr(streams[0])
         assert isinstance(device, HasStreams)
         assert not isinstance(device, HasEvents)
-        assert capabilities_of(device) == frozenset({"streams"})
+        # Talk through the stream's backchannel, if the camera has one: known only when tried.
+        assert capabilities_of(device) == frozenset({"streams", "talk"})
         await device.close()
 
 
@@ -93,8 +98,31 @@ async def test_non_rtsp_server_is_a_protocol_error(context: DriverContext) -> No
 
 
 async def test_bad_stream_path_is_refused(context: DriverContext) -> None:
+    # The gateway checks options before create(); a driver created anyway refuses them there.
+    with pytest.raises(Unsupported, match="main_path: Value error, must be an absolute RTSP path"):
+        RtspDriver().create(config(1554, main_path="stream1\r\nX: y"), context)
+
+
+def test_options_model_is_strict() -> None:
+    assert RtspOptions().main_path == "/"
+    assert RtspOptions(main_path="/a", sub_path="/b").sub_path == "/b"
+    for bad in ({"main_path": "a"}, {"sub_path": "/a b"}, {"mainpath": "/a"}, {"main_path": 5}):
+        with pytest.raises(ValidationError):
+            RtspOptions.model_validate(bad)
+    assert options_model_of(RtspDriver()) is RtspOptions
+    assert needs_host(RtspDriver())
+
+
+async def test_diagnostics_name_the_streams_and_the_probe(context: DriverContext) -> None:
     server, port = await serve(rtsp_options_answer)
     async with server:
-        device = RtspDriver().create(config(port, main_path="stream1\r\nX: y"), context)
-        with pytest.raises(Unsupported, match="absolute RTSP path"):
-            await device.connect()
+        device = RtspDriver().create(config(port, main_path="/stream1"), context)
+        assert isinstance(device, HasDiagnostics)
+        assert (await device.diagnostics())["probes"] == 0
+        await device.connect()
+        assert await device.diagnostics() == {
+            "streams": [f"rtsp://127.0.0.1:{port}/stream1"],
+            "probes": 1,
+            "last_probe_status": "200 OK",
+        }
+        await device.close()

@@ -25,6 +25,7 @@ from doorstep.gateway.storage import CameraRecord, CameraRepository
 from doorstep.gateway.web.keys import ACCOUNTS, DATABASE, DEVICES, LIVE
 from doorstep.simulator import Simulator
 from doorstep.simulator.media import dominant_frequency, ulaw_decode, write_tone_wav
+from doorstep.simulator.profile import Quirk
 
 from ..gateway_client import doorbell_config, until_online
 from .test_webui import CHROMIUM, QUIET_FLAGS
@@ -392,3 +393,30 @@ async def test_a_camera_dropping_the_speaker_mid_talk_is_audited_and_the_call_go
     assert stopped["reason"] == "camera error"
     assert stopped["error"].startswith("RtspError")
     await page.click("#hangup")
+
+
+@pytest.fixture
+def dead_stream_port(simulator: Simulator) -> None:
+    """The doorbell's stream URI points at a port where nothing listens (set before the
+    gateway first connects to it)."""
+    simulator.devices["doorbell-1"].profile.quirks = frozenset({Quirk.DEAD_STREAM_PORT})
+
+
+async def test_an_unreachable_camera_stream_is_shown_as_such(
+    browser: Browser,
+    dead_stream_port: None,
+    gateway: tuple[str, web.Application],
+) -> None:
+    url, app = gateway
+    page = await signed_in_page(browser, url)
+    await page.goto(url + "#/live/front")
+    status = page.locator(".live-status")
+    await page.locator('.live-status[data-state="stream-unreachable"]').wait_for(timeout=20_000)
+    assert await status.inner_text() == "Camera stream unreachable"
+    note = await page.locator(".live-note").inner_text()
+    assert "camera stream unreachable at 127.0.0.1:" in note, note
+    assert "connection refused" in note, note
+    assert len(app[LIVE].sessions) == 1  # the call stands: the stream may come back
+    await page.click("#hangup")
+    await page.wait_for_url("**/#/camera/front")
+    assert app[LIVE].sessions == {}

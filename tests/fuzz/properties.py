@@ -31,14 +31,13 @@ from doorstep.drivers.onvif.notification import (
     parse_notifications,
 )
 from doorstep.gateway.config.models import ConfigError, parse_config
-from doorstep.gateway.discovery.wsdiscovery import parse_probe_match
-from doorstep.gateway.live.ice import restrict_host_addresses
 from doorstep.gateway.live.viewers import LiveError, LiveService
 from doorstep.gateway.media.hub import StreamHub, StreamTarget
 from doorstep.protocols.h264 import MAX_ACCESS_UNIT, H264Depacketizer, parameter_sets
 from doorstep.protocols.rtp import RtpError, parse_rtp
 from doorstep.protocols.rtsp_client import RtspClient, RtspError
 from doorstep.protocols.sdp import MAX_MEDIA, SdpError, SdpMedia, parse_sdp
+from doorstep.protocols.wsdiscovery import parse_probe_match
 from doorstep.simulator.discovery import Announcement, probe_match
 
 REPO = Path(__file__).resolve().parents[2]
@@ -599,9 +598,8 @@ def _unreachable_camera() -> StreamTarget:
 async def answer_offers(offers: Sequence[str], expect_refusal: bool = False) -> None:
     """Each offer through a real LiveService: answered (then hung up) or refused with LiveError
     (with `expect_refusal`, every one must be refused)."""
-    restrict_host_addresses(["127.0.0.1"])  # ICE candidates on loopback only
     hub = StreamHub()
-    service = LiveService(hub, [])
+    service = LiveService(hub, [], host_addresses=["127.0.0.1"])  # ICE on loopback only
     try:
         for sdp in offers:
             try:

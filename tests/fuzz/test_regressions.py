@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from doorstep.gateway.config.models import ConfigError, parse_config
-from doorstep.gateway.discovery.wsdiscovery import parse_probe_match
 from doorstep.protocols.h264 import MAX_ACCESS_UNIT, H264Depacketizer
 from doorstep.protocols.rtsp_client import RtspError
+from doorstep.protocols.wsdiscovery import parse_probe_match
 
 from .properties import (
     BROWSER_OFFER,

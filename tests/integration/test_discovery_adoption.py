@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from doorstep.gateway.discovery import ProbeTarget, probe
-from doorstep.gateway.discovery.wsdiscovery import parse_probe_match
+from doorstep.drivers.onvif.discovery import probe
 from doorstep.gateway.events import CameraState
 from doorstep.gateway.web.keys import DATABASE, DEVICES
 from doorstep.gateway.web.policy import Principal
+from doorstep.protocols.wsdiscovery import ProbeTarget, parse_probe_match
 from doorstep.simulator import Simulator
 from doorstep.simulator.discovery import Announcement, probe_match
 

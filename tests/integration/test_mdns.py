@@ -9,8 +9,9 @@ import pytest
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
+from doorstep.drivers.onvif import OnvifDriver
+from doorstep.drivers.onvif.discovery import AXIS_VIDEO, HOMEKIT, mdns_hints
 from doorstep.gateway.discovery import discover
-from doorstep.gateway.discovery.mdns import AXIS_VIDEO, HOMEKIT, browse
 from doorstep.simulator import Simulator
 
 LOOPBACK = socket.inet_aton("127.0.0.1")
@@ -41,7 +42,10 @@ async def announced() -> AsyncIterator[None]:
 
 @pytest.mark.usefixtures("announced")
 async def test_mdns_hints_merge_with_ws_discovery(simulator: Simulator) -> None:
-    found = await discover([f"127.0.0.1:{simulator.discovery_port}"], ["127.0.0.1"], 1.5, mdns=True)
+    found = await discover(
+        [f"127.0.0.1:{simulator.discovery_port}"], ["127.0.0.1"], 1.5, mdns=True,
+        drivers=[OnvifDriver()],
+    )  # fmt: skip
     by_source: dict[str, list[str]] = {}
     for device in found:
         by_source.setdefault(device.found_by, []).append(device.name or "")
@@ -53,7 +57,7 @@ async def test_mdns_hints_merge_with_ws_discovery(simulator: Simulator) -> None:
 
 @pytest.mark.usefixtures("announced")
 async def test_mdns_finds_cameras_and_doorbells_not_lamps() -> None:
-    found = {d.name: d for d in await browse(["127.0.0.1"], 1.5)}
+    found = {d.name: d for d in await mdns_hints(["127.0.0.1"], 1.5)}
     assert set(found) == {"AXIS M1065-LW - ACCC8E000001", "Doorbell 5F2A"}
     assert found["AXIS M1065-LW - ACCC8E000001"].hardware == "AXIS M1065-LW"
     assert found["Doorbell 5F2A"].hardware == "Video Doorbell"
@@ -62,4 +66,4 @@ async def test_mdns_finds_cameras_and_doorbells_not_lamps() -> None:
 
 
 async def test_mdns_sends_nothing_without_interfaces() -> None:
-    assert await browse([], 0.1) == []
+    assert await mdns_hints([], 0.1) == []

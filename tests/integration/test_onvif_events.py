@@ -126,6 +126,9 @@ async def test_motion_that_never_ends_is_cleared(
     cleared = [await gateway.next_event(timeout=5), await gateway.next_event(timeout=5)]
     assert {(e.event.kind, e.event.active) for e in cleared} == {(EventKind.MOTION, False)}
     assert {e.event.attributes.get("auto_clear") for e in cleared} == {"true"}
+    # The row says what the clear means: the data item the camera sent as 'true' is now false.
+    states = {e.event.attributes.get(f"data.{e.event.attributes['data_item']}") for e in cleared}
+    assert states == {"false"}
     assert min(e.received_at for e in cleared) - max(e.received_at for e in started) >= timedelta(
         seconds=1.4
     )

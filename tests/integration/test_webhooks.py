@@ -4,21 +4,28 @@ it cannot, and hostile bodies refused at the door."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import os
 import resource
-import time
+import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from doorstep.drivers.onvif.notification import parse_notifications
-from doorstep.gateway.devices.webhook_listener import BURST, WebhookServer
+from doorstep.gateway.app import build_app, serve
+from doorstep.gateway.config.models import Config
+from doorstep.gateway.devices import DeviceManager
+from doorstep.gateway.devices.webhook_listener import BURST, QUEUE_SIZE, RATE_PER_S, WebhookServer
 from doorstep.gateway.events import CameraState
 from doorstep.sdk import EventKind
 from doorstep.simulator import Simulator
 from doorstep.simulator.subscriptions import PushSubscription
 
+from ..conftest import free_port
 from .conftest import StartGateway, camera_entry, press_latencies
 
 VALID = (
@@ -53,7 +60,7 @@ HOSTILE = {  # body → the 4xx it must get
 }
 
 
-async def test_press_by_callback_reaches_the_bus_within_50_ms(
+async def test_presses_by_callback_reach_the_bus(
     simulator: Simulator, start_gateway: StartGateway
 ) -> None:
     doorbell = simulator.devices["doorbell-1"]
@@ -65,10 +72,10 @@ async def test_press_by_callback_reaches_the_bus_within_50_ms(
     assert any(
         isinstance(s, PushSubscription) for s in doorbell.subscriptions._subscriptions.values()
     )
-    latencies = await press_latencies(gateway, doorbell)
-    # As for PullPoint: the figure is bench/events.py's; the median must still be under 50 ms.
-    assert sorted(latencies)[2] < 0.05, latencies
-    assert max(latencies) < 0.5, latencies
+    # Each press arrives as a live 'on' then its 'off', through the only subscription there is:
+    # the callback one. How fast is bench/events.py's figure (`--path webhook`), not a test's.
+    await press_latencies(gateway, doorbell)
+    assert doorbell.subscriptions.count == 1
 
 
 async def test_unreachable_callback_falls_back_to_polling(
@@ -89,9 +96,24 @@ async def test_unreachable_callback_falls_back_to_polling(
     assert (event.event.kind, event.event.active) == (EventKind.DOORBELL, True)
 
 
+class Clock:
+    """A hand-moved monotonic clock: the rate limits see only the time a test gives them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-async def hooks() -> AsyncIterator[WebhookServer]:
-    server = WebhookServer("127.0.0.1", 0, None)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def hooks(clock: Clock) -> AsyncIterator[WebhookServer]:
+    server = WebhookServer("127.0.0.1", 0, None, clock)
     await server.start()
     yield server
     await server.stop()
@@ -105,17 +127,17 @@ async def test_checked_callbacks_reach_the_driver(hooks: WebhookServer) -> None:
     assert notifications[0].topic == "tns1:VideoSource/MotionAlarm"
 
 
-async def test_hostile_bodies_get_4xx_fast_with_memory_flat(hooks: WebhookServer) -> None:
+async def test_hostile_bodies_get_4xx_with_memory_flat(hooks: WebhookServer) -> None:
     hook = await hooks.register("127.0.0.1", parse_notifications)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    async with aiohttp.ClientSession() as http:
+    # An expanded entity or a parse that runs away never answers in time (or blows the memory
+    # check below); a generous bound, so a loaded machine is not mistaken for either.
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         for _ in range(5):
             for name, (body, status) in HOSTILE.items():
-                started = time.perf_counter()
                 async with http.post(hook.url, data=body) as response:
                     assert response.status == status, name
                     assert b"lol" not in await response.read()
-                assert time.perf_counter() - started < 1.0, name
             hook.bucket.tokens = BURST  # this test is about bodies, not the rate limit
         huge = b"<a>" + b"x" * (20 * 1024 * 1024) + b"</a>"
         async with http.post(hook.url, data=io.BytesIO(huge)) as response:
@@ -125,7 +147,7 @@ async def test_hostile_bodies_get_4xx_fast_with_memory_flat(hooks: WebhookServer
     assert hook.queue.empty()  # nothing hostile got through to the driver
 
 
-async def test_wrong_sender_unknown_token_and_floods(hooks: WebhookServer) -> None:
+async def test_wrong_sender_unknown_token_and_floods(hooks: WebhookServer, clock: Clock) -> None:
     hook = await hooks.register("127.0.0.1", parse_notifications)
     stranger = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
     async with (
@@ -136,10 +158,61 @@ async def test_wrong_sender_unknown_token_and_floods(hooks: WebhookServer) -> No
     async with aiohttp.ClientSession() as http:
         async with http.post(hook.url.rsplit("/", 1)[0] + "/guessed-token", data=VALID) as response:
             assert response.status == 404
+        # The clock stands still however slowly the machine serves the flood: exactly the burst
+        # gets through, then every POST is refused until time passes.
         statuses = []
         for _ in range(int(BURST) + 20):
             async with http.post(hook.url, data=VALID) as response:
                 statuses.append(response.status)
-        assert statuses.count(429) >= 10
+        assert statuses == [202] * int(BURST) + [429] * 20, statuses
         assert response.headers["Retry-After"] == "1"
-    assert hook.queue.qsize() <= 256  # bounded, whatever the flood
+        clock.now += 1.0  # a second later: the rate's worth, and no more
+        statuses = []
+        for _ in range(int(RATE_PER_S) + 20):
+            async with http.post(hook.url, data=VALID) as response:
+                statuses.append(response.status)
+        assert statuses == [202] * int(RATE_PER_S) + [429] * 20, statuses
+    assert hook.accepted == int(BURST + RATE_PER_S)
+    assert hook.queue.qsize() <= QUEUE_SIZE  # bounded, whatever the flood
+
+
+def _port_is_free(port: int) -> bool:
+    """Whether a plain bind to 127.0.0.1:`port` succeeds (it fails while anything listens)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _open_files_under(folder: Path) -> list[str]:
+    """The files under `folder` this process holds open (Linux: /proc/self/fd)."""
+    held = []
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):  # fds come and go while we look
+            target = os.readlink(fd)
+            if target.startswith(str(folder)):
+                held.append(target)
+    return held
+
+
+async def test_a_start_step_after_the_listener_fails_and_the_listener_is_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooks_port = free_port()
+    config = Config.model_validate({
+        "storage": {"data_dir": tmp_path / "data"},
+        "server": {"port": free_port()},
+        "webhooks": {"enabled": True, "host": "127.0.0.1", "port": hooks_port},
+    })  # fmt: skip
+    app = await asyncio.to_thread(build_app, config)
+
+    def broken_start(self: DeviceManager) -> None:
+        raise RuntimeError("a start step after the listener failed")
+
+    monkeypatch.setattr(DeviceManager, "start", broken_start)
+    with pytest.raises(RuntimeError, match="after the listener failed"):
+        await serve(app, config)
+    assert _port_is_free(hooks_port)  # before the fix: still listening, for the process's life
+    assert _open_files_under(tmp_path / "data") == []  # the steps that did start were stopped

@@ -13,7 +13,8 @@ from types import TracebackType
 
 import pytest
 
-from doorstep.gateway.media.hub import Consumer
+from doorstep.gateway.media.consumer import Consumer
+from doorstep.gateway.media.hub import HubClock
 from doorstep.simulator import SimulatedDevice
 
 MIB = 1024 * 1024
@@ -113,3 +114,24 @@ def gateway_lines(caplog: pytest.LogCaptureFixture, level: int = logging.INFO) -
 def device_rate(device: SimulatedDevice) -> int:
     """Frames per second the simulated device's main stream runs at."""
     return device.rtsp_settings.loops["/stream/main"].fps
+
+
+class StepClock:
+    """The hub's waits for tests: each returns at once and is recorded, so a test asserts the
+    backoff and the linger, not how long they took. Sessions still run on real time (their
+    silence and health checks measure a real camera)."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.on_wait: Callable[[], None] | None = None
+        """Called at each wait: a test samples the stream's state while it is down."""
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        if self.on_wait is not None:
+            self.on_wait()
+        await asyncio.sleep(0.01)  # a real turn of the loop: the stream's peers get to run
+
+    def hub_clock(self) -> HubClock:
+        """As the hub takes it, with no jitter (each wait is the full backoff)."""
+        return HubClock(sleep=self.sleep, jitter=lambda: 1.0)

@@ -4,16 +4,17 @@ decodable frames, and the session closing after the last consumer."""
 from __future__ import annotations
 
 import asyncio
-import time
 from fractions import Fraction
 
 import av
-import pytest
 
 from doorstep.gateway.media import hub as hub_module
+from doorstep.gateway.media.consumer import Consumer
 from doorstep.gateway.media.hub import StreamHub, StreamTarget
 from doorstep.protocols.h264 import AccessUnit
 from doorstep.simulator import SimulatedDevice
+
+from .probes import StepClock, wait_until
 
 
 def target(device: SimulatedDevice) -> StreamTarget:
@@ -32,7 +33,7 @@ def decode(units: list[AccessUnit]) -> tuple[int, int, int]:
     return frames, width, height
 
 
-async def take(consumer: hub_module.Consumer, count: int) -> list[AccessUnit]:
+async def take(consumer: Consumer, count: int) -> list[AccessUnit]:
     return [await asyncio.wait_for(consumer.get(), 10) for _ in range(count)]
 
 
@@ -59,10 +60,12 @@ async def test_a_late_consumer_starts_at_once_from_the_cached_gop(
     stream = hub.stream("doorbell-1/main", lambda: target(doorbell))
     early = stream.consume()
     await take(early, 22)  # mid-GOP: the next keyframe is most of a second away
-    joined = time.perf_counter()
+    cached = list(stream._gop)
     late = stream.consume()
+    # Primed as it joins, before the camera sends anything more: no wait for a keyframe.
+    assert late.behind == len(cached) > 1  # the GOP so far, keyframe first
     unit = await asyncio.wait_for(late.get(), 5)
-    assert time.perf_counter() - joined < 0.05
+    assert unit is cached[0]
     assert unit.keyframe
     frames, _, _ = await asyncio.to_thread(decode, [unit, *await take(late, 10)])
     assert frames == 11
@@ -71,20 +74,15 @@ async def test_a_late_consumer_starts_at_once_from_the_cached_gop(
     await hub.close()
 
 
-async def test_upstream_closes_after_the_last_consumer(
-    doorbell: SimulatedDevice, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(hub_module, "LINGER_S", 0.2)
-    hub = StreamHub()
+async def test_upstream_closes_after_the_last_consumer(doorbell: SimulatedDevice) -> None:
+    clock = StepClock()
+    hub = StreamHub(clock=clock.hub_clock())
     stream = hub.stream("doorbell-1/main", lambda: target(doorbell))
     consumer = stream.consume()
     await take(consumer, 3)
     consumer.close()
-    for _ in range(100):
-        if doorbell._rtsp.active_sessions == 0:
-            break
-        await asyncio.sleep(0.02)
-    assert doorbell._rtsp.active_sessions == 0
+    assert await wait_until(lambda: doorbell._rtsp.active_sessions == 0, 10)
+    assert clock.waits == [hub_module.LINGER_S]  # it lingered first, by the hub's clock
     again = stream.consume()  # a new viewer opens a new session
     await take(again, 3)
     assert stream.sessions_opened == 2

@@ -1,12 +1,13 @@
 """Hole 9 (media): a camera that accepts PLAY and then drops is logged once per outage, not once
 a second, and retried with a growing backoff that only a session that really delivered frames
-for a while resets."""
+for a while resets. The hub's clock is the test's (StepClock): the waits are asserted, not
+raced."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
+import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,7 +15,7 @@ from doorstep.gateway.media import hub as hub_module
 from doorstep.gateway.media.hub import StreamHub, StreamTarget
 from doorstep.simulator import SimulatedDevice
 
-from .probes import gateway_lines, wait_until
+from .probes import StepClock, gateway_lines, wait_until
 
 
 def target(device: SimulatedDevice) -> StreamTarget:
@@ -27,19 +28,26 @@ async def test_play_then_drop_warns_once_and_backs_off(
     caplog.set_level(logging.DEBUG, logger="doorstep.gateway.media")
     settings = camera.rtsp_settings
     settings.hostile = "play_then_drop"  # PLAY answered, a few frames, then the socket drops
-    hub = StreamHub()
+    clock = StepClock()
+    hub = StreamHub(clock=clock.hub_clock())
     stream = hub.stream("camera-1/main", lambda: target(camera))
+    errors: list[tuple[str | None, bool]] = []
+    clock.on_wait = lambda: errors.append((stream.last_error, stream.unreachable))
     consumer = stream.consume()
-    await asyncio.sleep(10)
-    attempts = settings.connections
+    assert await wait_until(lambda: stream.failures >= 7, 60)
     consumer.close()
     await hub.close()
     warnings = gateway_lines(caplog, logging.WARNING)
-    print(f"play_then_drop: {len(warnings)} warnings, {attempts} sessions in 10 s")
+    print(f"play_then_drop: {len(warnings)} warnings, waits {clock.waits}")
     assert len(warnings) <= 2, warnings
     assert stream.sessions_opened >= 3  # it does keep retrying
-    assert attempts <= 7, attempts  # with a backoff, not once a second
-    assert stream.last_error is not None
+    # With a backoff, not once a second: each wait doubles, up to the cap.
+    assert clock.waits[:6] == [1.0, 2.0, 4.0, 8.0, 16.0, hub_module.RETRY_MAX_S], clock.waits
+    # While it waits to retry, the stream says why (a frame flowing again clears it).
+    backoff = [e for e, w in zip(errors, clock.waits, strict=True) if w != hub_module.LINGER_S]
+    assert backoff, clock.waits
+    assert all(error is not None for error, _ in backoff), backoff
+    assert not any(unreachable for _, unreachable in backoff)  # it connects; the session fails
 
 
 async def test_a_healthy_session_ends_the_outage(
@@ -49,10 +57,12 @@ async def test_a_healthy_session_ends_the_outage(
     caplog.set_level(logging.INFO, logger="doorstep.gateway.media")
     settings = camera.rtsp_settings
     settings.hostile = "play_then_drop"
-    hub = StreamHub()
+    clock = StepClock()
+    hub = StreamHub(clock=clock.hub_clock())
     stream = hub.stream("camera-1/main", lambda: target(camera))
     consumer = stream.consume()
-    assert await wait_until(lambda: stream.failures >= 3, 20)  # backing off: 4 s and more
+    assert await wait_until(lambda: stream.failures >= 3, 20)
+    assert clock.waits[:2] == [1.0, 2.0]  # backing off: 4 s next, and more
     settings.hostile = None  # the camera recovers
     assert await wait_until(lambda: stream.failures == 0, 30)
     assert stream.last_error is None
@@ -60,10 +70,42 @@ async def test_a_healthy_session_ends_the_outage(
     settings.hostile = "play_then_drop"  # and fails again: a new outage, a new warning
     for connection in list(camera._rtsp._connections):
         connection.writer.transport.abort()
-    before, started = settings.connections, time.monotonic()
+    before, waited = settings.connections, len(clock.waits)
     assert await wait_until(lambda: settings.connections > before, 15)
-    assert time.monotonic() - started < 3  # the backoff was reset: retried within a second
+    assert clock.waits[waited:][:1] == [hub_module.RETRY_MIN_S]  # the backoff was reset
     consumer.close()
     await hub.close()
     warnings = gateway_lines(caplog, logging.WARNING)
     assert len(warnings) == 2, warnings
+
+
+@pytest.fixture
+def dead_port() -> Iterator[int]:
+    """A port on 127.0.0.1 where nothing listens (bound, never listening: refused at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+async def test_a_dead_stream_port_is_unreachable_logged_once_and_backed_off(
+    dead_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="doorstep.gateway.media")
+    clock = StepClock()
+    hub = StreamHub(clock=clock.hub_clock())
+    url = f"rtsp://127.0.0.1:{dead_port}/stream/main"
+    stream = hub.stream("dead/main", lambda: StreamTarget(url, "admin", "secret"))
+    consumer = stream.consume()
+    assert await wait_until(lambda: stream.failures >= 8, 30)
+    consumer.close()
+    await hub.close()
+    print(f"dead port: last_error {stream.last_error!r}, waits {clock.waits}")
+    assert stream.unreachable
+    assert stream.last_error == (
+        f"camera stream unreachable at 127.0.0.1:{dead_port}: "
+        "connection refused (nothing listens on that port)"
+    )
+    warnings = gateway_lines(caplog, logging.WARNING)
+    assert len(warnings) == 1, warnings  # once per outage, however many retries
+    assert "camera stream unreachable" in warnings[0]
+    assert clock.waits[:7] == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0], clock.waits

@@ -130,7 +130,7 @@ async def test_queued_messages_come_back_at_once(
     doorbell.motion(False)
     started = time.perf_counter()
     messages = [summary(m) for m in await pullpoint.pull(30)]
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 10  # at once: not the 30 s a long poll may wait
     assert ("tns1:VideoSource/MotionAlarm", "Changed", "true") in messages
     assert ("tns1:RuleEngine/CellMotionDetector/Motion", "Changed", "false") in messages
 
@@ -191,12 +191,16 @@ async def test_reboot_drops_subscriptions(
 ) -> None:
     pullpoint = await PullPoint.create(doorbell_client)
     booted = doorbell.boot_time
-    doorbell.schedule_reboot(0.5)
-    await asyncio.sleep(0.2)
+    # Down long enough that a loaded machine still sees it down (polled, not a fixed sleep).
+    doorbell.schedule_reboot(3.0)
+    for _ in range(200):
+        if not doorbell.online:
+            break
+        await asyncio.sleep(0.01)
     assert not doorbell.online
     with pytest.raises(Exception):  # noqa: B017, PT011  # connection refused while it is down
         await pullpoint.pull(0.5)
-    for _ in range(50):
+    for _ in range(300):
         if doorbell.online:
             break
         await asyncio.sleep(0.05)

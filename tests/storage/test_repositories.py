@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ from doorstep.gateway.storage import (
     CameraRepository,
     ClipRecord,
     ClipRepository,
+    Conflict,
     Database,
     EventRecord,
     EventRepository,
@@ -71,7 +71,7 @@ async def test_events_round_trip_newest_first_and_expire(database: Database) -> 
 
 
 async def test_events_need_a_known_camera(database: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(Conflict):
         await EventRepository(database.standard).add(EventRecord("ghost", "motion", True, T0, T0))
 
 
@@ -98,14 +98,14 @@ async def test_clips_hold_protects_from_retention_and_delete(database: Database)
 
 async def test_camera_with_clips_cannot_be_deleted(database: Database) -> None:
     await ClipRepository(database.standard).add(ClipRecord("c", "door", "door/c.mp4", T0))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(Conflict):
         await CameraRepository(database.standard).delete("door")
 
 
 async def test_users_are_unique_case_insensitively(database: Database) -> None:
     users = UserRepository(database.durable)
     user_id = await users.add("Alice", "$argon2id$v=19$...", "owner", T0)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(Conflict):
         await users.add("alice", "$argon2id$v=19$...", "resident", T0)
     with pytest.raises(ValueError, match="unknown role"):
         await users.add("bob", "h", "god", T0)

@@ -3,9 +3,11 @@ import { api } from "../api.js";
 import { h, show } from "../dom.js";
 
 const GATHER_TIMEOUT_MS = 2000;
+const STREAM_CHECK_MS = 2000;  // how often the call asks whether the camera's stream opens
 const STATES = {
   new: "Connecting…", connecting: "Connecting…", connected: "Live",
   disconnected: "Connection interrupted…", failed: "Connection lost", closed: "Call ended",
+  "stream-unreachable": "Camera stream unreachable",
 };
 
 let current = null;  // the call on screen; a new page or hash change hangs it up
@@ -40,6 +42,8 @@ class LiveCall {
     this.presses = 0;
     this.talking = false;
     this.ended = false;
+    this.streamWatch = null;
+    this.streamError = null;  // why the gateway cannot open the camera's stream, while it cannot
   }
 
   async start() {
@@ -67,7 +71,7 @@ class LiveCall {
       remote.addTrack(e.track);
       this.ui.video.srcObject = remote;
     });
-    pc.addEventListener("connectionstatechange", () => this.setState(pc.connectionState));
+    pc.addEventListener("connectionstatechange", () => this.showState());
     this.setState("connecting");
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
@@ -75,6 +79,9 @@ class LiveCall {
     const answer = await api("POST", `/api/live/${encodeURIComponent(this.camera.id)}`, { sdp: pc.localDescription.sdp });
     this.session = answer.session;
     if (this.ended) { await this.hangUp(); return; }
+    // The call can connect while the gateway cannot reach the camera's stream: say so.
+    this.checkStream();
+    this.streamWatch = setInterval(() => this.checkStream(), STREAM_CHECK_MS);
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
     // Nothing of the microphone leaves the phone until Talk is held (not even silence, which
     // the gateway would have to decode for every viewer).
@@ -85,6 +92,25 @@ class LiveCall {
   setState(state) {
     this.ui.status.textContent = STATES[state] || state;
     this.ui.status.dataset.state = state;
+  }
+
+  // The peer connection's state, unless the camera's stream is what fails.
+  showState() {
+    const state = this.pc ? this.pc.connectionState : "new";
+    const live = ["new", "connecting", "connected"].includes(state);
+    this.setState(this.streamError && live && !this.ended ? "stream-unreachable" : state);
+  }
+
+  async checkStream() {
+    let cameras;
+    try { ({ cameras } = await api("GET", "/api/cameras")); } catch { return; }
+    if (this.ended) return;
+    const error = cameras.find((c) => c.id === this.camera.id)?.stream_error || null;
+    if (error === this.streamError) return;
+    if (error) this.ui.note(`The gateway cannot open this camera's stream: ${error}. It keeps trying.`);
+    else if (this.streamError) this.ui.note("");
+    this.streamError = error;
+    this.showState();
   }
 
   async press() {
@@ -146,6 +172,7 @@ class LiveCall {
   async hangUp() {
     this.ended = true;
     clearInterval(this.talkWatch);
+    clearInterval(this.streamWatch);
     const session = this.session;
     this.session = null;
     if (this.mic) this.mic.stop();

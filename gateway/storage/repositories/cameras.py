@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from doorstep.gateway.storage.db import Connection
+from doorstep.gateway.storage.repositories._base import Repository
 from doorstep.gateway.storage.repositories._time import from_db, maybe_from_db, to_db
 
 _ALLOW_BASIC = "doorstep.rtsp_allow_basic"
@@ -70,11 +70,8 @@ def _options_json(camera: CameraRecord) -> str:
     return json.dumps(options, sort_keys=True)
 
 
-class CameraRepository:
+class CameraRepository(Repository):
     """Reads and writes the `cameras` table."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
 
     async def upsert(self, camera: CameraRecord) -> None:
         """Insert a camera, or update its configured fields (keeping identity and creation time)."""

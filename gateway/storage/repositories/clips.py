@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from doorstep.gateway.storage.db import Connection
+from doorstep.gateway.storage.repositories._base import Repository
 from doorstep.gateway.storage.repositories._time import from_db, maybe_from_db, to_db
 
 
@@ -39,11 +39,8 @@ def _record(row: sqlite3.Row) -> ClipRecord:
     )
 
 
-class ClipRepository:
+class ClipRepository(Repository):
     """Reads and writes the `clips` table."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
 
     async def add(self, clip: ClipRecord) -> None:
         """Register a clip (normally after its file is safely on disk)."""

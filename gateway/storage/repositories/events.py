@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from doorstep.gateway.storage.db import Connection
+from doorstep.gateway.storage.repositories._base import Repository
 from doorstep.gateway.storage.repositories._time import from_db, inserted_id, to_db
 
 
@@ -43,11 +43,8 @@ def _record(row: sqlite3.Row) -> EventRecord:
     )
 
 
-class EventRepository:
+class EventRepository(Repository):
     """Reads and writes the `events` table."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
 
     async def add(self, event: EventRecord) -> int:
         """Store an event and return its id."""

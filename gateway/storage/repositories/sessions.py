@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from doorstep.gateway.storage.db import Connection
+from doorstep.gateway.storage.repositories._base import Repository
 from doorstep.gateway.storage.repositories._time import from_db, to_db
 
 
@@ -24,6 +24,17 @@ class SessionRecord:
     """When the session last proved the password (sign-in or re-entry)."""
 
 
+@dataclass(frozen=True, slots=True)
+class SessionAccount:
+    """What a request needs of a session's account."""
+
+    username: str
+    role: str
+    disabled: bool
+    enrolled: bool
+    """Has a second factor."""
+
+
 def _record(row: sqlite3.Row) -> SessionRecord:
     return SessionRecord(
         token_hash=row["token_hash"],
@@ -36,11 +47,10 @@ def _record(row: sqlite3.Row) -> SessionRecord:
     )
 
 
-class SessionRepository:
+class SessionRepository(Repository):
     """Reads and writes the `sessions` table (durable: a revoked session must stay revoked)."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    durable = True
 
     async def add(self, session: SessionRecord) -> None:
         """Store a new session."""
@@ -68,14 +78,21 @@ class SessionRepository:
         )
         return None if row is None else _record(row)
 
-    async def get_with_account(self, token_hash: str) -> tuple[SessionRecord, sqlite3.Row] | None:
+    async def get_with_account(
+        self, token_hash: str
+    ) -> tuple[SessionRecord, SessionAccount] | None:
         """A session and its account's row in one query (this runs on every request)."""
         row = await self._conn.fetchone(
             """SELECT s.*, u.username, u.role, u.disabled, u.totp_secret IS NOT NULL AS enrolled
                FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?""",
             (token_hash,),
         )
-        return None if row is None else (_record(row), row)
+        if row is None:
+            return None
+        account = SessionAccount(
+            row["username"], row["role"], bool(row["disabled"]), bool(row["enrolled"])
+        )
+        return _record(row), account
 
     async def touch(self, token_hash: str, seen: datetime) -> None:
         """Record activity on a session."""

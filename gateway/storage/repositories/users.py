@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from doorstep.gateway.storage.db import Connection
+from doorstep.gateway.storage.repositories._base import Repository
 from doorstep.gateway.storage.repositories._time import from_db, inserted_id, to_db
 
 ROLES = ("owner", "resident", "neighbour", "agency")
@@ -40,14 +40,13 @@ def _record(row: sqlite3.Row) -> UserRecord:
     )
 
 
-class UserRepository:
+class UserRepository(Repository):
     """Reads and writes the `users` table (on the durable connection: accounts must not vanish)."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    durable = True
 
     async def add(self, username: str, password_hash: str, role: str, created_at: datetime) -> int:
-        """Create an account and return its id; raises `sqlite3.IntegrityError` on a taken name."""
+        """Create an account and return its id; raises `Conflict` on a taken name."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         outcome = await self._conn.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from doorstep.drivers.onvif import device as device_module
+from doorstep.drivers.onvif import snapshot as snapshot_module
 from doorstep.drivers.onvif.device import OnvifDevice
 from doorstep.sdk import DriverContext, ProtocolError
 from doorstep.simulator import SimulatedDevice
@@ -34,7 +34,7 @@ async def test_an_endless_snapshot_is_refused_at_the_cap(
     context: DriverContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(device_module, "MAX_SNAPSHOT_BYTES", 1024 * 1024)  # keeps the test quick
+    monkeypatch.setattr(snapshot_module, "MAX_SNAPSHOT_BYTES", 1024 * 1024)  # keeps the test quick
     camera.hostile = "endless_snapshot"
     device = OnvifDevice(device_config(camera), context)
     await device.connect()

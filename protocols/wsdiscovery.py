@@ -1,10 +1,11 @@
 """A small, safe asyncio WS-Discovery prober.
 
-Sends Probe for `dn:NetworkVideoTransmitter` and `tds:Device`, by multicast from each chosen
-interface and by unicast to given addresses (cameras on other VLANs, or the simulator on
-loopback). A reply is accepted only if it relates to one of our probes and every XAddr it keeps
-points at the address the reply came from (spoofed or NAT-confused XAddrs are dropped);
-results are de-duplicated by endpoint reference and bounded in number.
+Sends a Probe per asked type (ONVIF asks for `dn:NetworkVideoTransmitter` and `tds:Device`),
+by multicast from each chosen interface and by unicast to given addresses (cameras on other
+VLANs, or the simulator on loopback). A reply is accepted only if it relates to one of our
+probes and every XAddr it keeps points at the address the reply came from (spoofed or
+NAT-confused XAddrs are dropped); results are de-duplicated by endpoint reference and bounded
+in number. What a match means (which driver, which scopes name the device) is the caller's.
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ import socket
 import struct
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-from doorstep.sdk import DiscoveredDevice
 
 _log = logging.getLogger(__name__)
 
@@ -33,6 +32,27 @@ _SOAP = "http://www.w3.org/2003/05/soap-envelope"
 _WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 _WSD = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
 _REFUSED_HOSTS = frozenset({"169.254.169.254"})
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeType:
+    """A type to probe for: its namespace and local name (`tds:Device`)."""
+
+    prefix: str
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeMatch:
+    """One accepted answer: where the device's service is, and what it says of itself."""
+
+    host: str
+    port: int
+    endpoint: str | None
+    """The WS-Addressing endpoint reference (urn:uuid:…): stable across address changes."""
+    scopes: tuple[str, ...]
+    xaddrs: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +78,15 @@ def probe_targets(texts: Iterable[str]) -> list[ProbeTarget]:
     return targets
 
 
-def probe_message(message_id: str, types: str) -> bytes:
-    """A WS-Discovery Probe for the given space-separated types."""
+def probe_message(message_id: str, probe_type: ProbeType) -> bytes:
+    """A WS-Discovery Probe for one type."""
+    t = probe_type
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="{_SOAP}" xmlns:a="{_WSA}" '
-        f'xmlns:d="{_WSD}" xmlns:dn="http://www.onvif.org/ver10/network/wsdl" '
-        'xmlns:tds="http://www.onvif.org/ver10/device/wsdl">'
+        f'xmlns:d="{_WSD}" xmlns:{t.prefix}="{t.namespace}">'
         f"<s:Header><a:Action>{_WSD}/Probe</a:Action><a:MessageID>{message_id}</a:MessageID>"
         "<a:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</a:To></s:Header>"
-        f"<s:Body><d:Probe><d:Types>{types}</d:Types></d:Probe></s:Body></s:Envelope>"
+        f"<s:Body><d:Probe><d:Types>{t.prefix}:{t.name}</d:Types></d:Probe></s:Body></s:Envelope>"
     ).encode()
 
 
@@ -96,7 +116,7 @@ def _same_address(a: str, b: str) -> bool:
         return False
 
 
-def parse_probe_match(data: bytes, sender: str, our_ids: set[str]) -> list[DiscoveredDevice]:
+def parse_probe_match(data: bytes, sender: str, our_ids: set[str]) -> list[ProbeMatch]:
     """Accepted matches from one datagram (empty when it fails any check)."""
     if len(data) > MAX_DATAGRAM or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         return []
@@ -109,40 +129,28 @@ def parse_probe_match(data: bytes, sender: str, our_ids: set[str]) -> list[Disco
         return []  # unsolicited, or an answer to somebody else's probe
     found = []
     for match in root.iterfind(f"{{{_SOAP}}}Body/{{{_WSD}}}ProbeMatches/{{{_WSD}}}ProbeMatch"):
-        endpoints = [
-            e for x in (match.findtext(f"{{{_WSD}}}XAddrs") or "").split()
+        kept = [
+            (x, e) for x in (match.findtext(f"{{{_WSD}}}XAddrs") or "").split()
             if (e := _endpoint_of(x)) and e[0] not in _REFUSED_HOSTS and _same_address(e[0], sender)
         ]  # fmt: skip
-        if not endpoints:
+        if not kept:
             continue
         endpoint = (match.findtext(f"{{{_WSA}}}EndpointReference/{{{_WSA}}}Address") or "").strip()
         scopes = tuple((match.findtext(f"{{{_WSD}}}Scopes") or "").split())[:64]
         found.append(
-            DiscoveredDevice(
-                driver="onvif",
+            ProbeMatch(
                 host=sender,
-                port=endpoints[0][1],
+                port=kept[0][1][1],
                 endpoint=endpoint[:512] or None,
-                name=_scope_value(scopes, "name"),
-                hardware=_scope_value(scopes, "hardware"),
-                found_by="ws-discovery",
                 scopes=tuple(s[:512] for s in scopes),
+                xaddrs=tuple(x[:2048] for x, _ in kept),
             )
         )
     return found
 
 
-def _scope_value(scopes: Iterable[str], key: str) -> str | None:
-    prefix = f"onvif://www.onvif.org/{key}/"
-    for scope in scopes:
-        if scope.startswith(prefix):
-            value = scope[len(prefix) :].replace("_", " ").replace("%20", " ").strip()
-            return value[:256] or None
-    return None
-
-
 class _Collector(asyncio.DatagramProtocol):
-    def __init__(self, our_ids: set[str], results: dict[str, DiscoveredDevice]) -> None:
+    def __init__(self, our_ids: set[str], results: dict[str, ProbeMatch]) -> None:
         self.our_ids = our_ids
         self.results = results
 
@@ -158,15 +166,18 @@ class _Collector(asyncio.DatagramProtocol):
 
 
 async def probe(
-    targets: Iterable[ProbeTarget] = (), interfaces: Iterable[str] = (), listen_s: float = 3.0
-) -> list[DiscoveredDevice]:
-    """Probe and collect answers for `listen_s` seconds.
+    types: Sequence[ProbeType],
+    targets: Iterable[ProbeTarget] = (),
+    interfaces: Iterable[str] = (),
+    listen_s: float = 3.0,
+) -> list[ProbeMatch]:
+    """Probe for each of `types` and collect answers for `listen_s` seconds.
 
     `targets` get unicast probes; each address in `interfaces` gets a multicast probe sent from
     it. With neither, nothing is sent (Doorstep sends nothing on the LAN unless configured to).
     """
     loop = asyncio.get_running_loop()
-    results: dict[str, DiscoveredDevice] = {}
+    results: dict[str, ProbeMatch] = {}
     our_ids: set[str] = set()
     transports: list[asyncio.DatagramTransport] = []
     sends: list[tuple[asyncio.DatagramTransport, tuple[str, int]]] = []
@@ -198,11 +209,11 @@ async def probe(
             sends.append((transport, (MULTICAST_GROUP, WSD_PORT)))
         for transport, destination in sends:
             # One probe per type: some cameras answer only an exact single-type match.
-            for types in ("dn:NetworkVideoTransmitter", "tds:Device"):
+            for probe_type in types:
                 message_id = f"urn:uuid:{uuid.uuid4()}"
                 our_ids.add(message_id)
                 with contextlib.suppress(OSError):
-                    transport.sendto(probe_message(message_id, types), destination)
+                    transport.sendto(probe_message(message_id, probe_type), destination)
         await asyncio.sleep(listen_s)
     finally:
         for transport in transports:

@@ -1,0 +1,208 @@
+"""The camera façade: the one thing the web calls for cameras.
+
+Adopt, remove, views for a caller, the main stream to watch, snapshots, talk, discovery. It
+hides the supervisors, their driver objects and the cameras' credentials; what it hands out is
+typed (`CameraView`, `StreamTarget`, a `TalkSink`) and its refusals are its own exceptions,
+which the web maps to HTTP statuses. Who may see what is the caller's business (the auth
+layer sits beside this one): every call that reveals a camera takes a `may_see` predicate.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Awaitable, Callable, Collection, Iterable
+
+from doorstep.gateway.cameras.adoption import AdoptRequest, CameraService
+from doorstep.gateway.cameras.errors import (
+    AdoptionError,
+    CameraConflict,
+    CameraNotFound,
+    CameraUnavailable,
+)
+from doorstep.gateway.cameras.views import CameraView, DiscoveredView, StreamView
+from doorstep.gateway.config.models import DiscoveryConfig
+from doorstep.gateway.devices import DeviceManager
+from doorstep.gateway.devices.supervisor import DeviceSupervisor
+from doorstep.gateway.discovery import discover
+from doorstep.gateway.events import CameraState
+from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.sdk import DriverError, DriverFactory, TalkSink
+
+SNAPSHOT_CACHE_S = 2.0
+"""A grid of viewers must not hammer a doorbell's snapshot endpoint."""
+MAX_CACHED_SNAPSHOTS = 256
+
+MaySee = Callable[[str], bool]
+"""Whether the caller may see the camera with this id."""
+
+
+def _everyone(camera_id: str) -> bool:
+    return True
+
+
+class Cameras:
+    """Every supervised camera, as the web may use it."""
+
+    def __init__(
+        self,
+        devices: DeviceManager,
+        adoption: CameraService,
+        hub: StreamHub | None = None,
+        *,
+        declared: Collection[str] = (),
+        drivers: Callable[[], Iterable[DriverFactory]] = tuple,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._devices = devices
+        self._adoption = adoption
+        self._hub = hub
+        self._declared = frozenset(declared)
+        self._drivers = drivers
+        self._clock = clock
+        self._snapshots: dict[str, tuple[float, bytes]] = {}
+
+    def _supervisor(self, camera_id: str, may_see: MaySee = _everyone) -> DeviceSupervisor:
+        supervisor = self._devices.supervisors.get(camera_id)
+        if supervisor is None or not may_see(camera_id):
+            raise CameraNotFound(camera_id)
+        return supervisor
+
+    def _view(self, supervisor: DeviceSupervisor) -> CameraView:
+        info, config = supervisor.info, supervisor.config
+        stream = self._hub.get(f"{supervisor.camera_id}/main") if self._hub is not None else None
+        return CameraView(
+            id=supervisor.camera_id,
+            name=supervisor.name,
+            driver=supervisor.driver,
+            host=config.host,
+            port=config.port,
+            state=supervisor.state.value,
+            reason=supervisor.reason,
+            manufacturer=info.manufacturer if info else None,
+            model=info.model if info else None,
+            firmware=info.firmware if info else None,
+            stable_id=info.stable_id if info else None,
+            clock_offset_s=info.clock_offset_s if info else None,
+            capabilities=sorted(supervisor.capabilities),
+            streams=[
+                StreamView(
+                    name=s.name, codec=s.video_codec, width=s.width, height=s.height, fps=s.fps
+                )
+                for s in supervisor.streams
+            ],
+            talk=supervisor.talk,
+            stream_error=stream.last_error if stream is not None else None,
+        )
+
+    def views(self, may_see: MaySee) -> list[CameraView]:
+        """The cameras the caller may see, in the order they were configured or adopted."""
+        return [self._view(s) for cid, s in self._devices.supervisors.items() if may_see(cid)]
+
+    def view(self, camera_id: str, may_see: MaySee) -> CameraView:
+        """One camera the caller may see; `CameraNotFound` otherwise."""
+        return self._view(self._supervisor(camera_id, may_see))
+
+    def state(self, camera_id: str) -> CameraState:
+        """The camera's supervision state."""
+        return self._supervisor(camera_id).state
+
+    def talk(self, camera_id: str) -> bool | None:
+        """Whether the camera has a speaker (None: unknown until tried)."""
+        return self._supervisor(camera_id).talk
+
+    def stream_target(self, camera_id: str) -> Callable[[], StreamTarget]:
+        """Where to open the camera's main stream, read afresh on every (re)connect.
+
+        `CameraNotFound`, or `CameraUnavailable` when the camera offers no stream now.
+        """
+        if not self._supervisor(camera_id).streams:
+            raise CameraUnavailable("the camera offers no stream now")
+        return functools.partial(self._main_stream, camera_id)
+
+    def _main_stream(self, camera_id: str) -> StreamTarget:
+        supervisor = self._devices.supervisors.get(camera_id)
+        if supervisor is None or not supervisor.streams:
+            raise CameraUnavailable("the camera offers no stream now")
+        main = supervisor.streams[0]
+        password = main.password.get_secret_value() if main.password else None
+        return StreamTarget(main.url, main.username, password, supervisor.rtsp_allow_basic)
+
+    def talk_opener(self, camera_id: str) -> Callable[[], Awaitable[TalkSink]]:
+        """What opens the camera's speaker when pressed: raises `Unsupported` (no speaker) or
+        `DeviceUnavailable`; `CameraNotFound` at once for an unknown camera."""
+        self._supervisor(camera_id)
+        return functools.partial(self._open_talk, camera_id)
+
+    async def _open_talk(self, camera_id: str) -> TalkSink:
+        return await self._supervisor(camera_id).open_talk()
+
+    async def snapshot(self, camera_id: str, may_see: MaySee) -> bytes:
+        """A current JPEG (cached briefly); `CameraNotFound` or `CameraUnavailable`."""
+        supervisor = self._supervisor(camera_id, may_see)
+        now = self._clock()
+        cached = self._snapshots.get(camera_id)
+        if cached is not None and now - cached[0] <= SNAPSHOT_CACHE_S:
+            return cached[1]
+        try:
+            image = await supervisor.snapshot()
+        except DriverError as exc:
+            raise CameraUnavailable(str(exc)) from None
+        if len(self._snapshots) >= MAX_CACHED_SNAPSHOTS:
+            self._snapshots.clear()
+        self._snapshots[camera_id] = (now, image)
+        return image
+
+    async def adopt(self, request: AdoptRequest) -> CameraView:
+        """Check the credentials against the camera, store them sealed, start supervising.
+
+        `CameraConflict` when the address or camera is adopted already, `AdoptionError` when
+        the camera cannot be adopted (the message says why).
+        """
+        record = await self._adoption.adopt(request, self._devices)
+        return self._view(self._supervisor(record.id))
+
+    async def remove(self, camera_id: str) -> bool:
+        """Stop and forget an adopted camera; True if its record was kept (it has clips).
+
+        `CameraNotFound`, or `CameraConflict` for a camera declared in the config file.
+        """
+        self._supervisor(camera_id)
+        if camera_id in self._declared:
+            raise CameraConflict("declared_in_config", "this camera is declared in the config file")
+        await self._devices.remove(camera_id)
+        self._snapshots.pop(camera_id, None)
+        return await self._adoption.forget(camera_id)
+
+    async def discover(self, settings: DiscoveryConfig) -> list[DiscoveredView]:
+        """Probe as configured, through every driver that can discover; marks what is adopted."""
+        found = await discover(
+            settings.targets, settings.interfaces, settings.listen_s, settings.mdns,
+            drivers=self._drivers(),
+        )  # fmt: skip
+        known = {(s.config.host, s.config.port) for s in self._devices.supervisors.values()}
+        return [
+            DiscoveredView(
+                driver=d.driver,
+                host=d.host,
+                port=d.port,
+                endpoint=d.endpoint,
+                name=d.name,
+                hardware=d.hardware,
+                found_by=d.found_by,
+                adopted=(d.host, d.port) in known,
+            )
+            for d in found
+        ]
+
+
+__all__ = [
+    "AdoptRequest",
+    "AdoptionError",
+    "CameraConflict",
+    "CameraNotFound",
+    "CameraUnavailable",
+    "CameraView",
+    "Cameras",
+    "DiscoveredView",
+]

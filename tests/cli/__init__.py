@@ -1,0 +1,1 @@
+"""The `doorstep` command line: imports, admin wiring, discovery settings."""

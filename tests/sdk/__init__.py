@@ -1,0 +1,1 @@
+"""Tests of the driver SDK as a product: options, versions, diagnostics, the kit."""
