@@ -9,9 +9,7 @@ modes (`RtspSettings.hostile`, see rtsp_hostile.py) make it misbehave on purpose
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import logging
 import re
 import secrets
@@ -20,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from doorstep.protocols.digest import check_basic, check_digest, digest_challenge
 from doorstep.protocols.rtp import RtpError, RtpStream, interleave, parse_rtp
 from doorstep.simulator import rtsp_hostile
 from doorstep.simulator.media import ULAW_FRAME_SAMPLES, ULAW_SAMPLE_RATE, VideoLoop
@@ -37,7 +36,6 @@ VIDEO_CLOCK = 90_000
 PCMU = 0
 H264_PT = 96
 _TRACK = re.compile(r"/trackID=(\d+)$")
-_AUTH_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
 
 
 @dataclass
@@ -50,10 +48,6 @@ class _Request:
     @property
     def cseq(self) -> str:
         return self.headers.get("cseq", "0")
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 class RtspConnection:
@@ -166,18 +160,11 @@ class RtspConnection:
             s.authorizations.append(header)
             del s.authorizations[:-MAX_RECORDED]
         if s.auth_scheme == "basic":
-            expected = base64.b64encode(f"{s.username}:{s.password}".encode()).decode()
-            return secrets.compare_digest(header.encode(), f"Basic {expected}".encode())
-        if not header.lower().startswith("digest "):
-            return False
-        params = {
-            m.group(1).lower(): m.group(2) or m.group(3) for m in _AUTH_PARAM.finditer(header[7:])
-        }
-        if params.get("username") != s.username or params.get("nonce") != self.nonce:
-            return False
-        ha1 = _md5(f"{s.username}:{params.get('realm', '')}:{s.password}")
-        ha2 = _md5(f"{request.method}:{params.get('uri', '')}")
-        return secrets.compare_digest(params.get("response", ""), _md5(f"{ha1}:{self.nonce}:{ha2}"))
+            return check_basic(header, username=s.username, password=s.password)
+        return check_digest(
+            header, username=s.username, password=s.password, realm=s.realm,
+            method=request.method, nonce_ok=lambda nonce: nonce == self.nonce,
+        )  # fmt: skip
 
     async def _respond(self, request: _Request) -> None:
         if request.method == "OPTIONS":
@@ -192,7 +179,7 @@ class RtspConnection:
             await rtsp_hostile.answer(self, request.url, request.cseq, mode)
             return
         if not self._authorized(request):
-            challenge = f'Digest realm="{self.settings.realm}", nonce="{self.nonce}"'
+            challenge = digest_challenge(self.settings.realm, self.nonce, qop=False)
             if self.settings.auth_scheme == "basic":
                 challenge = f'Basic realm="{self.settings.realm}"'
             self._reply(request, "401 Unauthorized", {"WWW-Authenticate": challenge})
