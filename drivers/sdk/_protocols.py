@@ -213,7 +213,9 @@ class HasDiagnostics(Protocol):
 
     The gateway redacts the camera's host, user name and password, and credentials in URLs,
     before anyone sees it; still, put no secrets in it. Keep it small and JSON-shaped: str,
-    int, float, bool, None, lists and mappings of those.
+    int, float, bool, None, lists and mappings of those. A `notes` key holding a list of short
+    plain-text sentences is also shown in the camera's info (read after connect and after each
+    snapshot; at most 8, each cut at 200 characters, never rendered as HTML).
     """
 
     async def diagnostics(self) -> Mapping[str, object]:

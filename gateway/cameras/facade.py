@@ -71,6 +71,11 @@ class Cameras:
     def _view(self, supervisor: DeviceSupervisor) -> CameraView:
         info, config = supervisor.info, supervisor.config
         stream = self._hub.get(f"{supervisor.camera_id}/main") if self._hub is not None else None
+        talk = supervisor.talk
+        # A driver that can talk on a camera known to have no speaker: not a capability of it.
+        capabilities = sorted(
+            c for c in supervisor.capabilities if talk is not False or c != "talk"
+        )
         return CameraView(
             id=supervisor.camera_id,
             name=supervisor.name,
@@ -84,15 +89,16 @@ class Cameras:
             firmware=info.firmware if info else None,
             stable_id=info.stable_id if info else None,
             clock_offset_s=info.clock_offset_s if info else None,
-            capabilities=sorted(supervisor.capabilities),
+            capabilities=capabilities,
             streams=[
                 StreamView(
                     name=s.name, codec=s.video_codec, width=s.width, height=s.height, fps=s.fps
                 )
                 for s in supervisor.streams
             ],
-            talk=supervisor.talk,
+            talk=talk,
             stream_error=stream.last_error if stream is not None else None,
+            notes=list(supervisor.notes),
         )
 
     def views(self, may_see: MaySee) -> list[CameraView]:

@@ -41,6 +41,10 @@ class CameraView(BaseModel):
         default=None,
         description="Why the main stream last failed to open (None: it works, or was not tried).",
     )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What the driver says the owner should know (plain text, never HTML).",
+    )
 
 
 class DiscoveredView(BaseModel):

@@ -47,6 +47,10 @@ STOP_TIMEOUT_S = 1.0
 """How long a cancelled supervision task gets to unwind (the driver's close() has its own)."""
 STREAMS_TIMEOUT_S = 10.0
 """A driver's close() gets this long, so shutdown stays within its 5 s budget."""
+NOTES_TIMEOUT_S = 2.0
+MAX_NOTES = 8
+MAX_NOTE_CHARS = 200
+"""The camera's info carries the driver's diagnostics `notes` (short plain text), bounded."""
 
 
 class DeviceSupervisor:
@@ -81,6 +85,8 @@ class DeviceSupervisor:
         self.info: DeviceInfo | None = None
         self.capabilities: frozenset[str] = frozenset()
         self.streams: list[StreamSource] = []
+        self.notes: list[str] = []
+        """What the driver says the owner should know (its diagnostics' `notes`), plain text."""
         self._factory = factory
         # A driver that opens RTSP itself (talk) must honour the camera's Basic setting.
         self._context = replace(context, rtsp_allow_basic=rtsp_allow_basic)
@@ -159,7 +165,31 @@ class DeviceSupervisor:
             raise DeviceUnavailable("the camera is not connected")
         if not isinstance(device, HasSnapshot):
             raise Unsupported("the camera has no snapshots")
-        return await device.snapshot()
+        try:
+            return await device.snapshot()
+        finally:  # a snapshot can teach the driver something (e.g. the URL wants Basic)
+            await self._refresh_notes(device)
+
+    async def _refresh_notes(self, device: Device) -> None:
+        if not isinstance(device, HasDiagnostics):
+            return
+        try:
+            report = await asyncio.wait_for(device.diagnostics(), NOTES_TIMEOUT_S)
+        except Exception as exc:  # diagnostics are advisory; a failing driver keeps its notes
+            self._log.debug("diagnostics failed: %s", type(exc).__name__)
+            return
+        notes = report.get("notes") if isinstance(report, Mapping) else None
+        if not isinstance(notes, list):
+            self.notes = []
+            return
+        secret = self.config.password.get_secret_value() if self.config.password else None
+        cleaned = []
+        for note in notes[:MAX_NOTES]:
+            if not isinstance(note, str):
+                continue
+            text = " ".join(note.split())[:MAX_NOTE_CHARS]
+            cleaned.append(text.replace(secret, "***") if secret else text)
+        self.notes = cleaned
 
     async def diagnostics(self) -> Mapping[str, object] | None:
         """The driver's diagnostics (unredacted), None when not connected or it has none."""
@@ -198,6 +228,7 @@ class DeviceSupervisor:
                 online_at = self._clock()
                 self.capabilities = capabilities_of(self._device)
                 self.streams = await self._list_streams(self._device)
+                await self._refresh_notes(self._device)
                 self._went_online(self.info)
                 await self._pump_events(self._device)
             except AuthenticationFailed as exc:

@@ -49,6 +49,10 @@ async def test_views_are_for_the_caller_and_carry_no_credentials(
         cameras.view("nowhere", lambda c: True)
     # The speaker flag keeps its meaning: the doorbell has one, the camera has none.
     assert (cameras.talk("doorbell-1"), cameras.talk("camera-1")) == (True, False)
+    # ...and a camera without one does not list talk among its capabilities.
+    views = {v.id: v for v in cameras.views(lambda c: True)}
+    assert "talk" in views["doorbell-1"].capabilities
+    assert "talk" not in views["camera-1"].capabilities
 
 
 async def test_the_main_stream_target_is_read_afresh_with_its_credentials(

@@ -14,7 +14,7 @@ from doorstep.simulator import SimulatedDevice, Simulator
 from .conftest import StartGateway, camera_entry, press_latencies
 
 
-async def test_doorbell_press_reaches_the_bus_within_100_ms(
+async def test_doorbell_presses_arrive_in_order_by_long_poll(
     simulator: Simulator, start_gateway: StartGateway
 ) -> None:
     doorbell = simulator.devices["doorbell-1"]
@@ -25,11 +25,15 @@ async def test_doorbell_press_reaches_the_bus_within_100_ms(
     assert initial, "a new subscription starts with the current state of every property"
     assert all(e.event.initial for e in initial)
     assert {e.event.kind for e in initial} >= {EventKind.DOORBELL, EventKind.MOTION}
-    latencies = await press_latencies(gateway, doorbell)
-    # The figure itself (p99 over 50 presses) is bench/events.py's; here a long-poll that
-    # degraded into periodic polling (seconds) must fail, a GC pause in a busy suite must not.
-    assert sorted(latencies)[2] < 0.1, latencies
-    assert max(latencies) < 0.5, latencies
+    pulls_before = doorbell.requests["PullMessages"]
+    presses = 5
+    # Each press arrives as a live doorbell 'on' then 'off', in order, none lost (the helper
+    # asserts that); how fast is bench/events.py's figure, not this test's.
+    await press_latencies(gateway, doorbell, presses)
+    pulls = doorbell.requests["PullMessages"] - pulls_before
+    # A long-poll answers once per message at most (an 'on' and an 'off' per press, plus the
+    # pull waiting when the presses began and ended); polling or a busy loop asks far more.
+    assert 1 <= pulls <= 2 * presses + 2, pulls
 
 
 async def test_motion_start_and_stop(simulator: Simulator, start_gateway: StartGateway) -> None:

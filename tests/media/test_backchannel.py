@@ -74,17 +74,19 @@ async def gstreamer(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
 async def test_a_tone_reaches_gstreamers_onvif_backchannel(gstreamer: tuple[str, Path]) -> None:
     url, out = gstreamer
     channel = await RtspBackchannel.open(url, "admin", "gst secret")
-    assert (channel.codec, channel.sample_rate) == ("PCMU", 8000)
-    # GStreamer prepares the backchannel with the camera's (x264) media: on a loaded machine it
-    # drops what arrives before it plays. Talk until the first bytes land, then measure.
-    for _ in range(40):
-        await talk(channel, 1000.0, 0.5)
-        if out.stat().st_size > 0:
-            break
-    start = out.stat().st_size
-    assert start > 0, "nothing reached GStreamer's backchannel in 20 s"
-    sent = await talk(channel, 1000.0, 2.0)
-    await channel.close()
+    try:  # closed even when an assertion fails: a leaked socket would fail the next test
+        assert (channel.codec, channel.sample_rate) == ("PCMU", 8000)
+        # GStreamer prepares the backchannel with the camera's (x264) media: on a loaded machine
+        # it drops what arrives before it plays. Talk until the first bytes land, then measure.
+        for _ in range(40):
+            await talk(channel, 1000.0, 0.5)
+            if out.stat().st_size > 0:
+                break
+        start = out.stat().st_size
+        assert start > 0, "nothing reached GStreamer's backchannel in 20 s"
+        sent = await talk(channel, 1000.0, 2.0)
+    finally:
+        await channel.close()
     assert sent >= 95
     for _ in range(100):  # the server's jitter buffer holds ~200 ms
         if out.stat().st_size - start >= 160 * (sent - 5):

@@ -105,7 +105,10 @@ export async function cameraView(id, me) {
         h("dt", {}, "Streams"), h("dd", {}, camera.streams.length ? camera.streams.map((s) =>
           `${s.name}: ${s.codec || "?"} ${s.width && s.height ? `${s.width}×${s.height}` : ""}${s.fps ? ` @ ${s.fps} fps` : ""}`).join("; ") : "none"),
         camera.stream_error ? [h("dt", {}, "Stream problem"), h("dd", { class: "error", id: "stream-error" }, camera.stream_error)] : null,
-        camera.clock_offset_s != null ? [h("dt", {}, "Camera clock"), h("dd", {}, `${camera.clock_offset_s >= 0 ? "+" : ""}${camera.clock_offset_s.toFixed(1)} s from ours`)] : null)),
+        camera.clock_offset_s != null ? [h("dt", {}, "Camera clock"), h("dd", {}, `${camera.clock_offset_s >= 0 ? "+" : ""}${camera.clock_offset_s.toFixed(1)} s from ours`)] : null,
+        // The driver's notes are camera-side text: text nodes only (h() never parses HTML).
+        camera.notes && camera.notes.length ? [h("dt", {}, "Notes"), h("dd", { id: "camera-notes" },
+          h("ul", { class: "notes" }, camera.notes.map((note) => h("li", {}, note))))] : null)),
     h("section", { class: "card" }, h("h2", {}, "Recent events"),
       events.length ? h("ul", { class: "events" }, events.map((e) => h("li", {},
         h("span", { class: `kind ${e.kind}` }, e.kind), ` ${e.active === null ? "" : e.active ? "started" : "ended"}`,
