@@ -184,7 +184,7 @@ class RtspClient:
         if (
             len(status_line) < 2
             or not status_line[0].startswith("RTSP/")
-            or not status_line[1].isdigit()
+            or not (status_line[1].isascii() and status_line[1].isdigit())
         ):
             raise RtspError("not an RTSP response")
         headers: dict[str, str] = {}

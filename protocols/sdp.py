@@ -41,7 +41,7 @@ def _apply_attribute(current: SdpMedia, value: str) -> None:
         encoding, _, rate = spec.partition("/")
         current.encoding = encoding.upper()
         clock = rate.split("/")[0]
-        current.clock_rate = int(clock) if clock.isdigit() else 0
+        current.clock_rate = int(clock) if clock.isascii() and clock.isdigit() else 0
     elif name == "fmtp":
         _, _, params = rest.partition(" ")
         for item in params.split(";"):
@@ -65,7 +65,7 @@ def parse_sdp(text: str) -> list[SdpMedia]:
         kind, value = line[0], line[2:]
         if kind == "m":
             parts = value.split()
-            if len(parts) < 4 or not parts[3].isdigit():
+            if len(parts) < 4 or not (parts[3].isascii() and parts[3].isdigit()):
                 raise SdpError("bad m= line")
             if len(media) >= MAX_MEDIA:
                 raise SdpError("too many media sections")

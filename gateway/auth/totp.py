@@ -24,7 +24,7 @@ def provisioning_uri(secret: str, username: str) -> str:
 def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
     """The time step `code` is valid for, or None; the caller refuses steps already used."""
     code = code.strip().replace(" ", "")
-    if not (len(code) == 6 and code.isdigit()):
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     moment = time.time() if now is None else now

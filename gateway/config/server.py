@@ -146,7 +146,7 @@ class BusConfig(Section):
 def _target(value: str) -> str:
     host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
     host_name(host or value)
-    if port and not (port.isdigit() and 0 < int(port) < 65536):
+    if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise ValueError("port must be 1-65535")
     return value
 

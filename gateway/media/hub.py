@@ -186,6 +186,12 @@ class CameraStream:
             except Exception as exc:  # a camera's malformed answer must not end the stream
                 self._failed(f"failed: {type(exc).__name__}")
             self._clear_gop()
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled while the session was failing: on 3.11 `wait_for` can swallow a
+                # cancellation that lands as its inner call finishes, and the stream would then
+                # retry for ever after the hub let it go.
+                raise asyncio.CancelledError
             for consumer in self._consumers:
                 consumer._waiting_for_keyframe = True  # the next session starts a new GOP
             await self._clock.sleep(self._delay * self._clock.jitter())

@@ -13,6 +13,7 @@ import pytest
 from doorstep.gateway.config.models import ConfigError, parse_config
 from doorstep.protocols.h264 import MAX_ACCESS_UNIT, H264Depacketizer
 from doorstep.protocols.rtsp_client import RtspError
+from doorstep.protocols.sdp import SdpError, parse_sdp
 from doorstep.protocols.wsdiscovery import parse_probe_match
 
 from .properties import (
@@ -167,3 +168,19 @@ async def test_an_rtsp_answer_with_an_unusable_content_base_is_an_rtsp_error(bas
 )
 async def test_offers_aiortc_cannot_parse_are_a_live_error(offer: str) -> None:
     await asyncio.wait_for(answer_offers([offer], expect_refusal=True), 60)
+
+
+@pytest.mark.parametrize("digits", ["²", "٨٠٠٠", "9\u0663"])
+def test_non_ascii_digits_in_an_rtpmap_or_a_port_are_not_numbers(digits: str) -> None:
+    # str.isdigit() is true for superscripts and Arabic-Indic digits, which int() refuses
+    # (found by bench/fuzz.py).
+    text = (
+        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+        f"m=audio {digits} RTP/AVP 0\r\na=rtpmap:0 PCMU/{digits}\r\n"
+        "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+    )
+    try:
+        media = parse_sdp(text)
+    except SdpError:
+        return
+    assert all(m.clock_rate in (0, 90000) for m in media)

@@ -4,14 +4,17 @@ decodable frames, and the session closing after the last consumer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from fractions import Fraction
 
 import av
+import pytest
 
 from doorstep.gateway.media import hub as hub_module
 from doorstep.gateway.media.consumer import Consumer
 from doorstep.gateway.media.hub import StreamHub, StreamTarget
 from doorstep.protocols.h264 import AccessUnit
+from doorstep.protocols.rtsp_client import RtspError
 from doorstep.simulator import SimulatedDevice
 
 from .probes import StepClock, wait_until
@@ -88,3 +91,28 @@ async def test_upstream_closes_after_the_last_consumer(doorbell: SimulatedDevice
     assert stream.sessions_opened == 2
     again.close()
     await hub.close()
+
+
+async def test_a_stream_whose_failing_session_swallows_the_cancel_still_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python 3.11's `wait_for` can swallow a cancellation that lands as its inner call ends;
+    the stream must stop all the same instead of retrying after the hub let it go."""
+    entered = asyncio.Event()
+
+    async def swallowing_session(self: hub_module.CameraStream) -> None:
+        entered.set()
+        # What wait_for does when the connect fails at the moment it is cancelled:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(30)
+        raise RtspError("connection refused")
+
+    monkeypatch.setattr(hub_module.CameraStream, "_session", swallowing_session)
+    hub = StreamHub()
+    stream = hub.stream("cam/main", lambda: StreamTarget("rtsp://127.0.0.1:9/x", None, None))
+    consumer = stream.consume()
+    await asyncio.wait_for(entered.wait(), 10)
+    consumer.close()
+    await hub.close()
+    running = [t for t in asyncio.all_tasks() if t.get_name() == "stream:cam/main"]
+    assert all(t.done() for t in running), running
