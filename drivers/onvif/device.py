@@ -19,7 +19,7 @@ from doorstep.drivers.onvif.notification import (
     parse_notification_batch,
 )
 from doorstep.drivers.onvif.options import OnvifOptions
-from doorstep.drivers.onvif.session import OnvifSession, SubscriptionLost
+from doorstep.drivers.onvif.session import OnvifSession, SubscriptionLost, stop_if_cancelled
 from doorstep.drivers.onvif.shaping import EventShaper
 from doorstep.drivers.onvif.snapshot import BASIC_NOTE, SnapshotClient
 from doorstep.drivers.onvif.talk import open_backchannel
@@ -224,6 +224,7 @@ class OnvifDevice:
         disconnects = 0
         early = 0
         while True:
+            stop_if_cancelled()
             wait = math.ceil(
                 max(1.0, min(LONG_POLL_MAX_S, renew_at - time.monotonic(), self._next_clear_s()))
             )
@@ -293,6 +294,7 @@ class OnvifDevice:
         yield self._first_push
         renew_at = time.monotonic() + PUSH_RENEW_S
         while True:
+            stop_if_cancelled()
             wait = max(0.1, min(renew_at - time.monotonic(), self._next_clear_s()))
             try:
                 yield self._kept(await asyncio.wait_for(hook.receive(), wait))

@@ -423,3 +423,11 @@ class OnvifSession:
             await self._camera.close()
         except (aiohttp.ClientError, OSError, RuntimeError) as exc:
             self._log.debug("closing the ONVIF client failed: %s", exc)
+
+
+def stop_if_cancelled() -> None:
+    """Honour a cancellation that 3.11's `wait_for` swallowed (it returns the result instead when
+    the call finishes as the cancel lands), so the event feed cannot outlive its consumer."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

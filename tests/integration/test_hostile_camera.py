@@ -171,7 +171,8 @@ async def test_each_hostile_mode_costs_the_other_camera_nothing(
           f"{len(lines)} log lines; camera-1 {supervisor.state} ({supervisor.reason})")  # fmt: skip
     assert kept == HEALTHY_EVENTS
     if MODES[mode] is not None:
-        assert supervisor.state is MODES[mode], supervisor.reason
+        # Between retries the supervisor passes through CONNECTING: wait for where it settles.
+        await gateway.state("camera-1", MODES[mode], timeout=60)
     assert rss.grown_mib < 96, rss.grown_mib
     assert len(lines) <= 12, [r.getMessage()[:200] for r in lines]
     assert all(len(r.getMessage()) < 8192 for r in lines)  # no 1 MB name in the log

@@ -102,6 +102,11 @@ class LiveCall {
   }
 
   async checkStream() {
+    // While video plays and nothing is wrong, there is nothing to ask: frames are the answer.
+    const played = this.ui.video.currentTime;
+    const flowing = played > (this.lastPlayed ?? 0) && !this.ui.video.paused;
+    this.lastPlayed = played;
+    if (flowing && !this.streamError) return;
     let cameras;
     try { ({ cameras } = await api("GET", "/api/cameras")); } catch { return; }
     if (this.ended) return;

@@ -81,3 +81,35 @@ async def test_pulls_that_come_back_early_and_empty_are_backed_off(
             await task
         await device.close()
     assert pulls <= 6, f"{pulls} PullMessages in 4 s"  # pauses of 0.5, 1, 2 … s
+
+
+async def test_the_event_feed_stops_even_when_a_pull_swallows_the_cancel(
+    camera: SimulatedDevice, context: DriverContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3.11's `wait_for` returns the result instead of raising when the cancel lands as the
+    PullMessages answer arrives; the feed must stop all the same (it hung a test under load)."""
+    device = OnvifDevice(device_config(camera, motion_auto_clear_s=0), context)
+    await device.connect()
+    pulling = asyncio.Event()
+
+    async def swallowing_pull(self: object, wait: timedelta, limit: int = 100) -> list[object]:
+        pulling.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(30)
+        return []
+
+    monkeypatch.setattr("doorstep.drivers.onvif.session.OnvifSession.pull", swallowing_pull)
+
+    async def consume() -> None:
+        async for _ in device.events():
+            pass
+
+    task = asyncio.create_task(consume())
+    try:
+        await asyncio.wait_for(pulling.wait(), 20)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=10)
+        assert task in done, "the event feed kept pulling after it was cancelled"
+    finally:
+        task.cancel()
+        await device.close()
