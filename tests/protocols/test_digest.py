@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from doorstep.protocols.digest import (
     basic_authorization,
     check_basic,
@@ -46,13 +48,16 @@ def test_the_clients_answer_satisfies_the_server_with_and_without_qop() -> None:
 def test_the_server_refuses_a_wrong_password_method_nonce_or_scheme() -> None:
     header = digest_authorization(_challenge(True), "admin", "pw", "DESCRIBE", "rtsp://h/s")
 
-    def check(**changes: object) -> bool:
-        args: dict[str, object] = {
-            "username": "admin", "password": "pw", "realm": "Cam", "method": "DESCRIBE",
-            "nonce_ok": lambda n: n == "n0nce",
-        }  # fmt: skip
-        args.update(changes)
-        return check_digest(header, **args)  # type: ignore[arg-type]
+    def check(
+        password: str = "pw",  # noqa: S107  # the test vector's password
+        method: str = "DESCRIBE",
+        realm: str = "Cam",
+        nonce_ok: Callable[[str], bool] = lambda n: n == "n0nce",
+    ) -> bool:
+        return check_digest(
+            header, username="admin", password=password, realm=realm, method=method,
+            nonce_ok=nonce_ok,
+        )  # fmt: skip
 
     assert check()
     assert not check(password="other")
