@@ -17,6 +17,8 @@ from aiortc import RTCIceServer
 
 from doorstep.gateway import __version__
 from doorstep.gateway.auth.wiring import open_accounts
+from doorstep.gateway.automation.mqtt import MqttPublisher
+from doorstep.gateway.automation.outgoing_webhooks import OutgoingWebhooks
 from doorstep.gateway.bus.event_bus import EventBus
 from doorstep.gateway.cameras.adoption import CameraService
 from doorstep.gateway.cameras.facade import Cameras
@@ -29,6 +31,8 @@ from doorstep.gateway.keys import tls
 from doorstep.gateway.live import LiveService
 from doorstep.gateway.live.viewers import LiveAudit
 from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.notify.service import PushService
+from doorstep.gateway.ringing import RingTracker
 from doorstep.gateway.storage import CameraRecord
 from doorstep.gateway.web import create_web_app
 from doorstep.gateway.web.denials import DenialAuditor
@@ -43,7 +47,11 @@ from doorstep.gateway.web.keys import (
     DEVICES,
     DRIVERS,
     LIVE,
+    MQTT,
+    OUTGOING_WEBHOOKS,
+    PUSH,
     REFUSALS,
+    RINGS,
     SECRET_BOX,
     STORAGE,
     STREAMS,
@@ -113,6 +121,48 @@ def _live_audit(app: web.Application) -> LiveAudit:
     return record
 
 
+async def _outgoing_webhooks(app: web.Application) -> AsyncIterator[None]:
+    # The owner's outgoing webhook rules (not the cameras' callbacks below): fed by the bus.
+    storage = app[STORAGE]
+    hooks = OutgoingWebhooks(
+        app[BUS], storage.webhook_rules, storage.cameras, app[SECRET_BOX],
+        gateway=f"Doorstep {__version__}",
+    )  # fmt: skip
+    await hooks.start()
+    app[OUTGOING_WEBHOOKS] = hooks
+    yield
+    await hooks.stop()
+
+
+async def _mqtt(app: web.Application) -> AsyncIterator[None]:
+    # Up before the cameras, so it sees each one's first state. Nothing is sent unless configured.
+    settings = app[CONFIG].mqtt
+    if settings is None:
+        yield
+        return
+
+    def names() -> dict[str, str]:
+        manager = app.get(DEVICES)
+        return {} if manager is None else {c: s.name for c, s in manager.supervisors.items()}
+
+    publisher = MqttPublisher(settings, app[BUS], names, __version__, app[STORAGE].events)
+    await publisher.start()
+    app[MQTT] = publisher
+    yield
+    await publisher.stop()
+
+
+async def _push(app: web.Application) -> AsyncIterator[None]:
+    # Web Push to phones: nothing is sent until someone turns notifications on for a device.
+    config = app[CONFIG]
+    async with aiohttp.ClientSession(trust_env=False) as http:
+        push = PushService(config.push, config.storage.data_dir, app[STORAGE], app[BUS], http)
+        await push.start()
+        app[PUSH] = push
+        yield
+        await push.stop()
+
+
 _WEBHOOKS = web.AppKey("webhooks", WebhookServer)
 
 
@@ -141,19 +191,23 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
             app[DRIVERS],
             http,
             config.storage.data_dir,
+            declared=config.cameras,
         )
         declared = {c.id for c in config.cameras}
-        adopted = [c for c in await service.adopted() if c.id not in declared]
+        cameras = await service.supervised()  # the file's and the adopted, owner's settings on
         hooks = app.get(_WEBHOOKS)
         manager = DeviceManager(
-            [*config.cameras, *adopted], app[DRIVERS], app[BUS], http, config.storage.data_dir,
-            config.supervisor, hooks,
+            cameras, app[DRIVERS], app[BUS], http, config.storage.data_dir, config.supervisor,
+            hooks, owner_disabled=service.settings.owner_disabled,
         )  # fmt: skip
         app[DEVICES] = manager
         hub = StreamHub()
         app[STREAMS] = hub
+        rings = RingTracker(app[BUS], config.rings.ring_s, exists=manager.supervisors.__contains__)
+        rings.start()  # before the cameras: it sees their first press
+        app[RINGS] = rings
         app[LIVE] = LiveService(
-            hub, _ice_servers(config), _live_audit(app), config.live.host_addresses
+            hub, _ice_servers(config), _live_audit(app), config.live.host_addresses, rings=rings
         )
         drivers = app[DRIVERS]
         app[CAMERAS] = Cameras(
@@ -164,6 +218,7 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
         # Calls and streams end side by side (each of them concurrently too): a camera slow to
         # answer TEARDOWN holds up only itself, and shutdown fits SHUTDOWN_BUDGET_S.
         await asyncio.gather(app[LIVE].close(), hub.close())
+        await rings.stop()
         await manager.stop()
 
 
@@ -179,7 +234,9 @@ def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Appl
     # Storage first up and last down; cameras last up and first down.
     app[AUTHENTICATOR] = session_authenticator
     app[ALLOWED_HOSTS] = known_names(config.server.hostnames)
-    app.cleanup_ctx.extend([_storage, _accounts, _bus, _webhooks, _devices])
+    app.cleanup_ctx.extend(
+        [_storage, _accounts, _bus, _outgoing_webhooks, _mqtt, _push, _webhooks, _devices]
+    )
     return app
 
 

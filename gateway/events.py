@@ -43,3 +43,46 @@ class CameraEventReceived(BusEvent):
     event: DeviceEvent
     received_at: datetime
     """Gateway clock (UTC) when the event arrived; authoritative, unlike the camera's clock."""
+
+
+class RingEndReason(StrEnum):
+    """Why a doorbell ring ended."""
+
+    TIMEOUT = "timeout"
+    """Nobody answered within the ring time after the last press."""
+    ANSWERED_CALL_ENDED = "answered_call_ended"
+    """The live call that answered it was hung up (or ended otherwise)."""
+    CAMERA_REMOVED = "camera_removed"
+
+
+@dataclass(frozen=True, slots=True)
+class RingStarted(BusEvent):
+    """A doorbell press started a ring (presses during a ring extend it and publish nothing)."""
+
+    ring_id: str
+    camera_id: str
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RingAnswered(BusEvent):
+    """A household member started a live call on the ringing camera (the first one counts)."""
+
+    ring_id: str
+    camera_id: str
+    started_at: datetime
+    answered_by: str
+    answered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RingEnded(BusEvent):
+    """A ring is over: unanswered in time, its answering call ended, or its camera removed."""
+
+    ring_id: str
+    camera_id: str
+    started_at: datetime
+    reason: RingEndReason
+    ended_at: datetime
+    answered_by: str | None = None
+    answered_at: datetime | None = None

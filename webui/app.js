@@ -1,108 +1,94 @@
-// Doorstep web UI: a small hash-routed app on plain ES modules (no build step).
-import { api } from "./api.js";
-import { h, show } from "./dom.js";
-import { RingBanner } from "./ring.js";
-import { setupView, settingsView, signInView } from "./views/account.js";
-import { auditView, usersView } from "./views/admin.js";
-import { cameraView, camerasView } from "./views/cameras.js";
-import { eventsView } from "./views/events.js";
-import { hangUpCurrent, liveView } from "./views/live.js";
+// Doorstep's web UI: Preact + htm, no build step. The app shell, the route → page decision
+// (sign-in, setup, second factor first, household and owner pages) and the start-up.
+import { setIdentityPrompt } from "./lib/api.js";
+import { html, render, useEffect } from "./lib/html.js";
+import { go, parseHash, useRoute } from "./lib/router.js";
+import { boot, refreshMe, signedOutHere } from "./lib/session.js";
+import { store, useStore } from "./lib/store.js";
+import { inHousehold } from "./lib/words.js";
+import { askIdentity, ReauthDialog } from "./components/dialogs.js";
+import { RingBanner } from "./components/ring-banner.js";
+import { Nav, navItems, Notice, Topbar } from "./components/shell.js";
+import { Loading } from "./components/ui.js";
+import { ActivityView } from "./views/activity.js";
+import { AuditView } from "./views/audit.js";
+import { CameraView } from "./views/camera.js";
+import { CamerasView } from "./views/cameras.js";
+import { LiveView } from "./views/live.js";
+import { NotFoundView, OwnerOnlyView, UnreachableView } from "./views/misc.js";
+import { SettingsView } from "./views/settings.js";
+import { SetupView } from "./views/setup.js";
+import { SignInView } from "./views/signin.js";
+import { UsersView } from "./views/users.js";
+import { registerServiceWorker } from "./pwa.js";
 
-const state = { me: null, stream: null };
-const HOUSEHOLD = ["owner", "resident"];  // the roles that reach cameras at all
-const inHousehold = () => state.me && HOUSEHOLD.includes(state.me.role);
-const live = { onEvent: null, onState: null };
-const ring = new RingBanner(document.getElementById("ring"));
+const PAGES = {
+  cameras: { view: CamerasView, title: "Cameras" },
+  camera: { view: CameraView, title: "Camera" },
+  live: { view: LiveView, title: "Live" },
+  activity: { view: ActivityView, title: "Activity" },
+  events: { view: ActivityView, title: "Activity" },  // the old name of the page
+  users: { view: UsersView, title: "Users", owner: true },
+  audit: { view: AuditView, title: "Audit log", owner: true },
+  settings: { view: SettingsView, title: "Settings" },
+};
 
-function go(hash) {
-  if (location.hash === hash) route();
-  else location.hash = hash;
+/** What a route shows for this session: {redirect} or {view, props, title}. */
+export function decide(route, { session, me, meta }) {
+  const { page } = route;
+  if (session === "unknown") return { view: null, title: "Doorstep" };
+  if (session === "unreachable") return { view: UnreachableView, title: "Doorstep", bare: true };
+  if (page === "setup" && session === "setup") return { view: SetupView, title: "Welcome" };
+  if (page === "setup") return { redirect: session === "signed-in" ? "#/settings" : "#/signin" };
+  // Accounts made on the console can sign in before the first owner exists.
+  if (page === "signin") return { view: SignInView, title: "Sign in", bare: true };
+  if (session === "setup") return { redirect: "#/setup" };
+  if (session !== "signed-in" || !me) return { redirect: "#/signin" };
+  const mustSettle = me.must_enroll_totp || me.must_change_password;
+  if (mustSettle && page !== "settings") return { redirect: "#/settings" };
+  if (!inHousehold(meta, me.role) && page !== "settings") return { redirect: "#/settings" };
+  const known = PAGES[page];
+  if (!known) return { view: NotFoundView, title: "Not found" };
+  if (known.owner && me.role !== "owner") return { view: OwnerOnlyView, props: { title: known.title }, title: known.title };
+  const props = page === "camera" || page === "live" ? { id: route.arg } : page === "activity" ? { cameraId: route.arg } : {};
+  return { view: known.view, props, title: known.title };
 }
 
-function startStream() {
-  if (state.stream || !inHousehold()) return;
-  const stream = new EventSource("/api/events/stream");
-  stream.addEventListener("camera-event", (message) => {
-    const event = JSON.parse(message.data);
-    if (event.kind === "doorbell" && event.active === true && !event.initial) ring.ring(event);
-    if (live.onEvent) live.onEvent(event);
-  });
-  stream.addEventListener("camera-state", (message) => {
-    if (live.onState) live.onState(JSON.parse(message.data));
-  });
-  stream.addEventListener("error", () => {
-    // EventSource reconnects by itself; a signed-out session gets a 401 and stays closed.
-    if (stream.readyState === EventSource.CLOSED) state.stream = null;
-  });
-  state.stream = stream;
+function App() {
+  const route = useRoute();
+  const session = useStore((s) => s.session);
+  const me = useStore((s) => s.me);
+  const meta = useStore((s) => s.meta);
+  const decision = decide(route, { session, me, meta });
+  useEffect(() => {
+    // Only for the route it was decided for: a navigation made meanwhile (after sign-in) wins.
+    if (decision.redirect && parseHash(location.hash).path === route.path) go(decision.redirect, { replace: true });
+  }, [decision.redirect, route.path]);
+  useEffect(() => { document.title = decision.title && decision.title !== "Doorstep" ? `${decision.title} · Doorstep` : "Doorstep"; }, [decision.title]);
+  const signedIn = session === "signed-in" && me && !decision.bare;
+  const items = signedIn ? navItems(me, meta) : [];
+  const withNav = items.length > 1;  // one page only (a neighbour's account): no tabs
+  const View = decision.view;
+  return html`<div class=${`shell page-${route.page}${withNav ? " with-nav" : ""}`}>
+    <a class="skip" href="#view" onClick=${(e) => { e.preventDefault(); document.getElementById("view")?.focus(); }}>Skip to content</a>
+    <${Topbar} me=${signedIn ? me : null} meta=${meta} />
+    ${withNav ? html`<${Nav} items=${items} page=${route.page} />` : null}
+    <${RingBanner} />
+    <main id="view" tabindex="-1">
+      ${View ? html`<${View} key=${route.path} ...${decision.props || {}} />` : html`<${Loading} text="Loading Doorstep…" />`}
+    </main>
+    <${Notice} />
+    <${ReauthDialog} />
+  </div>`;
 }
 
-function stopStream() {
-  if (state.stream) state.stream.close();
-  state.stream = null;
-}
+setIdentityPrompt(askIdentity);
+window.addEventListener("doorstep:signed-out", () => { if (store.get().session === "signed-in") signedOutHere(); });
+window.addEventListener("doorstep:enroll", () => { refreshMe().then(() => go("#/settings")).catch(() => {}); });
 
-async function refreshMe() {
-  state.me = await api("GET", "/api/session");
-  const nav = document.getElementById("nav");
-  nav.hidden = false;
-  for (const link of nav.querySelectorAll("[data-owner]")) link.hidden = state.me.role !== "owner";
-  for (const link of nav.querySelectorAll("[data-household]")) link.hidden = !inHousehold();
-  if (state.me.must_enroll_totp || !inHousehold()) return;  // no cameras for this account
-  const { cameras } = await api("GET", "/api/cameras").catch(() => ({ cameras: [] }));
-  ring.names = Object.fromEntries(cameras.map((c) => [c.id, c.name]));
-}
-
-function signedOut() {
-  hangUpCurrent();
-  state.me = null;
-  stopStream();
-  document.getElementById("nav").hidden = true;
-  ring.dismiss();
-}
-
-async function route() {
-  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  const page = parts[0] || "cameras";
-  const arg = parts[1];
-  if (page !== "live") hangUpCurrent();  // leaving a call's page ends the call
-  try {
-    if (page === "setup") {
-      const { needed } = await api("GET", "/api/setup");
-      if (needed) return setupView(async () => { await refreshMe(); go("#/settings"); });
-      return go("#/signin");
-    }
-    if (page === "signin") {
-      signedOut();
-      return signInView(async () => { await refreshMe(); startStream(); go(state.me.must_enroll_totp || !inHousehold() ? "#/settings" : "#/cameras"); });
-    }
-    if (!state.me) {
-      const { needed } = await api("GET", "/api/setup");
-      if (needed) return go("#/setup");
-      await refreshMe();
-    }
-    if (state.me.must_enroll_totp && page !== "settings") return go("#/settings");
-    // Neighbours and agencies reach no camera, event or live page: their account page only.
-    if (!inHousehold() && page !== "settings") return go("#/settings");
-    if (!state.me.must_enroll_totp) startStream();
-    switch (page) {
-      case "camera": return await cameraView(arg, state.me);
-      case "live": return await liveView(arg);
-      case "events": return await eventsView(live);
-      case "users": return await usersView(state.me, route);
-      case "audit": return await auditView();
-      case "settings": return await settingsView(state.me, async () => { await refreshMe(); go("#/cameras"); });
-      default: return await camerasView(state.me, route, live);
-    }
-  } catch (err) {
-    if (err.status === 401) return go("#/signin");
-    show(h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message));
-  }
-}
-
-window.addEventListener("hashchange", route);
-window.addEventListener("doorstep:signed-out", () => { if (state.me) { signedOut(); go("#/signin"); } });
-document.getElementById("signout").addEventListener("click", async () => {
-  try { await api("DELETE", "/api/session"); } finally { signedOut(); go("#/signin"); }
-});
-route();
+const root = document.getElementById("app");
+boot({ probe: parseHash(location.hash).page !== "signin" })
+  .catch((err) => store.set({ session: "unreachable", bootError: err.message }));
+root.replaceChildren();
+render(html`<${App} />`, root);
+registerServiceWorker();

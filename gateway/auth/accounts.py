@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 from doorstep.gateway.audit import AuditLog
 from doorstep.gateway.audit.refusals import RefusalAudit
-from doorstep.gateway.auth import totp
 from doorstep.gateway.auth.devices import DeviceCookies
-from doorstep.gateway.auth.enrolment import TotpEnrolment
 from doorstep.gateway.auth.errors import AuthError, SignIn, throttled, token_hash
 from doorstep.gateway.auth.passwords import check_policy, hash_password, verify_password
 from doorstep.gateway.auth.principal import CAMERA_ROLES, Principal
+from doorstep.gateway.auth.resets import AccountResets
 from doorstep.gateway.auth.revocation import AccessChanges
-from doorstep.gateway.auth.throttle import Attempt, LoginThrottle, Throttled
+from doorstep.gateway.auth.second_factor import SecondFactor
+from doorstep.gateway.auth.throttle import LoginThrottle, Throttled
 from doorstep.gateway.keys.secretbox import SecretBox
 from doorstep.gateway.storage import (
     Conflict,
@@ -55,7 +55,12 @@ class AccountService:
         self.throttle = LoginThrottle()
         self.devices = DeviceCookies(box.derive("known-device-cookie"))
         self.setup_token: str | None = None
-        self._enrolment = TotpEnrolment()
+        self.second_factor = SecondFactor(
+            users, box, audit, self.refusals, self.throttle, self.changes
+        )
+        """Authenticator enrolment, recovery codes and the code check."""
+        self.resets = AccountResets(users, sessions, audit, self.changes, self.second_factor)
+        """The owner's (and the console's) resets of another account."""
 
     # -- first run --------------------------------------------------------------------------
     async def prepare_setup(self) -> str | None:
@@ -131,8 +136,9 @@ class AccountService:
             await self._check_grants(role, cameras)
         user = await self._create(username, password, role)
         await self._audit.append(
-            actor.username, "user.create", f"user:{user.id}", ip=ip, detail={"role": role}
-        )
+            actor.username, "user.create", f"user:{user.id}", ip=ip,
+            detail={"role": role, "username": user.username},
+        )  # fmt: skip
         if cameras:
             await self.update_user(actor, user.id, None, None, cameras, ip)
         return user
@@ -214,7 +220,10 @@ class AccountService:
             raise AuthError("last_owner", "the last owner cannot be deleted")
         await self._users.delete(user_id)
         self.changes.changed(user_id)
-        await self._audit.append(actor.username, "user.delete", f"user:{user_id}", ip=ip)
+        await self._audit.append(
+            actor.username, "user.delete", f"user:{user_id}", ip=ip,
+            detail={"username": user.username},
+        )  # fmt: skip
 
     # -- sign-in ----------------------------------------------------------------------------
     def _sign_in_keys(self, username: str, ip: str, device_cookie: str | None) -> list[str]:
@@ -242,7 +251,7 @@ class AccountService:
             self.refusals.record(username, "login", "throttled", ip)
             raise throttled(exc) from None
         user = await self._check_password(username.strip(), password, "login", ip)
-        await self._check_second_factor(user, code, attempt, "login", ip)
+        await self.second_factor.check(user, code, attempt, "login", ip)
         self.throttle.refund(attempt, keys[1:])  # a right password is not held against the address
         self.throttle.clear(keys[0])
         await self._audit.append(user.username, "login", ip=ip)
@@ -258,19 +267,6 @@ class AccountService:
             self.refusals.record(username, action, "failed", ip)
             raise AuthError("bad_credentials", "wrong user name or password")
         return user
-
-    async def _check_second_factor(
-        self, user: UserRecord, code: str | None, attempt: Attempt, action: str, ip: str
-    ) -> None:
-        if user.totp_secret is None:
-            return
-        if not code:
-            self.throttle.refund(attempt)  # the page asks for the code next: not a failure
-            raise AuthError("totp_required", "enter the code from your authenticator app")
-        step = totp.matching_step(self._box.open(user.totp_secret), code)
-        if step is None or not await self._users.use_totp_step(user.id, step):
-            self.refusals.record(user.username, action, "failed_totp", ip)
-            raise AuthError("bad_totp", "that code is wrong or was used already")
 
     async def confirm_identity(
         self, principal: Principal, password: str, code: str | None, ip: str
@@ -288,7 +284,7 @@ class AccountService:
         if user is None or user.username != principal.username:
             raise AuthError("bad_credentials", "the account changed; sign in again")
         await self._check_password(user.username, password, "session.confirm", ip)
-        await self._check_second_factor(user, code, attempt, "session.confirm", ip)
+        await self.second_factor.check(user, code, attempt, "session.confirm", ip)
         self.throttle.refund(attempt)
         await self._sessions.confirm(principal.session, datetime.now(UTC))
         await self._audit.append(principal.username, "session.confirm", ip=ip)
@@ -301,6 +297,7 @@ class AccountService:
         principal = Principal(
             user.id, user.username, user.role, user.totp_secret is not None,
             await self._cameras(user.id, user.role), token_hash(token), confirmed_at=now,
+            must_change_password=user.must_change_password,
         )  # fmt: skip
         return SignIn(token, principal)
 
@@ -330,6 +327,7 @@ class AccountService:
         return Principal(
             session.user_id, account.username, role, account.enrolled,
             await self._cameras(session.user_id, role), hashed, confirmed_at=session.confirmed_at,
+            must_change_password=account.must_change_password,
         )  # fmt: skip
 
     async def sign_out(self, principal: Principal, ip: str) -> None:
@@ -339,7 +337,8 @@ class AccountService:
         await self._audit.append(principal.username, "logout", ip=ip)
 
     async def change_password(self, principal: Principal, old: str, new: str, ip: str) -> None:
-        """Change one's password (throttled like sign-in); every other session is revoked."""
+        """Change one's password (throttled like sign-in); every other session is revoked.
+        After the owner reset it, this is where the user chooses their own (not the same)."""
         try:
             attempt = self.throttle.reserve([f"confirm:{principal.user_id}", f"ip:{ip}"])
         except Throttled as exc:
@@ -354,6 +353,8 @@ class AccountService:
             check_policy(new, user.username)
         except ValueError as exc:
             raise AuthError("weak_password", str(exc)) from None
+        if user.must_change_password and new == old:
+            raise AuthError("weak_password", "choose a password of your own, not the one you got")
         await self._users.set_password_hash(user.id, await hash_password(new))
         revoked = await self._sessions.delete_for_user(user.id, keep=principal.session)
         self.changes.changed(user.id)
@@ -363,30 +364,4 @@ class AccountService:
             f"user:{user.id}",
             ip=ip,
             detail={"sessions_revoked": revoked},
-        )
-
-    # -- second factor ----------------------------------------------------------------------
-    async def begin_totp(self, principal: Principal) -> tuple[str, str]:
-        """A new secret and its otpauth URI; it takes effect once a code from it is confirmed."""
-        return self._enrolment.begin(principal.user_id, principal.username)
-
-    async def confirm_totp(self, principal: Principal, code: str, ip: str) -> None:
-        """Turn the second factor on after a correct code from the new secret."""
-        secret = self._enrolment.pending(principal.user_id)
-        if secret is None:
-            raise AuthError("no_pending_totp", "start the set-up again")
-        try:  # throttled like every other code check, though the caller holds the secret
-            attempt = self.throttle.reserve([f"enrol:{principal.user_id}"])
-        except Throttled as exc:
-            raise throttled(exc) from None
-        step = totp.matching_step(secret, code)
-        if step is None:
-            raise AuthError("bad_totp", "that code does not match; check the phone's clock")
-        self.throttle.refund(attempt)
-        await self._users.set_totp(principal.user_id, self._box.seal(secret))
-        await self._users.use_totp_step(principal.user_id, step)
-        self._enrolment.finish(principal.user_id)
-        self.changes.changed(principal.user_id)
-        await self._audit.append(
-            principal.username, "user.totp", f"user:{principal.user_id}", ip=ip
         )

@@ -30,6 +30,8 @@ class Principal:
     """Hash of the session token (for sign-out and for keeping this session on password change)."""
     confirmed_at: datetime | None = None
     """When this session last proved the password (sign-in or re-entry)."""
+    must_change_password: bool = False
+    """The owner reset this account's password: it chooses its own before anything else."""
 
     @property
     def recently_confirmed(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,17 +17,22 @@ import aiohttp
 from pydantic import SecretStr, ValidationError
 
 from doorstep.gateway.cameras.errors import AdoptionError, CameraConflict
+from doorstep.gateway.cameras.settings import CameraSettings
+from doorstep.gateway.cameras.status_text import WRONG_PASSWORD, explain_failure
 from doorstep.gateway.config.models import CameraConfig
 from doorstep.gateway.devices import DeviceManager
+from doorstep.gateway.devices.manager import device_config
 from doorstep.gateway.devices.registry import DriverRegistry
 from doorstep.gateway.keys.redaction import register_secret
 from doorstep.gateway.keys.secretbox import SecretBox
 from doorstep.gateway.storage import CameraRecord, CameraRepository, Conflict
-from doorstep.sdk import AuthenticationFailed, DeviceConfig, DeviceInfo, DriverContext, DriverError
+from doorstep.gateway.storage.repositories.cameras import CameraSetting
+from doorstep.sdk import DeviceInfo, DriverContext, DriverError
 
 _log = logging.getLogger(__name__)
 
 ADOPT_TIMEOUT_S = 20.0
+MAX_DETAIL_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,29 @@ def _refuse_known_address(request: AdoptRequest, devices: DeviceManager) -> None
             )
 
 
+def _os_cause(exc: BaseException) -> str:
+    """The network error under a driver's error, named (the text of aiohttp's says
+    "Connect call failed" whether the port was closed or the host unreachable)."""
+    deepest: BaseException | None = None
+    seen: BaseException | None = exc
+    for _ in range(8):  # the innermost OSError (aiohttp's own errors are OSErrors too)
+        seen = (seen.__cause__ or seen.__context__) if seen is not None else None
+        if isinstance(seen, OSError):
+            deepest = seen
+    if deepest is None or type(deepest) is OSError:
+        return ""
+    return f" ({type(deepest).__name__})"
+
+
+def _refused(config: CameraConfig, detail: str) -> AdoptionError:
+    secret = config.password.get_secret_value() if config.password else ""
+    if secret:  # drivers must never put it in a message; a broken one must not show it either
+        detail = detail.replace(secret, "***")
+    plain = explain_failure(detail, config.host, config.port)
+    field = "password" if plain.text == WRONG_PASSWORD.text else "host"
+    return AdoptionError(plain.text, plain.hint, detail=detail[:MAX_DETAIL_CHARS], field=field)
+
+
 def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")
     return (slug or "camera")[:48]
@@ -74,6 +103,7 @@ class CameraService:
         registry: DriverRegistry,
         http: aiohttp.ClientSession,
         data_dir: Path,
+        declared: Sequence[CameraConfig] = (),
     ) -> None:
         self._repository = repository
         self._box = box
@@ -81,12 +111,21 @@ class CameraService:
         self._http = http
         self._data_dir = data_dir
         self._lock = asyncio.Lock()
+        self._declared = {c.id for c in declared}
+        self.settings = CameraSettings(repository, box, registry, declared, self.check)
+        """The owner's changes to cameras (PATCH), applied over the file's or adoption's values."""
+
+    async def supervised(self) -> list[CameraConfig]:
+        """Every camera to supervise, file ones first, with the owner's settings applied."""
+        adopted = [c for c in await self.adopted() if c.id not in self._declared]
+        return await self.settings.load(adopted)
 
     async def adopted(self) -> list[CameraConfig]:
         """Adopted cameras as configs, with their passwords unsealed for the drivers."""
         configs = []
+        removed = {s.camera_id for s in await self._repository.settings() if s.field == "removed"}
         for record in await self._repository.list():
-            if not record.adopted:
+            if not record.adopted or record.id in removed:
                 continue
             stored = await self._repository.credentials(record.id)
             username, password = None, None
@@ -115,45 +154,45 @@ class CameraService:
             )
         return configs
 
-    async def _check(self, config: CameraConfig) -> DeviceInfo:
+    async def check(self, config: CameraConfig) -> DeviceInfo:
+        """Connect once with `config` to prove the camera is there and takes the credentials.
+
+        `AdoptionError` in plain words (a wrong password, nothing at that address, not an ONVIF
+        camera, no answer in time), with the raw cause as its `detail`.
+        """
         factory = self._registry.get(config.driver)
         if factory is None:
-            raise AdoptionError(f"driver {config.driver!r} is not available")
+            known = ", ".join(sorted(self._registry.drivers)) or "none"
+            raise AdoptionError(
+                f"Doorstep has no driver called \u201c{config.driver}\u201d",
+                f"Installed drivers: {known}.",
+                field="driver",
+            )
         problems = self._registry.camera_problems(config.driver, config.host or "", config.options)
         if problems:
             field, message = problems[0]
-            raise AdoptionError(f"{field}: {message}")
+            raise AdoptionError(f"{field}: {message}", field=field)
         context = DriverContext(
             self._http,
             logging.LoggerAdapter(
                 logging.getLogger(f"doorstep.drivers.{config.driver}"), {"camera": config.id}
             ),
             self._data_dir / "drivers" / config.driver / config.id,
+            rtsp_allow_basic=config.rtsp_allow_basic,
         )
-        device = factory.create(
-            DeviceConfig(
-                id=config.id,
-                host=config.host,
-                port=config.port,
-                username=config.username,
-                password=config.password,
-                options=dict(config.options),
-            ),
-            context,
-        )
+        device = factory.create(device_config(config), context)
         try:
             return await asyncio.wait_for(device.connect(), ADOPT_TIMEOUT_S)
-        except AuthenticationFailed:
-            raise AdoptionError("the camera refused these credentials") from None
         except TimeoutError:
-            raise AdoptionError("the camera did not answer in time") from None
+            raise _refused(config, f"no answer within {ADOPT_TIMEOUT_S:.0f} s") from None
         except DriverError as exc:
-            raise AdoptionError(f"the camera cannot be used: {exc}") from None
+            raise _refused(config, f"{type(exc).__name__}: {exc}{_os_cause(exc)}") from None
         finally:
             await device.close()
 
     async def forget(self, camera_id: str) -> bool:
         """Delete an adopted camera; one with clips is kept, disabled. True if it was kept."""
+        self.settings.forget(camera_id)
         try:
             await self._repository.delete(camera_id)
         except Conflict:  # clips still refer to it
@@ -161,6 +200,11 @@ class CameraService:
             if record is not None:
                 await self._repository.upsert(replace(record, enabled=False))
             await self._repository.revoke_grants(camera_id)
+            await self._repository.drop_settings(camera_id)
+            # Kept for its clips only: not supervised again at the next start.
+            await self._repository.put_setting(
+                CameraSetting(camera_id, "removed", True, datetime.now(UTC))
+            )
             return True
         return False
 
@@ -193,8 +237,10 @@ class CameraService:
                 )
             except ValidationError as exc:
                 first = exc.errors()[0]
-                raise AdoptionError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-            await self._check(config)
+                where = ".".join(map(str, first["loc"]))
+                message = first["msg"].removeprefix("Value error, ")
+                raise AdoptionError(f"{where}: {message}", field=where) from None
+            await self.check(config)
             record = CameraRecord(
                 config.id,
                 config.name,

@@ -19,5 +19,27 @@ class CameraConflict(Exception):
         self.code = code
 
 
-class AdoptionError(Exception):
-    """The camera cannot be adopted; the message says why, for the user."""
+class CameraRefused(Exception):
+    """A camera change that cannot be made: the message says why in plain words, `hint` what
+    to do, `detail` the raw cause (for a details toggle), `field` which input it is about."""
+
+    def __init__(
+        self,
+        reason: str,
+        hint: str | None = None,
+        *,
+        detail: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.hint = hint
+        self.detail = detail
+        self.field = field
+
+
+class AdoptionError(CameraRefused):
+    """The camera cannot be adopted, or its new credentials cannot be used (the check failed)."""
+
+
+class SettingsRefused(CameraRefused):
+    """A settings change the camera or its driver cannot take (an invalid option, no sub stream)."""

@@ -1,6 +1,7 @@
 """The camera façade: the one thing the web calls for cameras.
 
-Adopt, remove, views for a caller, the main stream to watch, snapshots, talk, discovery. It
+Adopt, change settings, remove, views for a caller (with their state in plain words), the
+stream to watch live, snapshots, talk, discovery. It
 hides the supervisors, their driver objects and the cameras' credentials; what it hands out is
 typed (`CameraView`, `StreamTarget`, a `TalkSink`) and its refusals are its own exceptions,
 which the web maps to HTTP statuses. Who may see what is the caller's business (the auth
@@ -18,9 +19,18 @@ from doorstep.gateway.cameras.errors import (
     AdoptionError,
     CameraConflict,
     CameraNotFound,
+    CameraRefused,
     CameraUnavailable,
+    SettingsRefused,
 )
-from doorstep.gateway.cameras.views import CameraView, DiscoveredView, StreamView
+from doorstep.gateway.cameras.settings import CameraChange
+from doorstep.gateway.cameras.status_text import describe
+from doorstep.gateway.cameras.views import (
+    CameraSettingsView,
+    CameraView,
+    DiscoveredView,
+    StreamView,
+)
 from doorstep.gateway.config.models import DiscoveryConfig
 from doorstep.gateway.devices import DeviceManager
 from doorstep.gateway.devices.supervisor import DeviceSupervisor
@@ -56,6 +66,7 @@ class Cameras:
     ) -> None:
         self._devices = devices
         self._adoption = adoption
+        self._settings = adoption.settings
         self._hub = hub
         self._declared = frozenset(declared)
         self._drivers = drivers
@@ -68,9 +79,13 @@ class Cameras:
             raise CameraNotFound(camera_id)
         return supervisor
 
-    def _view(self, supervisor: DeviceSupervisor) -> CameraView:
+    def _view(self, supervisor: DeviceSupervisor, editor: bool = False) -> CameraView:
         info, config = supervisor.info, supervisor.config
         stream = self._hub.get(f"{supervisor.camera_id}/main") if self._hub is not None else None
+        stream_error = stream.last_error if stream is not None else None
+        plain = describe(
+            supervisor.state.value, supervisor.reason, config.host, config.port, stream_error
+        )
         talk = supervisor.talk
         # A driver that can talk on a camera known to have no speaker: not a capability of it.
         capabilities = sorted(
@@ -97,17 +112,52 @@ class Cameras:
                 for s in supervisor.streams
             ],
             talk=talk,
-            stream_error=stream.last_error if stream is not None else None,
+            stream_error=stream_error,
             notes=list(supervisor.notes),
+            status_text=plain.text,
+            hint=plain.hint,
+            live_stream=self._settings.live_stream(supervisor.camera_id),
+            source="config" if supervisor.camera_id in self._declared else "adopted",
+            editable=self._editable(supervisor) if editor else [],
         )
 
-    def views(self, may_see: MaySee) -> list[CameraView]:
-        """The cameras the caller may see, in the order they were configured or adopted."""
-        return [self._view(s) for cid, s in self._devices.supervisors.items() if may_see(cid)]
+    def _editable(self, supervisor: DeviceSupervisor) -> list[str]:
+        camera = self._devices.cameras.get(supervisor.camera_id)
+        if camera is None:
+            return []
+        return self._settings.editable(camera, [s.name for s in supervisor.streams])
 
-    def view(self, camera_id: str, may_see: MaySee) -> CameraView:
+    def views(self, may_see: MaySee, *, editor: bool = False) -> list[CameraView]:
+        """The cameras the caller may see, in the order they were configured or adopted.
+
+        `editor`: the caller may change camera settings (the owner): `editable` is filled in.
+        """
+        return [
+            self._view(s, editor) for cid, s in self._devices.supervisors.items() if may_see(cid)
+        ]
+
+    def view(self, camera_id: str, may_see: MaySee, *, editor: bool = False) -> CameraView:
         """One camera the caller may see; `CameraNotFound` otherwise."""
-        return self._view(self._supervisor(camera_id, may_see))
+        return self._view(self._supervisor(camera_id, may_see), editor)
+
+    def settings(self, camera_id: str) -> CameraSettingsView:
+        """A camera's settings for its settings form (owner only; no password)."""
+        supervisor = self._supervisor(camera_id)
+        camera = self._devices.cameras.get(camera_id)
+        if camera is None:
+            raise CameraNotFound(camera_id)
+        return self._settings.view(camera, [s.name for s in supervisor.streams])
+
+    async def change(self, camera_id: str, change: CameraChange) -> tuple[CameraView, list[str]]:
+        """Change a camera's settings; restarts that camera alone when the driver must see it.
+
+        The view afterwards, and the fields that changed. `CameraNotFound`, `SettingsRefused`
+        (the reason in plain words), or `AdoptionError` when the camera refuses new credentials.
+        """
+        changed = await self._settings.change(camera_id, change, self._devices)
+        if changed:
+            self._snapshots.pop(camera_id, None)
+        return self.view(camera_id, _everyone, editor=True), changed
 
     def state(self, camera_id: str) -> CameraState:
         """The camera's supervision state."""
@@ -118,7 +168,8 @@ class Cameras:
         return self._supervisor(camera_id).talk
 
     def stream_target(self, camera_id: str) -> Callable[[], StreamTarget]:
-        """Where to open the camera's main stream, read afresh on every (re)connect.
+        """Where to open the camera's live stream, read afresh on every (re)connect: the main
+        stream, or the sub stream when the owner chose it for live view (and the camera has it).
 
         `CameraNotFound`, or `CameraUnavailable` when the camera offers no stream now.
         """
@@ -130,9 +181,10 @@ class Cameras:
         supervisor = self._devices.supervisors.get(camera_id)
         if supervisor is None or not supervisor.streams:
             raise CameraUnavailable("the camera offers no stream now")
-        main = supervisor.streams[0]
-        password = main.password.get_secret_value() if main.password else None
-        return StreamTarget(main.url, main.username, password, supervisor.rtsp_allow_basic)
+        wanted = self._settings.live_stream(camera_id)
+        chosen = next((s for s in supervisor.streams if s.name == wanted), supervisor.streams[0])
+        password = chosen.password.get_secret_value() if chosen.password else None
+        return StreamTarget(chosen.url, chosen.username, password, supervisor.rtsp_allow_basic)
 
     def talk_opener(self, camera_id: str) -> Callable[[], Awaitable[TalkSink]]:
         """What opens the camera's speaker when pressed: raises `Unsupported` (no speaker) or
@@ -176,9 +228,11 @@ class Cameras:
         self._supervisor(camera_id)
         if camera_id in self._declared:
             raise CameraConflict("declared_in_config", "this camera is declared in the config file")
-        await self._devices.remove(camera_id)
-        self._snapshots.pop(camera_id, None)
-        return await self._adoption.forget(camera_id)
+        async with self._settings.lock(camera_id):  # not while its settings change
+            self._supervisor(camera_id)
+            await self._devices.remove(camera_id)
+            self._snapshots.pop(camera_id, None)
+            return await self._adoption.forget(camera_id)
 
     async def discover(self, settings: DiscoveryConfig) -> list[DiscoveredView]:
         """Probe as configured, through every driver that can discover; marks what is adopted."""
@@ -205,10 +259,14 @@ class Cameras:
 __all__ = [
     "AdoptRequest",
     "AdoptionError",
+    "CameraChange",
     "CameraConflict",
     "CameraNotFound",
+    "CameraRefused",
+    "CameraSettingsView",
     "CameraUnavailable",
     "CameraView",
     "Cameras",
     "DiscoveredView",
+    "SettingsRefused",
 ]

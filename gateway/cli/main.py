@@ -72,6 +72,20 @@ def _parser() -> argparse.ArgumentParser:
         "--role", choices=["owner", "resident", "neighbour", "agency"], default="resident"
     )
     _add_offline(user_add)
+    set_password = user_commands.add_parser(
+        "set-password",
+        help="give an account a new password and sign it out everywhere (a locked-out owner's "
+        "way back in; password from $DOORSTEP_PASSWORD or a prompt)",
+    )
+    set_password.add_argument("username")
+    _add_offline(set_password)
+    reset_2fa = user_commands.add_parser(
+        "reset-2fa",
+        help="remove an account's second factor and recovery codes and sign it out everywhere "
+        "(owners and agencies set up a new one at the next sign-in)",
+    )
+    reset_2fa.add_argument("username")
+    _add_offline(reset_2fa)
 
     audit = commands.add_parser("audit", help="the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

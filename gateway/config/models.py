@@ -15,9 +15,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
+from doorstep.gateway.config.automation import MqttConfig
 from doorstep.gateway.config.camera import CameraConfig
 from doorstep.gateway.config.fields import Section, default_data_dir
 from doorstep.gateway.config.live import IceServer, LiveConfig
+from doorstep.gateway.config.push import PushConfig
+from doorstep.gateway.config.rings import RingConfig
 from doorstep.gateway.config.server import (
     BusConfig,
     DiscoveryConfig,
@@ -89,6 +92,9 @@ class Config(Section):
         default_factory=WebhookConfig, title="Webhooks", description="Camera event callbacks."
     )
     live: LiveConfig = Field(default_factory=LiveConfig, title="Live view", description="WebRTC.")
+    mqtt: MqttConfig | None = Field(None, title="MQTT", description="Home Assistant; off if empty.")
+    rings: RingConfig = Field(default_factory=RingConfig, title="Rings", description="Doorbell.")
+    push: PushConfig = Field(default_factory=PushConfig, title="Web Push", description="Phones.")
     cameras: list[CameraConfig] = Field(
         default_factory=list,
         title="Cameras",

@@ -1,10 +1,11 @@
-"""Builds a supervisor for every configured camera and starts/stops them together."""
+"""Builds a supervisor for every configured camera and starts/stops them together; restarts
+one camera with new settings while the others carry on."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import aiohttp
@@ -13,7 +14,11 @@ from doorstep.gateway.bus.event_bus import EventBus
 from doorstep.gateway.config.models import CameraConfig, SupervisorConfig
 from doorstep.gateway.devices.backoff import Backoff
 from doorstep.gateway.devices.registry import DriverRegistry
-from doorstep.gateway.devices.supervisor import DeviceSupervisor
+from doorstep.gateway.devices.supervisor import (
+    DISABLED_BY_OWNER,
+    DISABLED_IN_CONFIG,
+    DeviceSupervisor,
+)
 from doorstep.gateway.events import CameraState
 from doorstep.sdk import DeviceConfig, DriverContext, WebhookRegistry
 
@@ -44,8 +49,13 @@ class DeviceManager:
         data_dir: Path,
         policy: SupervisorConfig,
         webhooks: WebhookRegistry | None = None,
+        owner_disabled: Collection[str] = (),
     ) -> None:
         self.supervisors: dict[str, DeviceSupervisor] = {}
+        self.cameras: dict[str, CameraConfig] = {}
+        """The configuration each supervisor runs with (the owner's settings applied)."""
+        self.owner_disabled: set[str] = set(owner_disabled)
+        """Cameras turned off from the UI rather than in the config file (their reason says so)."""
         self._registry = registry
         self._bus = bus
         self._http = http
@@ -54,6 +64,7 @@ class DeviceManager:
         self._webhooks = webhooks
         for camera in cameras:
             self.supervisors[camera.id] = self._supervisor(camera)
+            self.cameras[camera.id] = camera
 
     def _supervisor(self, camera: CameraConfig) -> DeviceSupervisor:
         factory = self._registry.get(camera.driver)
@@ -91,6 +102,9 @@ class DeviceManager:
             events_per_s=self._policy.events_per_s,
             event_burst=self._policy.event_burst,
             rtsp_allow_basic=camera.rtsp_allow_basic,
+            disabled_reason=DISABLED_BY_OWNER
+            if camera.id in self.owner_disabled
+            else DISABLED_IN_CONFIG,
         )
 
     def add(self, camera: CameraConfig) -> DeviceSupervisor:
@@ -99,12 +113,45 @@ class DeviceManager:
             raise ValueError(f"camera {camera.id} is supervised already")
         supervisor = self._supervisor(camera)
         self.supervisors[camera.id] = supervisor
+        self.cameras[camera.id] = camera
         supervisor.start()
         return supervisor
+
+    async def replace(
+        self, camera: CameraConfig, *, owner_disabled: bool = False
+    ) -> DeviceSupervisor:
+        """Restart one camera with a new configuration; the other cameras are not touched.
+
+        The old supervisor is stopped first (it frees the camera's event subscriptions), so the
+        camera never sees two of us at once. `KeyError` if the camera is not supervised (or was
+        removed while it stopped).
+        """
+        old = self.supervisors[camera.id]
+        await old.stop()
+        if self.supervisors.get(camera.id) is not old:
+            raise KeyError(camera.id)
+        if owner_disabled:
+            self.owner_disabled.add(camera.id)
+        else:
+            self.owner_disabled.discard(camera.id)
+        supervisor = self._supervisor(camera)
+        self.supervisors[camera.id] = supervisor  # the same key: the cameras keep their order
+        self.cameras[camera.id] = camera
+        supervisor.start()
+        await asyncio.sleep(0)  # its first step runs: the state reads connecting (or disabled)
+        _log.info("camera %s restarted with new settings", camera.id)
+        return supervisor
+
+    def rename(self, camera_id: str, name: str) -> None:
+        """Give a camera a new display name (no restart: nothing the driver sees changes)."""
+        self.supervisors[camera_id].name = name
+        self.cameras[camera_id] = self.cameras[camera_id].model_copy(update={"name": name})
 
     async def remove(self, camera_id: str) -> None:
         """Stop supervising a camera and forget it."""
         supervisor = self.supervisors.pop(camera_id, None)
+        self.cameras.pop(camera_id, None)
+        self.owner_disabled.discard(camera_id)
         if supervisor is not None:
             await supervisor.stop()
 

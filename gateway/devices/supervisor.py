@@ -51,6 +51,9 @@ NOTES_TIMEOUT_S = 2.0
 MAX_NOTES = 8
 MAX_NOTE_CHARS = 200
 """The camera's info carries the driver's diagnostics `notes` (short plain text), bounded."""
+DISABLED_IN_CONFIG = "disabled in config"
+DISABLED_BY_OWNER = "disabled by the owner"
+"""The reasons of a camera turned off in the config file, or from the UI (its settings)."""
 
 
 class DeviceSupervisor:
@@ -73,6 +76,7 @@ class DeviceSupervisor:
         events_per_s: float = EVENTS_PER_S,
         event_burst: int = EVENT_BURST,
         rtsp_allow_basic: bool = False,
+        disabled_reason: str = DISABLED_IN_CONFIG,
     ) -> None:
         self.config = config
         self.camera_id = config.id
@@ -93,6 +97,7 @@ class DeviceSupervisor:
         self._bus = bus
         self._backoff = backoff
         self._enabled = enabled
+        self._disabled_reason = disabled_reason
         self._missing_driver = missing_driver
         self._sleep = sleep
         self._clock = clock
@@ -213,7 +218,7 @@ class DeviceSupervisor:
 
     async def _supervise(self) -> None:
         if not self._enabled:
-            self._set_state(CameraState.DISABLED, "disabled in config")
+            self._set_state(CameraState.DISABLED, self._disabled_reason)
             return
         if self._factory is None:
             self._set_state(CameraState.DISABLED, self._missing_driver or "driver not available")

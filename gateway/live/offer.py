@@ -1,9 +1,7 @@
 """A browser's offer, admitted before aiortc reads it: size and shape checked, with a reason
-for each refusal; and the slot each offer holds toward its user's cap while it is answered."""
+for each refusal (the caps each call counts toward are in caps.py)."""
 
 from __future__ import annotations
-
-from collections import Counter
 
 from aiortc.sdp import SessionDescription
 
@@ -45,21 +43,3 @@ def offer_media(offer_sdp: str) -> list[tuple[str, str]]:
     if sum(k == "video" for k, _ in kinds) > 1 or audio_out > 1 or audio_in > 1:
         raise LiveError("the offer has more media than a live view uses")
     return kinds
-
-
-class StartSlot:
-    """An offer being answered, counted toward its user's cap until it is a session or refused."""
-
-    def __init__(self, starting: Counter[str], username: str) -> None:
-        self._starting = starting
-        self._username = username
-        self._held = True
-        starting[username] += 1
-
-    def release(self) -> None:
-        """Stop counting it (idempotent)."""
-        if self._held:
-            self._held = False
-            self._starting[self._username] -= 1
-            if self._starting[self._username] <= 0:
-                del self._starting[self._username]

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.sdp import SessionDescription
 
+from doorstep.gateway.live.prepared import WarmHold
 from doorstep.gateway.live.talk import MicPump
 from doorstep.gateway.live.track import CameraAudioTrack, PassthroughVideoTrack
 from doorstep.gateway.media.consumer import Consumer
@@ -36,6 +38,21 @@ class LiveSession:
     """Set once the peer connection first connects (ICE and DTLS done)."""
     deadline: asyncio.Task[None] | None = None
     """Ends the call unless it connects within the service's `connect_timeout_s`."""
+    auth_session: str = field(default="", repr=False)
+    """The sign-in (session hash) that made the call: one page answers a ring once."""
+    ring_id: str | None = None
+    """The ring this call answered or was prepared for."""
+    hold: WarmHold | None = None
+    """Set while the call is prepared: media paused, the camera's stream kept warm."""
+    prepared_for: asyncio.Task[None] | None = None
+    """Ends a prepared call nobody answers within the ring time."""
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """When the call started (for a prepared call: when it was answered)."""
+
+    @property
+    def prepared(self) -> bool:
+        """Prepared and not answered yet: nothing is sent, and it is nobody's call yet."""
+        return self.hold is not None
 
 
 async def stop_decoders(pc: RTCPeerConnection) -> None:
@@ -67,8 +84,16 @@ def sent_audio_codec(pc: RTCPeerConnection, track: CameraAudioTrack) -> str | No
     return media.rtp.codecs[0].mimeType.partition("/")[2]  # aiortc sends with the first
 
 
-def add_transceiver(session: LiveSession, consumer: Consumer, kind: str, direction: str) -> None:
-    """Add the transceiver that answers one of the offer's sections, with its codecs."""
+def add_transceiver(
+    session: LiveSession,
+    consumer: Consumer | None,
+    audio_encoding: str | None,
+    kind: str,
+    direction: str,
+) -> None:
+    """Add the transceiver that answers one of the offer's sections, with its codecs (no
+    consumer: a prepared call's, paused until it is answered; `audio_encoding` is the camera's
+    audio codec as last seen)."""
     pc = session.pc
     if kind == "video":
         transceiver = pc.addTransceiver(session.track, direction="sendonly")
@@ -88,7 +113,7 @@ def add_transceiver(session: LiveSession, consumer: Consumer, kind: str, directi
         transceiver = pc.addTransceiver(session.audio, direction="sendonly")
         # The camera's own codec first: then its audio passes through untouched.
         order = ["audio/PCMU", "audio/PCMA"]
-        if consumer.audio_encoding == "PCMA":
+        if audio_encoding == "PCMA":
             order.reverse()
     elif direction == "sendrecv" and session.audio is None:  # both in one section
         session.audio = CameraAudioTrack(consumer)
@@ -107,6 +132,8 @@ def add_transceiver(session: LiveSession, consumer: Consumer, kind: str, directi
 
 async def close_peer(session: LiveSession) -> None:
     """Close the call's microphone, tracks and peer connection (the decoders off the loop)."""
+    if session.hold is not None:
+        session.hold.close()
     if session.mic is not None:
         await session.mic.close()
     session.track.stop()

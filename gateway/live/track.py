@@ -59,26 +59,76 @@ class Timeline:
         return max(1, step)
 
 
+class _Paused:
+    """A track's hub consumer, or none yet: a prepared call's tracks wait here, sending nothing,
+    until the call is answered and they are given one."""
+
+    def __init__(self, consumer: Consumer | None) -> None:
+        self.consumer = consumer
+        self.resumed = asyncio.Event()
+        if consumer is not None:
+            self.resumed.set()
+
+    async def wait(self, track: MediaStreamTrack) -> Consumer:
+        if self.consumer is None:
+            await self.resumed.wait()
+        if self.consumer is None or track.readyState != "live":  # stopped while paused
+            raise MediaStreamError
+        return self.consumer
+
+    def resume(self, consumer: Consumer) -> None:
+        if self.consumer is not None:
+            raise RuntimeError("the track is reading a consumer already")
+        self.consumer = consumer
+        self.resumed.set()
+
+    def stop(self) -> None:
+        if self.consumer is not None:
+            self.consumer.close()
+        self.resumed.set()  # a paused recv() ends too
+
+
 class PassthroughVideoTrack(MediaStreamTrack):
-    """Reads a hub consumer; aiortc packetises the packets without decoding (`encoder.pack`)."""
+    """Reads a hub consumer; aiortc packetises the packets without decoding (`encoder.pack`).
+
+    Made without a consumer (a prepared call), it sends nothing until `resume()`, and then
+    starts at a keyframe."""
 
     kind = "video"
 
-    def __init__(self, consumer: Consumer) -> None:
+    def __init__(self, consumer: Consumer | None) -> None:
         super().__init__()
-        self._consumer = consumer
+        self._feed = _Paused(consumer)
+        self._need_keyframe = False
         self.timeline = Timeline(VIDEO_CLOCK)
         self._pts = 0
         self.frames = 0
         self.caught_up_frames = 0
+        self.first_keyframe: bool | None = None
+        """Whether the first frame sent was a keyframe (None: nothing sent yet)."""
+
+    @property
+    def paused(self) -> bool:
+        """Waiting for `resume()`: nothing is sent."""
+        return self._feed.consumer is None
+
+    def resume(self, consumer: Consumer) -> None:
+        """Start sending from `consumer` (primed by the hub with its cached GOP): the first frame
+        sent is its first keyframe."""
+        self._need_keyframe = True
+        self._feed.resume(consumer)
 
     async def recv(self) -> av.Packet[Any]:  # encoded passthrough: aiortc packs it as is
         if self.readyState != "live":
             raise MediaStreamError
-        catching_up = self.frames > 0 and self._consumer.behind > 0
+        consumer = await self._feed.wait(self)
+        catching_up = self.frames > 0 and consumer.behind > 0
         if catching_up:
             await asyncio.sleep(CATCH_UP_S)
-        unit = await self._consumer.get()
+        unit = await consumer.get()
+        while self._need_keyframe and not unit.keyframe:  # a decoder starts at a keyframe
+            unit = await consumer.get()
+        self._need_keyframe = False
         step = self.timeline.step(unit.timestamp)
         if catching_up:
             # Behind live: stamped one catch-up step after the previous frame; live frames then
@@ -89,13 +139,15 @@ class PassthroughVideoTrack(MediaStreamTrack):
         packet = av.Packet(unit.data)
         packet.pts = packet.dts = self._pts
         packet.time_base = VIDEO_TIME_BASE
+        if self.first_keyframe is None:
+            self.first_keyframe = unit.keyframe
         self.frames += 1
         return packet
 
     def stop(self) -> None:
         """Stop the track and release the hub consumer."""
         super().stop()
-        self._consumer.close()
+        self._feed.stop()
 
 
 class CameraAudioTrack(MediaStreamTrack):
@@ -104,9 +156,9 @@ class CameraAudioTrack(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, consumer: Consumer) -> None:
+    def __init__(self, consumer: Consumer | None) -> None:
         super().__init__()
-        self._consumer = consumer
+        self._feed = _Paused(consumer)
         self._decoders: dict[str, Any] = {}
         self._pending: list[AudioFrame] = []
         self._timeline: Timeline | None = None
@@ -127,11 +179,16 @@ class CameraAudioTrack(MediaStreamTrack):
             self._decoders[key] = context
         return self._decoders[key]
 
+    def resume(self, consumer: Consumer) -> None:
+        """Start sending the sound of `consumer` (a prepared call was answered)."""
+        self._feed.resume(consumer)
+
     async def recv(self) -> AudioFrame | av.Packet[Any]:
         if self.readyState != "live":
             raise MediaStreamError
+        consumer = await self._feed.wait(self)
         while not self._pending:
-            chunk = await self._consumer.get_audio()
+            chunk = await consumer.get_audio()
             if self._timeline is None:
                 self._timeline = Timeline(chunk.clock_rate)
             self._pts += self._timeline.step(chunk.timestamp)
@@ -146,3 +203,8 @@ class CameraAudioTrack(MediaStreamTrack):
             self._pending = list(decoder.decode(packet))
         self.chunks += 1
         return self._pending.pop(0)
+
+    def stop(self) -> None:
+        """Stop the track (the video track, which shares the consumer, releases it)."""
+        super().stop()
+        self._feed.resumed.set()

@@ -1,7 +1,10 @@
 """Live-view sessions: WHEP-style offer/answer over HTTP, one aiortc peer connection each; the
 service that admits, tracks, times out, re-checks and ends them, auditing each call.
 
-The offer's checks are in offer.py, the peer connection's tracks and teardown in peer.py."""
+A call may be prepared for a ring (connected, media paused, the camera's stream kept warm) and
+answered later; it answers the ring when it starts. The offer's checks are in offer.py, the
+caps in caps.py, the peer connection's tracks and teardown in peer.py, the rings' side of a
+call in answering.py and the warm stream in prepared.py."""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ import asyncio
 import logging
 import secrets
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aiortc import (
@@ -21,23 +24,24 @@ from aiortc import (
     RTCSessionDescription,
 )
 
+from doorstep.gateway.live.answering import AlreadyInCall, ring_for, same_page_call
+from doorstep.gateway.live.caps import MAX_SESSIONS, MAX_SESSIONS_PER_USER, CallCaps, StartSlot
 from doorstep.gateway.live.ice import host_addresses
-from doorstep.gateway.live.offer import (
-    MAX_CANDIDATE_LINES,
-    MAX_SDP_BYTES,
-    LiveError,
-    StartSlot,
-    offer_media,
-)
+from doorstep.gateway.live.offer import MAX_CANDIDATE_LINES, MAX_SDP_BYTES, LiveError, offer_media
 from doorstep.gateway.live.peer import LiveSession, add_transceiver, close_peer, sent_audio_codec
+from doorstep.gateway.live.prepared import WarmHold
 from doorstep.gateway.live.talk import ActiveTalk, MicPump
 from doorstep.gateway.live.track import PassthroughVideoTrack
 from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.ringing import Ring, RingTracker
 from doorstep.sdk import DeviceUnavailable, TalkSink, Unsupported
 
 __all__ = [
     "MAX_CANDIDATE_LINES",
     "MAX_SDP_BYTES",
+    "MAX_SESSIONS",
+    "MAX_SESSIONS_PER_USER",
+    "AlreadyInCall",
     "LiveAudit",
     "LiveError",
     "LiveService",
@@ -46,8 +50,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-MAX_SESSIONS_PER_USER = 4
-MAX_SESSIONS = 32
 RECHECK_S = 2.0
 CONNECT_TIMEOUT_S = 15.0
 """A call not connected this long after its answer is ended: its candidates reach nowhere (no
@@ -82,6 +84,8 @@ class LiveService:
         audit: LiveAudit | None = None,
         host_addresses: list[str] | None = None,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        rings: RingTracker | None = None,
+        caps: CallCaps | None = None,
     ) -> None:
         self._hub = hub
         self.ice_servers = list(ice_servers)  # empty: no public STUN is contacted
@@ -91,10 +95,16 @@ class LiveService:
         """How long a new call may take to connect before it is ended (and audited so)."""
         self._audit_hook = audit
         self.sessions: dict[str, LiveSession] = {}
-        self._starting: Counter[str] = Counter()
-        """Offers being answered, per user: they count toward the caps already."""
+        self.caps = caps or CallCaps()
+        """Offers being answered count toward them already, prepared calls too."""
+        self.rings = rings
+        self._answering: set[tuple[str, str]] = set()
+        """(sign-in, camera) pairs whose offer for a ring is being answered: a second is refused."""
         self._watch: asyncio.Task[None] | None = None
         self._followers: dict[str, tuple[asyncio.Task[None], AccessFollow]] = {}
+        self._ring_stops: set[asyncio.Task[LiveSession | None]] = set()
+        if rings is not None:
+            rings.listen(self._ring_ended)
 
     async def _audit(self, session: LiveSession, action: str, **detail: Any) -> None:
         if self._audit_hook is None:
@@ -125,24 +135,105 @@ class LiveService:
         username: str,
         still_allowed: Callable[[], Awaitable[bool]] | None = None,
         ip: str = "",
+        *,
+        auth_session: str = "",
+        ring_id: str | None = None,
+        prepare: bool = False,
     ) -> LiveSession:
-        """Answer a browser's offer with the camera's video; the answer carries our candidates."""
+        """Answer a browser's offer with the camera's video; the answer carries our candidates.
+
+        On a ringing camera the call answers the ring (`ring_id` names it; else the camera's
+        current one). `prepare`: connect, but send nothing until `answer()` (a ring is needed).
+        AlreadyInCall when this sign-in (`auth_session`) is in that call or prepared it.
+        """
         kinds = offer_media(offer_sdp)
-        mine = sum(s.username == username for s in self.sessions.values())
-        mine += self._starting[username]
-        if (
-            mine >= MAX_SESSIONS_PER_USER
-            or len(self.sessions) + self._starting.total() >= MAX_SESSIONS
-        ):
-            raise LiveError("too many live views open; hang one up first", 429)
-        # The slot is taken before the first await: offers sent all at once cannot overrun it.
-        slot = StartSlot(self._starting, username)
+        ring = ring_for(self.rings, camera_id, ring_id, prepare)
+        page = (auth_session, camera_id)
+        if ring is not None and auth_session:
+            if page in self._answering:
+                raise AlreadyInCall(None)
+            existing = same_page_call(self.sessions.values(), auth_session, camera_id, ring)
+            if existing is not None:
+                if not existing.prepared and not prepare:
+                    self._answer_ring(existing, ring)  # the page answered from its open call
+                raise AlreadyInCall(existing)
+        # Caps and slot are taken before the first await: offers sent all at once cannot
+        # overrun them, prepared calls included.
+        slot = self.caps.take(self.sessions.values(), username, camera_id)
+        answering = ring is not None and bool(auth_session)
+        if answering:
+            self._answering.add(page)
         try:
-            return await self._answer(
-                camera_id, target, offer_sdp, kinds, username, still_allowed, ip, slot
-            )
+            session = await self._answer(
+                camera_id, target, offer_sdp, kinds, username, still_allowed, ip, slot, prepare
+            )  # fmt: skip
         finally:
             slot.release()
+            if answering:
+                self._answering.discard(page)
+        session.auth_session = auth_session
+        if prepare and ring is not None:
+            session.ring_id = ring.id
+            if ring.ended is not None:  # it ended while the offer was answered
+                await self.stop(session.id, "ring ended")
+                raise LiveError("the camera is not ringing (the ring has ended)", 409)
+            session.prepared_for = asyncio.create_task(
+                self._unanswered(session, ring), name="live-prepared"
+            )
+            await self._audit(session, "live.prepared", ring=ring.id[:8])
+        else:
+            if ring is not None:
+                self._answer_ring(session, ring)
+            await self._audit(session, "live.start", **self._ring_detail(session))
+        return session
+
+    def _answer_ring(self, session: LiveSession, ring: Ring) -> None:
+        if self.rings is not None and self.rings.answer(ring.id, session.username, session.id):
+            session.ring_id = ring.id
+
+    def _ring_detail(self, session: LiveSession) -> dict[str, Any]:
+        return {} if session.ring_id is None else {"ring": session.ring_id[:8]}
+
+    async def answer(self, session_id: str, username: str) -> tuple[LiveSession, bool]:
+        """Start a prepared call's media now, from the camera's latest cached keyframe; it
+        answers its ring. (session, True), or (session, False) when it was answered already."""
+        session = self.sessions.get(session_id)
+        if session is None or session.username != username:
+            raise LiveError("no such live view", 404)
+        hold = session.hold
+        if hold is None:
+            return session, False
+        session.hold = None
+        consumer = hold.answer()
+        session.track.resume(consumer)
+        if session.audio is not None:
+            session.audio.resume(consumer)
+        if session.prepared_for is not None:
+            session.prepared_for.cancel()
+            session.prepared_for = None
+        session.started_at = datetime.now(UTC)
+        ring = self.rings.get(session.ring_id) if self.rings and session.ring_id else None
+        if ring is not None:
+            self._answer_ring(session, ring)
+        await self._audit(session, "live.start", prepared=True, **self._ring_detail(session))
+        return session, True
+
+    async def _unanswered(self, session: LiveSession, ring: Ring) -> None:
+        # Its ring's end closes it too; this covers a ring someone else answered, which lasts
+        # as long as their call.
+        if self.rings is None:  # a prepared call has a ring, so a tracker
+            return
+        await self.rings.clock.sleep(self.rings.ring_s)
+        if self.sessions.get(session.id) is session and session.prepared:
+            session.prepared_for = None  # ending now; not a task to cancel
+            await self.stop(session.id, "not answered")
+
+    def _ring_ended(self, ring: Ring) -> None:
+        for session in list(self.sessions.values()):
+            if session.ring_id == ring.id and session.prepared:
+                task = asyncio.create_task(self.stop(session.id, "ring ended"), name="live-ring")
+                self._ring_stops.add(task)
+                task.add_done_callback(self._ring_stops.discard)
 
     async def _answer(  # start()'s checked request, passed on whole
         self,
@@ -154,6 +245,7 @@ class LiveService:
         still_allowed: Callable[[], Awaitable[bool]] | None,
         ip: str,
         slot: StartSlot,
+        prepare: bool,
     ) -> LiveSession:
         # max-bundle: one transport for every section. With aiortc's default (balanced) a second
         # audio section ends up on a transport the bundle leaves unused, and hears nothing.
@@ -161,16 +253,20 @@ class LiveService:
             RTCConfiguration(iceServers=self.ice_servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         )
         wants_audio = any(k == "audio" and d in ("recvonly", "sendrecv") for k, d in kinds)
-        consumer = self._hub.stream(f"{camera_id}/main", target).consume(audio=wants_audio)
+        stream = self._hub.stream(f"{camera_id}/main", target)
+        # Prepared: the tracks are paused and get their consumer when the call is answered.
+        hold = WarmHold(stream, wants_audio) if prepare else None
+        consumer = None if prepare else stream.consume(audio=wants_audio)
         track = PassthroughVideoTrack(consumer)
         session = LiveSession(secrets.token_urlsafe(16), username, camera_id, pc, track)
         session.still_allowed = still_allowed
         session.ip = ip
+        session.hold = hold
         try:
             # Transceivers in the offer's order (aiortc pairs them with m-lines by kind, first
             # free first). Codec preferences count only when set before the offer is applied.
             for kind, direction in kinds:
-                add_transceiver(session, consumer, kind, direction)
+                add_transceiver(session, consumer, stream.audio_encoding, kind, direction)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             with host_addresses(self.host_addresses):  # the candidates are gathered in here
                 await pc.setLocalDescription(await pc.createAnswer())
@@ -193,7 +289,6 @@ class LiveService:
         # its audit row is written) would refuse offers the caps allow.
         self.sessions[session.id] = session
         slot.release()
-        await self._audit(session, "live.start")
         if self._watch is None or self._watch.done():
             self._watch = asyncio.create_task(self._recheck(), name="live-recheck")
 
@@ -296,9 +391,9 @@ class LiveService:
     async def stop(self, session_id: str, reason: str = "hang-up") -> LiveSession | None:
         """End a call (idempotent): closes its talk, its connection, and audits both."""
         session = self.sessions.pop(session_id, None)
-        deadline = session.deadline if session is not None else None
-        if deadline is not None and deadline is not asyncio.current_task():
-            deadline.cancel()
+        for timer in (session.deadline, session.prepared_for) if session is not None else ():
+            if timer is not None and timer is not asyncio.current_task():
+                timer.cancel()
         follower = self._followers.pop(session_id, None)
         if follower is not None:
             task, access = follower
@@ -307,6 +402,9 @@ class LiveService:
                 task.cancel()
         if session is None:
             return None
+        if self.rings is not None:
+            self.rings.call_ended(session.id)  # the ring it answered ends with it
+        prepared = session.prepared
 
         async def end_talk() -> None:
             talk = await session.mic.release() if session.mic is not None else None
@@ -316,7 +414,10 @@ class LiveService:
         # Side by side, so a camera slow to tear its speaker down cannot hold the peer
         # connection open. end_talk's task runs first and takes the talk before `_close` does.
         await asyncio.gather(end_talk(), close_peer(session))
-        await self._audit(session, "live.stop", frames=session.track.frames, reason=reason)
+        detail: dict[str, Any] = {"frames": session.track.frames, "reason": reason}
+        if prepared:
+            detail["prepared"] = True  # never answered
+        await self._audit(session, "live.stop", **detail)
         return session
 
     async def _recheck(self) -> None:
@@ -336,3 +437,4 @@ class LiveService:
         if self._watch is not None:
             self._watch.cancel()
         await asyncio.gather(*(self.stop(sid, "shutdown") for sid in list(self.sessions)))
+        await asyncio.gather(*self._ring_stops, return_exceptions=True)

@@ -10,8 +10,11 @@ from doorstep.gateway.storage.repositories import (
     CameraRepository,
     ClipRepository,
     EventRepository,
+    PushSubscriptionRepository,
     SessionRepository,
+    SettingsRepository,
     UserRepository,
+    WebhookRuleRepository,
 )
 
 
@@ -26,6 +29,9 @@ class Storage:
         self.cameras = CameraRepository.of(database)
         self.events = EventRepository.of(database)
         self.clips = ClipRepository.of(database)
+        self.push = PushSubscriptionRepository.of(database)
+        self.settings = SettingsRepository.of(database)
+        self.webhook_rules = WebhookRuleRepository.of(database)
 
     @classmethod
     async def open(cls, data_dir: Path) -> Storage:

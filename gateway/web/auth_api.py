@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from doorstep.gateway.auth import AuthError, Principal
+from doorstep.gateway.web.api import add_api_route
 from doorstep.gateway.web.keys import ACCOUNTS
-from doorstep.gateway.web.policy import PRINCIPAL, json_error
+from doorstep.gateway.web.policy import PRINCIPAL, Access, json_error
 from doorstep.gateway.web.session import (
     clear_session_cookie,
     client_ip,
@@ -38,12 +39,15 @@ class SetupBody(BaseModel):
     password: str = Field(max_length=256)
 
 
+CODE_DESCRIPTION = "The authenticator app's 6 digits, or one of the account's recovery codes."
+
+
 class SignInBody(BaseModel):
-    """Sign in; `code` is the authenticator app's 6 digits when the account has a second factor."""
+    """Sign in; `code` is needed when the account has a second factor."""
 
     username: str = Field(max_length=64)
     password: str = Field(max_length=256)
-    code: str | None = Field(default=None, max_length=16)
+    code: str | None = Field(default=None, max_length=32, description=CODE_DESCRIPTION)
 
 
 class Me(BaseModel):
@@ -55,6 +59,13 @@ class Me(BaseModel):
     totp_enrolled: bool
     must_enroll_totp: bool
     cameras: list[str] | None = Field(description="Cameras this account may see; null means all.")
+    must_change_password: bool = Field(
+        description="The owner reset the password: choose a new one (POST /api/me/password) "
+        "before anything else."
+    )
+    recovery_codes_left: int = Field(
+        description="Unused recovery codes (0 without a second factor)."
+    )
 
 
 class PasswordBody(BaseModel):
@@ -65,10 +76,12 @@ class PasswordBody(BaseModel):
 
 
 class TotpStart(BaseModel):
-    """A new second-factor secret: show the URI as a QR code, or the secret to type in."""
+    """A new second-factor secret: show the QR code, or the secret to type in."""
 
     secret: str
     uri: str
+    qr_svg: str = Field(description="The URI as a QR code: SVG markup made by the gateway.")
+    qr_data_uri: str = Field(description="The same QR code as a data: URI for an <img>.")
 
 
 class ConfirmBody(BaseModel):
@@ -76,13 +89,28 @@ class ConfirmBody(BaseModel):
     change: users, roles, the second factor."""
 
     password: str = Field(max_length=256)
-    code: str | None = Field(default=None, max_length=16)
+    code: str | None = Field(default=None, max_length=32, description=CODE_DESCRIPTION)
 
 
 class TotpConfirm(BaseModel):
     """A code from the new secret, to switch the second factor on."""
 
     code: str = Field(max_length=16)
+
+
+class TotpConfirmed(BaseModel):
+    """The second factor is on; the recovery codes are shown this once (only hashes are kept)."""
+
+    ok: Literal[True]
+    recovery_codes: list[str] = Field(
+        description="One-time codes to sign in with when the phone is gone; each works once."
+    )
+
+
+class RecoveryCodes(BaseModel):
+    """A new set of recovery codes, shown this once; the previous set no longer works."""
+
+    recovery_codes: list[str]
 
 
 BODY_TIMEOUT_S = 10.0
@@ -104,9 +132,12 @@ def _no_constants(name: str) -> None:
 
 def parse_json(raw: bytes) -> Any:
     """Strict JSON: UTF-8, no duplicate keys (which would hide what a request says), no NaN."""
-    return json.loads(
-        raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants
-    )
+    try:
+        return json.loads(
+            raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants
+        )
+    except RecursionError:  # thousands of `[`: the parser's recursion, not a bug of ours
+        raise ValueError("nested too deeply") from None
 
 
 async def body_of(request: web.Request, model: type[M], limit: int = MAX_BODY) -> M:
@@ -145,7 +176,7 @@ def principal_of(request: web.Request) -> Principal:
     return request[PRINCIPAL]
 
 
-def me_view(principal: Principal) -> Me:
+def me_view(principal: Principal, recovery_codes_left: int = 0) -> Me:
     """The account as the UI sees it."""
     return Me(
         user_id=principal.user_id,
@@ -154,7 +185,17 @@ def me_view(principal: Principal) -> Me:
         totp_enrolled=principal.totp_enrolled,
         must_enroll_totp=principal.must_enroll_totp,
         cameras=None if principal.cameras is None else sorted(principal.cameras),
+        must_change_password=principal.must_change_password,
+        recovery_codes_left=recovery_codes_left,
     )
+
+
+async def me_now(request: web.Request, principal: Principal) -> Me:
+    """The account with its count of recovery codes (one query: not on every request)."""
+    left = 0
+    if principal.totp_enrolled:
+        left = await request.app[ACCOUNTS].second_factor.codes_left(principal.user_id)
+    return me_view(principal, left)
 
 
 def auth_failure(error: AuthError) -> web.HTTPException:
@@ -171,6 +212,8 @@ def auth_failure(error: AuthError) -> web.HTTPException:
         "bad_setup_token": web.HTTPForbidden,
         "username_taken": web.HTTPConflict,
         "no_such_user": web.HTTPNotFound,
+        "self_reset": web.HTTPConflict,
+        "no_second_factor": web.HTTPConflict,
     }.get(error.code, web.HTTPUnprocessableEntity)
     return json_error(status, error.code, str(error))
 
@@ -208,7 +251,7 @@ async def sign_in(request: web.Request) -> web.Response:
         )
     except AuthError as exc:
         raise auth_failure(exc) from None
-    response = web.json_response(me_view(signed.principal).model_dump())
+    response = web.json_response((await me_now(request, signed.principal)).model_dump())
     set_session_cookie(request, response, signed.token)
     set_device_cookie(request, response, signed.device_cookie)
     return response
@@ -228,7 +271,7 @@ async def confirm_identity(request: web.Request) -> web.Response:
 
 async def who_am_i(request: web.Request) -> web.Response:
     """GET /api/session."""
-    return web.json_response(me_view(principal_of(request)).model_dump())
+    return web.json_response((await me_now(request, principal_of(request))).model_dump())
 
 
 async def sign_out(request: web.Request) -> web.Response:
@@ -253,17 +296,40 @@ async def change_password(request: web.Request) -> web.Response:
 
 async def start_totp(request: web.Request) -> web.Response:
     """POST /api/me/totp."""
-    secret, uri = await request.app[ACCOUNTS].begin_totp(principal_of(request))
-    return web.json_response(TotpStart(secret=secret, uri=uri).model_dump())
+    setup = await request.app[ACCOUNTS].second_factor.begin(principal_of(request))
+    view = TotpStart(
+        secret=setup.secret, uri=setup.uri, qr_svg=setup.qr_svg, qr_data_uri=setup.qr_data_uri
+    )
+    return web.json_response(view.model_dump())
 
 
 async def confirm_totp(request: web.Request) -> web.Response:
     """POST /api/me/totp/confirm."""
     body = await body_of(request, TotpConfirm)
     try:
-        await request.app[ACCOUNTS].confirm_totp(
+        codes = await request.app[ACCOUNTS].second_factor.confirm(
             principal_of(request), body.code, client_ip(request)
         )
     except AuthError as exc:
         raise auth_failure(exc) from None
-    return web.json_response({"ok": True})
+    return web.json_response(TotpConfirmed(ok=True, recovery_codes=codes).model_dump())
+
+
+async def new_recovery_codes(request: web.Request) -> web.Response:
+    """POST /api/me/recovery-codes: a new set (the old one stops working)."""
+    try:
+        codes = await request.app[ACCOUNTS].second_factor.new_recovery_codes(
+            principal_of(request), client_ip(request)
+        )
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    return web.json_response(RecoveryCodes(recovery_codes=codes).model_dump())
+
+
+def add_recovery_code_routes(app: web.Application) -> None:
+    """POST /api/me/recovery-codes (the rest of the second factor's routes are in server.py)."""
+    add_api_route(
+        app, "POST", "/api/me/recovery-codes", new_recovery_codes, access=Access.SIGNED_IN,
+        reauth=True, summary="Make a new set of recovery codes (the old set stops working)",
+        response=RecoveryCodes, errors=(409,),
+    )  # fmt: skip

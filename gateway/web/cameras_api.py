@@ -1,26 +1,34 @@
-"""Camera API: list cameras with their state, probe the network, adopt and remove a camera.
+"""Camera API: list cameras with their state, probe the network, adopt, change and remove a
+camera.
 
-The handlers speak HTTP only; the camera façade (`CAMERAS`) does the work.
+The handlers speak HTTP only; the camera façade (`CAMERAS`) does the work. A refused adoption or
+settings change answers 422 with the reason in plain words, a `hint` (what to do), the raw
+`detail` (for a details toggle) and the `field` it is about.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from doorstep.gateway.cameras.adoption import AdoptRequest
 from doorstep.gateway.cameras.errors import (
-    AdoptionError,
     CameraConflict,
     CameraNotFound,
+    CameraRefused,
     CameraUnavailable,
 )
-from doorstep.gateway.cameras.views import CameraView, DiscoveredView
+from doorstep.gateway.cameras.settings import CameraChange
+from doorstep.gateway.cameras.views import CameraSettingsView, CameraView, DiscoveredView
+from doorstep.gateway.config.fields import OptionValue, SafeText
+from doorstep.gateway.web.api import add_api_route
 from doorstep.gateway.web.auth_api import body_of
-from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, CAMERAS, CONFIG
-from doorstep.gateway.web.policy import PRINCIPAL, json_error
+from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, CAMERAS, CONFIG, LIVE
+from doorstep.gateway.web.policy import PRINCIPAL, Access, json_error
 from doorstep.gateway.web.session import client_ip
 
 MAX_BODY = 16 * 1024
@@ -54,20 +62,74 @@ class AdoptBody(BaseModel):
     )
 
 
+OptionName = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CameraChangeBody(BaseModel):
+    """What to change on a camera; a field left out (or null) stays as it is.
+
+    Name and live stream take effect at once; the rest restarts that camera alone (other
+    cameras keep their events). New credentials are checked against the camera first, as when
+    adopting: a camera that refuses them, or cannot be reached to check them, changes nothing.
+    For a camera from config.yaml each change is stored as an override of the file's value
+    (kept across restarts until that field is edited in the file; then the file wins).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: SafeText | None = Field(default=None, min_length=1, max_length=100)
+    enabled: bool | None = Field(
+        default=None, description="false stops the camera (its grants and events are kept)."
+    )
+    live_stream: Literal["main", "sub"] | None = Field(
+        default=None,
+        description="The stream live view opens from the next call on; 'sub' needs a camera "
+        "that offers one (422 otherwise, with the reason).",
+    )
+    rtsp_allow_basic: bool | None = Field(
+        default=None,
+        description="Answer an RTSP Basic challenge, which sends the camera's password in "
+        "clear over plain rtsp://.",
+    )
+    options: dict[OptionName, OptionValue | None] | None = Field(
+        default=None,
+        max_length=32,
+        description="Driver options to set, checked by the camera's driver (see the camera's "
+        "settings for their schema); null unsets one.",
+    )
+    username: SafeText | None = Field(default=None, max_length=256)
+    password: str | None = Field(
+        default=None, min_length=1, max_length=256, description="Never returned."
+    )
+
+
 def _may_see(request: web.Request) -> Callable[[str], bool]:
     return request[PRINCIPAL].may_see
 
 
+def _editor(request: web.Request) -> bool:
+    return request[PRINCIPAL].role == "owner"
+
+
+def _refusal(exc: CameraRefused, code: str) -> web.HTTPException:
+    """422 with the reason in plain words, what to do, the raw cause and the field."""
+    body = {"error": code, "reason": str(exc), "hint": exc.hint, "detail": exc.detail,
+            "field": exc.field}  # fmt: skip
+    return web.HTTPUnprocessableEntity(text=json.dumps(body), content_type="application/json")
+
+
 async def list_cameras(request: web.Request) -> web.Response:
     """GET /api/cameras."""
-    views = request.app[CAMERAS].views(_may_see(request))
+    views = request.app[CAMERAS].views(_may_see(request), editor=_editor(request))
     return web.json_response(CameraList(cameras=views).model_dump(mode="json"))
 
 
 async def get_camera(request: web.Request) -> web.Response:
     """GET /api/cameras/{camera_id}: one camera the caller may see."""
     try:
-        view = request.app[CAMERAS].view(request.match_info["camera_id"], _may_see(request))
+        view = request.app[CAMERAS].view(
+            request.match_info["camera_id"], _may_see(request), editor=_editor(request)
+        )
     except CameraNotFound:
         raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera") from None
     return web.json_response(view.model_dump(mode="json"))
@@ -95,14 +157,14 @@ async def adopt(request: web.Request) -> web.Response:
                 rtsp_allow_basic=body.rtsp_allow_basic,
             )
         )
-    except (AdoptionError, CameraConflict) as exc:
+    except (CameraRefused, CameraConflict) as exc:
         await audit.append(
             who, "camera.adopt", f"{body.host}:{body.port or ''}", outcome="failed", ip=ip,
             detail={"reason": str(exc)},
         )  # fmt: skip
         if isinstance(exc, CameraConflict):
             raise json_error(web.HTTPConflict, exc.code, str(exc)) from None
-        raise json_error(web.HTTPUnprocessableEntity, "adoption_failed", str(exc)) from None
+        raise _refusal(exc, "adoption_failed") from None
     await audit.append(
         who, "camera.adopt", f"camera:{view.id}", ip=ip,
         detail={"host": view.host, "port": view.port, "driver": view.driver},
@@ -139,3 +201,88 @@ async def remove_camera(request: web.Request) -> web.Response:
         detail={"record_kept_for_clips": kept},
     )  # fmt: skip
     return web.json_response({"ok": True})
+
+
+def _audit_detail(body: CameraChangeBody, changed: list[str]) -> dict[str, Any]:
+    """What changed, with the new values, never a password."""
+    detail: dict[str, Any] = {"changed": changed}
+    for field in ("name", "enabled", "live_stream", "rtsp_allow_basic"):
+        if field in changed:
+            detail[field] = getattr(body, field)
+    options = body.options or {}
+    set_options = {
+        name: options.get(name)
+        for name in (f.removeprefix("options.") for f in changed if f.startswith("options."))
+    }
+    if set_options:
+        detail["options"] = set_options
+    return detail
+
+
+async def _end_calls(request: web.Request, camera_id: str) -> None:
+    """A camera turned off ends the live calls on it (its stream stops with them)."""
+    live = request.app[LIVE]
+    for session in [s for s in live.sessions.values() if s.camera_id == camera_id]:
+        await live.stop(session.id, "camera disabled")
+
+
+async def change_camera(request: web.Request) -> web.Response:
+    """PATCH /api/cameras/{camera_id}: change a camera's settings (owner; audited)."""
+    camera_id = request.match_info["camera_id"]
+    body = await body_of(request, CameraChangeBody, MAX_BODY)
+    audit, who, ip = request.app[AUDIT], request[PRINCIPAL].username, client_ip(request)
+    change = CameraChange(
+        name=body.name, enabled=body.enabled, live_stream=body.live_stream,
+        rtsp_allow_basic=body.rtsp_allow_basic, options=body.options, username=body.username,
+        password=body.password,
+    )  # fmt: skip
+    try:
+        view, changed = await request.app[CAMERAS].change(camera_id, change)
+    except CameraNotFound:
+        raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera") from None
+    except CameraRefused as exc:
+        await audit.append(
+            who, "camera.update", f"camera:{camera_id}", outcome="failed", ip=ip,
+            detail={"reason": str(exc), "fields": sorted(body.model_fields_set)},
+        )  # fmt: skip
+        raise _refusal(exc, "change_refused") from None
+    if changed:
+        await audit.append(
+            who, "camera.update", f"camera:{camera_id}", ip=ip, detail=_audit_detail(body, changed)
+        )
+    if "enabled" in changed and body.enabled is False:
+        await _end_calls(request, camera_id)
+    return web.json_response(view.model_dump(mode="json"))
+
+
+async def camera_settings(request: web.Request) -> web.Response:
+    """GET /api/cameras/{camera_id}/settings: the camera's settings form (owner; no password)."""
+    try:
+        settings = request.app[CAMERAS].settings(request.match_info["camera_id"])
+    except CameraNotFound:
+        raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera") from None
+    return web.json_response(settings.model_dump(mode="json"))
+
+
+CHANGE_SUMMARY = (
+    "Change a camera: rename, turn off/on, live stream (main/sub), driver options, credentials "
+    "(checked against the camera first; never returned). Applies without a gateway restart, "
+    "restarting that camera alone when its connection must change. For a camera from "
+    "config.yaml, changes are stored as overrides of the file's values (until that field is "
+    "edited in the file). 422 says why in plain words, with a hint, the raw detail and the field."
+)
+
+
+def add_camera_routes(app: web.Application, camera_id_schema: Mapping[str, Any]) -> None:
+    """Register the camera settings routes (owner only)."""
+    add_api_route(
+        app, "PATCH", "/api/cameras/{camera_id}", change_camera, access=Access.OWNER,
+        summary=CHANGE_SUMMARY, request=CameraChangeBody, response=CameraView,
+        path_params={"camera_id": camera_id_schema}, errors=(404, 422),
+    )  # fmt: skip
+    add_api_route(
+        app, "GET", "/api/cameras/{camera_id}/settings", camera_settings, access=Access.OWNER,
+        summary="A camera's settings, what may be changed, and its driver's option schema",
+        response=CameraSettingsView, path_params={"camera_id": camera_id_schema},
+        errors=(404,),
+    )  # fmt: skip

@@ -23,10 +23,14 @@ from doorstep.gateway.web.policy import Handler
 
 _log = logging.getLogger(__name__)
 
+IMPORT_MAP_HASH = "'sha256-mojbLlMB2DMeP7+eDrhDuyYEFt/b4ExB44CTUeU+VT4='"
+"""The one inline script allowed: webui/index.html's import map (an import map cannot be an
+external file). tests/web/test_ui_assets.py checks it against the file, so an edit cannot drift."""
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        f"default-src 'self'; script-src 'self' {IMPORT_MAP_HASH}; style-src 'self'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+        "worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",

@@ -1,4 +1,5 @@
-"""Events API: the stored timeline, and a live push (Server-Sent Events) of what happens now."""
+"""Events API: the stored timeline, and a live push (Server-Sent Events) of what happens now:
+camera events and states, and doorbell rings (`ring` messages, the active ones first)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,19 @@ from pydantic import BaseModel
 from doorstep.gateway.auth import Principal
 from doorstep.gateway.auth.revocation import AccessWatcher
 from doorstep.gateway.bus.event_bus import Subscription
-from doorstep.gateway.events import BusEvent, CameraEventReceived, CameraStateChanged
+from doorstep.gateway.events import (
+    BusEvent,
+    CameraEventReceived,
+    CameraStateChanged,
+    RingAnswered,
+    RingEnded,
+    RingStarted,
+)
 from doorstep.gateway.storage import EventRecord
 from doorstep.gateway.web.auth_api import principal_of
 from doorstep.gateway.web.keys import ACCOUNTS, BUS, STORAGE
 from doorstep.gateway.web.policy import json_error
+from doorstep.gateway.web.rings_api import RING_RANK, RingView, ring_event_view, visible_rings
 from doorstep.gateway.web.session import session_token
 
 HEARTBEAT_S = 15.0
@@ -92,7 +101,33 @@ def _message(event: BusEvent) -> tuple[str, str, str] | None:
     if isinstance(event, CameraStateChanged):
         data = {"camera_id": event.camera_id, "state": event.state.value, "reason": event.reason}
         return event.camera_id, "camera-state", json.dumps(data)
+    if isinstance(event, RingStarted | RingAnswered | RingEnded):
+        return event.camera_id, "ring", ring_event_view(event).model_dump_json()
     return None
+
+
+def _sse(name: str, data: str) -> bytes:
+    return f"event: {name}\ndata: {data}\n\n".encode()
+
+
+class _RingsSent:
+    """The rings a new stream was sent first; their events queued before that are not news."""
+
+    def __init__(self, rings: list[RingView]) -> None:
+        self._sent = {r.ring_id: RING_RANK[r.state] for r in rings}
+
+    def stale(self, event: BusEvent) -> bool:
+        """Whether `event` is a ring state the stream has sent already (or an older one)."""
+        if not isinstance(event, RingStarted | RingAnswered | RingEnded):
+            return False
+        sent = self._sent.get(event.ring_id)
+        if sent is None:
+            return False
+        rank = RING_RANK[ring_event_view(event).state]
+        if rank > sent:
+            del self._sent[event.ring_id]  # news from here on
+            return False
+        return True
 
 
 STREAMS = web.AppKey("event_streams", Counter[int])
@@ -126,18 +161,26 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
             del open_streams[principal.user_id]
 
 
-async def _open(request: web.Request, response: web.StreamResponse) -> Subscription[BusEvent]:
-    """Subscribe, then open the stream: nothing published after the client sees it open is lost."""
+async def _open(
+    request: web.Request, response: web.StreamResponse
+) -> tuple[Subscription[BusEvent], _RingsSent]:
+    """Subscribe, then open the stream: nothing published after the client sees it open is lost.
+    Then the rings going on now, first: a phone that opens the app mid-ring shows the banner."""
     subscription = request.app[BUS].stream(
-        "sse", (CameraEventReceived, CameraStateChanged), STREAM_QUEUE
+        "sse",
+        (CameraEventReceived, CameraStateChanged, RingStarted, RingAnswered, RingEnded),
+        STREAM_QUEUE,
     )
     try:
         await response.prepare(request)
         await response.write(b": connected\n\n")
+        rings = visible_rings(request)
+        for ring in rings:
+            await response.write(_sse("ring", ring.model_dump_json()))
     except BaseException:
         await subscription.close()
         raise
-    return subscription
+    return subscription, _RingsSent(rings)
 
 
 async def _stream(
@@ -150,7 +193,7 @@ async def _stream(
             "X-Accel-Buffering": "no",
         }
     )
-    subscription = await _open(request, response)
+    subscription, sent = await _open(request, response)
     accounts = request.app[ACCOUNTS]
     token = session_token(request)
     current: Principal | None = principal
@@ -174,8 +217,8 @@ async def _stream(
             if next_event in done:
                 event, next_event = next_event.result(), None
                 message = _message(event)
-                if message is not None and current.may_see(message[0]):
-                    await response.write(f"event: {message[1]}\ndata: {message[2]}\n\n".encode())
+                if message is not None and current.may_see(message[0]) and not sent.stale(event):
+                    await response.write(_sse(message[1], message[2]))
             elif not done:
                 await response.write(b": heartbeat\n\n")
     except (ConnectionResetError, asyncio.CancelledError):

@@ -7,6 +7,8 @@ from aiohttp import web
 from doorstep.gateway.audit import AuditLog
 from doorstep.gateway.audit.refusals import RefusalAudit
 from doorstep.gateway.auth import AccountService
+from doorstep.gateway.automation.mqtt import MqttPublisher
+from doorstep.gateway.automation.outgoing_webhooks import OutgoingWebhooks
 from doorstep.gateway.bus.event_bus import EventBus
 from doorstep.gateway.cameras.facade import Cameras
 from doorstep.gateway.config.models import Config
@@ -15,6 +17,8 @@ from doorstep.gateway.devices.registry import DriverRegistry
 from doorstep.gateway.keys.secretbox import SecretBox
 from doorstep.gateway.live import LiveService
 from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.notify.service import PushService
+from doorstep.gateway.ringing import RingTracker
 from doorstep.gateway.storage import Database, Storage
 
 CONFIG = web.AppKey("config", Config)
@@ -33,3 +37,11 @@ LIVE = web.AppKey("live", LiveService)
 STREAMS = web.AppKey("streams", StreamHub)
 REFUSALS = web.AppKey("refusals", RefusalAudit)
 """Counts refused attempts; written to the audit log once a minute (or when the log is read)."""
+OUTGOING_WEBHOOKS = web.AppKey("outgoing_webhooks", OutgoingWebhooks)
+"""The owner's outgoing webhook rules and their deliveries (not the cameras' callbacks)."""
+MQTT = web.AppKey("mqtt", MqttPublisher)
+"""The MQTT publisher (Home Assistant discovery); absent unless `mqtt` is configured."""
+PUSH = web.AppKey("push", PushService)
+"""Web Push: the VAPID key, the owner's switch, each account's devices."""
+RINGS = web.AppKey("rings", RingTracker)
+"""Doorbell rings going on now: the banner on every page, and the calls that answer them."""

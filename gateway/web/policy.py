@@ -79,7 +79,8 @@ def _same_origin(request: web.Request) -> bool:
 
 
 TOTP_EXEMPT = web.AppKey("totp_exempt", set[tuple[str, str]])
-"""Routes an owner/agency without a second factor may still use (to set one up, or sign out)."""
+"""Routes an owner/agency without a second factor, or an account whose password the owner reset,
+may still use (to set one up, choose a password, or sign out)."""
 DenialHook = Callable[[web.Request, Principal | None, int, str], Awaitable[None]]
 ON_DENIED: web.AppKey[DenialHook] = web.AppKey("on_denied")
 """Called for every refused request (the audit log records them)."""
@@ -153,6 +154,10 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         if principal.must_enroll_totp and route not in request.app.get(TOTP_EXEMPT, set()):
             raise json_error(
                 web.HTTPForbidden, "totp_enrollment_required", "set up a second factor first"
+            )
+        if principal.must_change_password and route not in request.app.get(TOTP_EXEMPT, set()):
+            raise json_error(
+                web.HTTPForbidden, "password_change_required", "choose a new password first"
             )
         if route in request.app.get(REAUTH, set()) and not principal.recently_confirmed:
             raise json_error(

@@ -20,7 +20,9 @@ from doorstep.gateway.web.auth_api import (
     SetupStatus,
     SignInBody,
     TotpConfirm,
+    TotpConfirmed,
     TotpStart,
+    add_recovery_code_routes,
     change_password,
     confirm_identity,
     confirm_totp,
@@ -31,10 +33,12 @@ from doorstep.gateway.web.auth_api import (
     start_totp,
     who_am_i,
 )
+from doorstep.gateway.web.automation_api import add_automation_routes
 from doorstep.gateway.web.cameras_api import (
     AdoptBody,
     CameraList,
     DiscoveryList,
+    add_camera_routes,
     adopt,
     camera_snapshot,
     discover,
@@ -52,6 +56,7 @@ from doorstep.gateway.web.live_api import (
     LiveAnswer,
     LiveOffer,
     TalkState,
+    add_call_routes,
     ice_servers,
     start_live,
     start_talk,
@@ -59,12 +64,17 @@ from doorstep.gateway.web.live_api import (
     stop_talk,
     talk_state,
 )
+from doorstep.gateway.web.meta_api import add_meta_routes
 from doorstep.gateway.web.policy import TOTP_EXEMPT, Access, access_middleware, allow, json_error
+from doorstep.gateway.web.push_api import add_push_routes
+from doorstep.gateway.web.pwa import add_pwa_routes
+from doorstep.gateway.web.rings_api import add_ring_routes
 from doorstep.gateway.web.users_api import (
     NewUser,
     UserChange,
     UserList,
     UserView,
+    add_reset_routes,
     change_user,
     create_user,
     delete_user,
@@ -109,7 +119,7 @@ def webui_dir() -> Path:
 
 async def index_handler(request: web.Request) -> web.FileResponse:
     """Serve the single-page UI shell."""
-    return web.FileResponse(webui_dir() / "index.html")
+    return web.FileResponse(webui_dir() / "index.html", headers={"Cache-Control": "no-cache"})
 
 
 STATIC_FILES = web.AppKey("static_files", dict[str, Path])
@@ -129,7 +139,9 @@ async def static_handler(request: web.Request) -> web.FileResponse:
     path = request.app[STATIC_FILES].get(request.match_info["path"])
     if path is None:
         raise json_error(web.HTTPNotFound, "not_found", "no such file")
-    return web.FileResponse(path)
+    # The UI is ES modules with no build step (no hashed names): revalidate each time, or a
+    # browser could run one module of the old version with another of the new.
+    return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
 
 
 def _account_routes(app: web.Application) -> None:
@@ -156,7 +168,8 @@ def _account_routes(app: web.Application) -> None:
                   summary="Start setting up a second factor", response=TotpStart)  # fmt: skip
     add_api_route(app, "POST", "/api/me/totp/confirm", confirm_totp, access=signed_in,
                   summary="Confirm the second factor with a code", request=TotpConfirm,
-                  response=Done, errors=(429,))  # fmt: skip
+                  response=TotpConfirmed, errors=(429,))  # fmt: skip
+    add_recovery_code_routes(app)
     add_api_route(app, "GET", "/api/users", list_users, access=owner,
                   summary="Accounts", response=UserList)  # fmt: skip
     add_api_route(app, "POST", "/api/users", create_user, access=owner, reauth=True,
@@ -168,6 +181,7 @@ def _account_routes(app: web.Application) -> None:
     add_api_route(app, "DELETE", "/api/users/{user_id}", delete_user, access=owner, reauth=True,
                   summary="Delete an account", response=Done, path_params={"user_id": USER_ID},
                   errors=(404, 409, 422))  # fmt: skip
+    add_reset_routes(app, USER_ID)
     app[TOTP_EXEMPT] = {
         ("GET", "/api/session"), ("DELETE", "/api/session"), ("POST", "/api/me/password"),
         ("POST", "/api/session/confirm"), ("POST", "/api/me/totp"),
@@ -221,6 +235,10 @@ def create_web_app() -> web.Application:
         path_params={"camera_id": CAMERA_ID}, errors=(404, 503),
     )  # fmt: skip
     add_diagnostics_routes(app, CAMERA_ID)
+    add_camera_routes(app, CAMERA_ID)
+    add_push_routes(app)
+    add_meta_routes(app)
+    add_automation_routes(app)
     add_api_route(
         app, "GET", "/api/live/ice", ice_servers, access=Access.HOUSEHOLD,
         summary="STUN/TURN servers for the page's peer connection", response=IceServers,
@@ -252,6 +270,8 @@ def create_web_app() -> web.Application:
         access=Access.HOUSEHOLD, summary="Push-to-talk released: close the camera's speaker",
         response=TalkState, path_params={"session_id": LIVE_SESSION_ID}, errors=(404,),
     )  # fmt: skip
+    add_call_routes(app, LIVE_SESSION_ID)
+    add_ring_routes(app)
     add_api_route(
         app, "GET", "/api/events", list_events,
         access=Access.HOUSEHOLD, summary="Stored events, newest first", response=EventList,
@@ -279,4 +299,5 @@ def create_web_app() -> web.Application:
     app.router.add_get("/static/{path:.+}", static_handler)
     allow(app, "GET", "/static/{path}", Access.PUBLIC)
     allow(app, "HEAD", "/static/{path}", Access.PUBLIC)
+    add_pwa_routes(app, app[STATIC_FILES])
     return app

@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from doorstep.gateway.auth import AuthError
 from doorstep.gateway.storage import UserRecord
+from doorstep.gateway.web.api import Done, Schema, add_api_route
 from doorstep.gateway.web.auth_api import auth_failure, body_of, principal_of
 from doorstep.gateway.web.keys import ACCOUNTS
-from doorstep.gateway.web.policy import json_error
+from doorstep.gateway.web.policy import Access, json_error
 from doorstep.gateway.web.session import client_ip
 
 Role = Literal["owner", "resident", "neighbour", "agency"]
@@ -26,6 +27,9 @@ class UserView(BaseModel):
     disabled: bool
     totp_enrolled: bool
     cameras: list[str]
+    must_change_password: bool = Field(
+        description="Its password was reset: it chooses a new one at the next sign-in."
+    )
 
 
 class UserList(BaseModel):
@@ -51,10 +55,18 @@ class UserChange(BaseModel):
     cameras: list[str] | None = Field(default=None, max_length=256)
 
 
+class PasswordReset(BaseModel):
+    """A new password for someone else's account; they choose their own at the next sign-in.
+    Every session of that account ends."""
+
+    password: str = Field(max_length=256)
+
+
 def _view(user: UserRecord, cameras: set[str]) -> UserView:
     return UserView(
         id=user.id, username=user.username, role=user.role, disabled=user.disabled,
         totp_enrolled=user.totp_secret is not None, cameras=sorted(cameras),
+        must_change_password=user.must_change_password,
     )  # fmt: skip
 
 
@@ -114,3 +126,43 @@ async def delete_user(request: web.Request) -> web.Response:
     except AuthError as exc:
         raise auth_failure(exc) from None
     return web.json_response({"ok": True})
+
+
+async def reset_password(request: web.Request) -> web.Response:
+    """POST /api/users/{user_id}/password: the owner sets a new password for another account."""
+    body = await body_of(request, PasswordReset)
+    user_id = _user_id(request)
+    try:
+        await request.app[ACCOUNTS].resets.reset_password(
+            principal_of(request), user_id, body.password, client_ip(request)
+        )
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    return web.json_response({"ok": True})
+
+
+async def reset_second_factor(request: web.Request) -> web.Response:
+    """DELETE /api/users/{user_id}/totp: remove another account's authenticator and codes."""
+    user_id = _user_id(request)
+    try:
+        await request.app[ACCOUNTS].resets.reset_second_factor(
+            principal_of(request), user_id, client_ip(request)
+        )
+    except AuthError as exc:
+        raise auth_failure(exc) from None
+    return web.json_response({"ok": True})
+
+
+def add_reset_routes(app: web.Application, user_id: Schema) -> None:
+    """The owner's resets of another account's password and second factor."""
+    add_api_route(
+        app, "POST", "/api/users/{user_id}/password", reset_password, access=Access.OWNER,
+        reauth=True, summary="Set a new password for another account (it signs in again and "
+        "chooses its own)", request=PasswordReset, response=Done,
+        path_params={"user_id": user_id}, errors=(404, 409),
+    )  # fmt: skip
+    add_api_route(
+        app, "DELETE", "/api/users/{user_id}/totp", reset_second_factor, access=Access.OWNER,
+        reauth=True, summary="Remove another account's second factor and recovery codes",
+        response=Done, path_params={"user_id": user_id}, errors=(404, 409),
+    )  # fmt: skip

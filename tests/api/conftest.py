@@ -23,9 +23,14 @@ EXAMPLES = int(os.environ.get("DOORSTEP_API_FUZZ_EXAMPLES", "6"))
 """Examples per operation, mode (positive, negative) and role in CI; bench/api_fuzz.py runs more."""
 
 
+FUZZ_PUSH_ORIGIN = "http://127.0.0.1:9"
+"""The only push service the fuzzed gateway may call: loopback's discard port (refused at once)."""
+
+
 def fuzz_config(data_dir: Path, simulator: Simulator) -> Config:
     """`garden` is the simulator's doorbell; `front` is RTSP on loopback's discard port (refused);
-    discovery has nothing to probe and listens briefly; WebRTC on loopback: nothing leaves here."""
+    discovery has nothing to probe and listens briefly; WebRTC on loopback; push may reach only
+    loopback's discard port (the fuzzer's endpoints are pointed there): nothing leaves here."""
     doorbell = simulator.devices["doorbell-1"].profile
     garden = {"id": "garden", "name": "Garden", "host": doorbell.host, "port": doorbell.onvif_port,
               "username": doorbell.username, "password": doorbell.password}  # fmt: skip
@@ -34,6 +39,7 @@ def fuzz_config(data_dir: Path, simulator: Simulator) -> Config:
         "storage": {"data_dir": data_dir},
         "discovery": {"listen_s": 0.05},
         "live": {"host_addresses": ["127.0.0.1"]},
+        "push": {"allowed_endpoint_hosts": [FUZZ_PUSH_ORIGIN]},
         "cameras": [garden, front],
     })  # fmt: skip
 

@@ -51,9 +51,10 @@ STREAMING = {"GET /api/events/stream", "HEAD /api/events/stream"}
 LAST = ("DELETE /api/session",)
 """Signs the fuzzer out: fuzzed after everything else, with one example."""
 LATE = ("POST /api/session/confirm", "POST /api/me/password", "DELETE /api/users/{user_id}",
-        "DELETE /api/cameras/{camera_id}")  # fmt: skip
-"""Wrong passwords here throttle or unconfirm the session, deletions remove what others use:
-after the rest, so the rest runs with a fresh, confirmed session."""
+        "PATCH /api/cameras/{camera_id}", "DELETE /api/cameras/{camera_id}")  # fmt: skip
+"""Wrong passwords here throttle or unconfirm the session, deletions remove what others use, a
+camera change may turn `garden` off: after the rest, so the rest runs with a fresh, confirmed
+session and the camera online."""
 
 KNOWN_PATH = {"camera_id": "garden", "user_id": "2"}
 """Besides random ones, examples with these path parameters: the online camera and the resident
@@ -189,14 +190,23 @@ def contract_problems(role: str, operation: Any, response: Any) -> list[str]:
 
 
 def _confine(case: Case[Any]) -> None:
-    """Adoption connects to the address in the body: keep it on loopback's discard port (refused
-    at once), whatever else the example says, so the fuzzer never sends anything off this box."""
-    if case.operation.label == "POST /api/cameras" and isinstance(case.body, dict):
-        if isinstance(case.body.get("host"), str):
-            case.body["host"] = "127.0.0.1"
-        port = case.body.get("port")
+    """Keep every address the gateway would connect to on loopback's discard port (refused at
+    once), whatever else the example says, so the fuzzer never sends anything off this box:
+    adoption's camera, outgoing webhooks' URLs and push subscriptions' endpoints."""
+    label, body = case.operation.label, case.body
+    if not isinstance(body, dict):
+        return
+    if label == "POST /api/cameras":
+        if isinstance(body.get("host"), str):
+            body["host"] = "127.0.0.1"
+        port = body.get("port")
         if port is None or (isinstance(port, int) and 1 <= port <= 65535):
-            case.body["port"] = 9
+            body["port"] = 9
+    elif label.startswith(("POST /api/automations/webhooks", "PATCH /api/automations/webhooks")):
+        if isinstance(body.get("url"), str):
+            body["url"] = "http://127.0.0.1:9/hook"
+    elif label == "POST /api/push/subscriptions" and isinstance(body.get("endpoint"), str):
+        body["endpoint"] = "http://127.0.0.1:9/push/fuzz"
 
 
 def _order(label: str) -> int:

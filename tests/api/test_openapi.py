@@ -15,6 +15,7 @@ from doorstep.gateway.web.server import create_web_app
 CREATED = {
     ("post", "/api/setup"), ("post", "/api/users"), ("post", "/api/cameras"),
     ("post", "/api/live/{camera_id}"), ("post", "/api/live/session/{session_id}/talk"),
+    ("post", "/api/push/subscriptions"), ("post", "/api/automations/webhooks"),
 }  # fmt: skip
 OK_BODY = {
     ("delete", "/api/session"), ("post", "/api/session/confirm"), ("post", "/api/me/password"),

@@ -16,6 +16,8 @@ import pyotp
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from doorstep.gateway.auth import recovery
+
 from ..conftest import REPO, GatewayProcess, StartGateway, free_port
 from .test_webui import CHROMIUM, QUIET_FLAGS
 
@@ -117,6 +119,12 @@ async def test_owner_and_resident_journeys(  # noqa: PLR0915  # one journey, ste
     await snap(page, "02-second-factor")
     await page.fill("input[name=totp-code]", pyotp.TOTP(secret).now())
     await page.click("text=Turn on")
+    # The one-time recovery codes are shown once, before anything else.
+    codes = page.locator("#recovery-codes code")
+    await codes.first.wait_for()
+    assert await codes.count() == recovery.COUNT
+    await snap(page, "02b-recovery-codes")
+    await page.click("#codes-saved")
     await page.wait_for_url("**/#/cameras")
 
     # Discovery lists the simulated devices; a hostile camera name stays text.
@@ -156,7 +164,12 @@ async def test_owner_and_resident_journeys(  # noqa: PLR0915  # one journey, ste
     await page.get_by_text("SimDoorbell D1").wait_for()
     await snap(page, "06b-camera-page")
 
-    await page.goto(url + "#/events")
+    # The activity feed: the press as one card in words; the raw rows behind a toggle.
+    await page.goto(url + "#/activity")
+    ring = page.locator(".episode[data-kind=doorbell]").first
+    await ring.wait_for()
+    assert "Someone rang the doorbell at Front door" in await ring.inner_text()
+    await page.click("#raw-toggle")
     await page.locator("table.timeline tr[data-kind=doorbell]").first.wait_for()
     await snap(page, "07-events")
 

@@ -43,6 +43,7 @@ async def set_up(page: Page, url: str, token: str) -> pyotp.TOTP:
     otp = pyotp.TOTP(await page.locator("#totp-secret").inner_text())
     await page.fill("input[name=totp-code]", otp.now())
     await page.click("text=Turn on")
+    await page.click("#codes-saved")  # after the recovery codes, shown once
     await page.wait_for_url("**/#/cameras")
     return otp
 

@@ -89,7 +89,9 @@ async def test_discovery_api_and_adoption(
     }
     refused = await client.post("/api/cameras", json=body)
     assert refused.status == 422
-    assert (await refused.json())["reason"] == "the camera refused these credentials"
+    assert (await refused.json())["reason"] == (
+        "The camera refused the user name or password — check them in the camera's settings"
+    )
     body["password"] = "doorstep"
     adopted = await client.post("/api/cameras", json=body)
     assert adopted.status == 201, await adopted.text()

@@ -166,7 +166,15 @@ async def test_each_hostile_mode_costs_the_other_camera_nothing(
                     await asyncio.wait_for(supervisor.snapshot(), 20)
             await history_settled(gateway)
     kept = await stored_motion(gateway, "camera-2")
-    lines = [r for r in caplog.records if r.levelno >= logging.INFO]
+    # Lines the camera costs: the gateway's first-start lines (drivers loaded, each migration,
+    # the Web Push key made) are not its, and grow with every migration.
+    first_start = ("doorstep.gateway.storage", "doorstep.gateway.devices.registry",
+                   "doorstep.gateway.notify")  # fmt: skip
+    lines = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.INFO and not r.name.startswith(first_start)
+    ]
     print(f"mode={mode}: kept {kept} of {HEALTHY_EVENTS}; RSS +{rss.grown_mib:.1f} MiB; "
           f"{len(lines)} log lines; camera-1 {supervisor.state} ({supervisor.reason})")  # fmt: skip
     assert kept == HEALTHY_EVENTS
@@ -174,7 +182,7 @@ async def test_each_hostile_mode_costs_the_other_camera_nothing(
         # Between retries the supervisor passes through CONNECTING: wait for where it settles.
         await gateway.state("camera-1", MODES[mode], timeout=60)
     assert rss.grown_mib < 96, rss.grown_mib
-    assert len(lines) <= 12, [r.getMessage()[:200] for r in lines]
+    assert len(lines) <= 6, [r.getMessage()[:200] for r in lines]  # 12 with 6 first-start lines
     assert all(len(r.getMessage()) < 8192 for r in lines)  # no 1 MB name in the log
     # Device data is a typed error in one line: no traceback for anything a camera sends.
     assert not [r.getMessage()[:200] for r in lines if r.exc_info], "traceback logged"

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from doorstep.gateway.auth import AuthError, Principal
 from doorstep.gateway.storage import CameraRecord, CameraRepository, Database, UserRepository
+from doorstep.gateway.storage.db import load_migrations
 from doorstep.gateway.web.keys import ACCOUNTS
 from doorstep.gateway.web.policy import POLICIES, Access
 
@@ -133,22 +134,12 @@ async def test_grants_go_with_their_camera(tmp_path: Path) -> None:
 def test_the_migration_drops_grants_no_camera_or_role_can_hold(tmp_path: Path) -> None:
     """A database from before the fix: orphaned grants and a neighbour's grant are removed."""
     path = tmp_path / "doorstep.db"
-
-    async def build() -> None:
-        database = await Database.open(path)
-        await database.close()
-
-    asyncio.run(build())
+    # A real schema-4 file: migrations 1..4 only (later ones never need undoing here).
     conn = sqlite3.connect(path)
     try:
-        # Put the schema back to what it was before 0005: grants without a foreign key.
+        for migration in load_migrations()[:4]:
+            conn.executescript(migration.sql)
         conn.executescript("""
-            PRAGMA foreign_keys = OFF;
-            DROP TABLE camera_grants;
-            CREATE TABLE camera_grants (user_id INTEGER NOT NULL REFERENCES users(id)
-                ON DELETE CASCADE, camera_id TEXT NOT NULL, PRIMARY KEY (user_id, camera_id))
-                STRICT;
-            ALTER TABLE sessions DROP COLUMN confirmed_at;
             INSERT INTO cameras (id, name, driver, host, created_at) VALUES
                 ('front', 'Front', 'onvif', '192.0.2.1', '2026-01-01T00:00:00.000000Z');
             INSERT INTO users (id, username, password_hash, role, created_at) VALUES
@@ -160,6 +151,11 @@ def test_the_migration_drops_grants_no_camera_or_role_can_hold(tmp_path: Path) -
         conn.commit()
     finally:
         conn.close()
+
+    async def build() -> None:
+        database = await Database.open(path)
+        await database.close()
+
     asyncio.run(build())
     conn = sqlite3.connect(path)
     try:

@@ -45,7 +45,9 @@ async def test_health_reports_components(aiohttp_client: ClientFactory, tmp_path
     assert body["storage"] == {"state": "ok", "schema_version": latest}
     assert "rtsp" in body["drivers"]["loaded"]
     assert body["cameras"] == {"total": 0, "by_state": {}}
-    assert [s["name"] for s in body["bus"]["subscribers"]] == ["history"]
+    # What always follows the bus; MQTT is not among them unless configured.
+    subscribers = sorted(s["name"] for s in body["bus"]["subscribers"])
+    assert subscribers == ["history", "outgoing_webhooks", "push", "rings"]
 
 
 async def test_health_is_degraded_by_a_missing_driver(

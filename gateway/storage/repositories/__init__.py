@@ -4,12 +4,21 @@ from doorstep.gateway.storage.repositories.audit import AuditRepository, AuditRo
 from doorstep.gateway.storage.repositories.cameras import CameraRecord, CameraRepository
 from doorstep.gateway.storage.repositories.clips import ClipRecord, ClipRepository
 from doorstep.gateway.storage.repositories.events import EventRecord, EventRepository
+from doorstep.gateway.storage.repositories.push import (
+    PushSubscriptionRecord,
+    PushSubscriptionRepository,
+)
 from doorstep.gateway.storage.repositories.sessions import (
     SessionAccount,
     SessionRecord,
     SessionRepository,
 )
+from doorstep.gateway.storage.repositories.settings import SettingRecord, SettingsRepository
 from doorstep.gateway.storage.repositories.users import UserRecord, UserRepository
+from doorstep.gateway.storage.repositories.webhook_rules import (
+    WebhookRuleRecord,
+    WebhookRuleRepository,
+)
 
 __all__ = [
     "AuditRepository",
@@ -20,9 +29,15 @@ __all__ = [
     "ClipRepository",
     "EventRecord",
     "EventRepository",
+    "PushSubscriptionRecord",
+    "PushSubscriptionRepository",
     "SessionAccount",
     "SessionRecord",
     "SessionRepository",
+    "SettingRecord",
+    "SettingsRepository",
     "UserRecord",
     "UserRepository",
+    "WebhookRuleRecord",
+    "WebhookRuleRepository",
 ]

@@ -1,12 +1,15 @@
-"""Cameras (declared in the config or adopted), their identity and stored credentials."""
+"""Cameras (declared in the config or adopted), their identity, stored credentials and the
+settings the owner changed from the UI (`camera_settings`, see migration 0009)."""
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from doorstep.gateway.storage.repositories._base import Repository
 from doorstep.gateway.storage.repositories._time import from_db, maybe_from_db, to_db
@@ -38,6 +41,40 @@ class CameraRecord:
     """Driver options."""
     rtsp_allow_basic: bool = False
     """Answer RTSP Basic challenges over plain rtsp:// (sends the password in clear)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSetting:
+    """One setting the owner changed from the UI, over the config file's (or adoption's) value."""
+
+    camera_id: str
+    field: str
+    """'name', 'enabled', 'live_stream', 'rtsp_allow_basic', 'username', 'password',
+    'options.<name>' or 'removed'."""
+    value: Any
+    """The JSON value (None for a password: it is in `secret`; None for an unset option)."""
+    changed_at: datetime
+    has_base: bool = False
+    """Whether `base` holds the file's value this setting replaced (False for adopted cameras)."""
+    base: Any = None
+    secret: bytes | None = None
+    """The password, sealed by the caller (never in clear)."""
+    base_secret: bytes | None = None
+    """The file's password this replaced, sealed by the caller (None: the file had none)."""
+
+
+def _setting(row: sqlite3.Row) -> CameraSetting:
+    base = row["base"]
+    return CameraSetting(
+        camera_id=row["camera_id"],
+        field=row["field"],
+        value=json.loads(row["value"]),
+        changed_at=from_db(row["changed_at"]),
+        has_base=base is not None,
+        base=None if base is None else json.loads(base),
+        secret=None if row["secret"] is None else bytes(row["secret"]),
+        base_secret=None if row["base_secret"] is None else bytes(row["base_secret"]),
+    )
 
 
 def _record(row: sqlite3.Row) -> CameraRecord:
@@ -142,3 +179,45 @@ class CameraRepository(Repository):
         """Delete a camera and its events; refused by the schema while it still has clips."""
         outcome = await self._conn.execute("DELETE FROM cameras WHERE id = ?", (camera_id,))
         return outcome.rowcount > 0
+
+    async def put_setting(self, setting: CameraSetting) -> None:
+        """Store (or replace) one setting the owner changed; its camera row must exist."""
+        await self._conn.execute(
+            """INSERT INTO camera_settings
+                 (camera_id, field, value, base, secret, base_secret, changed_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (camera_id, field) DO UPDATE SET value = excluded.value,
+                 base = excluded.base, secret = excluded.secret,
+                 base_secret = excluded.base_secret, changed_at = excluded.changed_at""",
+            (
+                setting.camera_id, setting.field, json.dumps(setting.value, sort_keys=True),
+                json.dumps(setting.base, sort_keys=True) if setting.has_base else None,
+                setting.secret, setting.base_secret, to_db(setting.changed_at),
+            ),
+        )  # fmt: skip
+
+    async def settings(self, camera_id: str | None = None) -> builtins.list[CameraSetting]:
+        """The owner's settings of one camera (or of every camera), by camera and field."""
+        if camera_id is None:
+            rows = await self._conn.fetchall(
+                "SELECT * FROM camera_settings ORDER BY camera_id, field"
+            )
+        else:
+            rows = await self._conn.fetchall(
+                "SELECT * FROM camera_settings WHERE camera_id = ? ORDER BY field", (camera_id,)
+            )
+        return [_setting(r) for r in rows]
+
+    async def drop_setting(self, camera_id: str, field: str) -> bool:
+        """Forget one setting (the file's or adoption's value applies again)."""
+        outcome = await self._conn.execute(
+            "DELETE FROM camera_settings WHERE camera_id = ? AND field = ?", (camera_id, field)
+        )
+        return outcome.rowcount > 0
+
+    async def drop_settings(self, camera_id: str) -> int:
+        """Forget every setting the owner changed on a camera."""
+        outcome = await self._conn.execute(
+            "DELETE FROM camera_settings WHERE camera_id = ?", (camera_id,)
+        )
+        return outcome.rowcount

@@ -33,6 +33,8 @@ class SessionAccount:
     disabled: bool
     enrolled: bool
     """Has a second factor."""
+    must_change_password: bool = False
+    """The owner reset the password: the user must choose a new one first."""
 
 
 def _record(row: sqlite3.Row) -> SessionRecord:
@@ -83,15 +85,17 @@ class SessionRepository(Repository):
     ) -> tuple[SessionRecord, SessionAccount] | None:
         """A session and its account's row in one query (this runs on every request)."""
         row = await self._conn.fetchone(
-            """SELECT s.*, u.username, u.role, u.disabled, u.totp_secret IS NOT NULL AS enrolled
+            """SELECT s.*, u.username, u.role, u.disabled, u.totp_secret IS NOT NULL AS enrolled,
+                      u.must_change_password
                FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?""",
             (token_hash,),
         )
         if row is None:
             return None
         account = SessionAccount(
-            row["username"], row["role"], bool(row["disabled"]), bool(row["enrolled"])
-        )
+            row["username"], row["role"], bool(row["disabled"]), bool(row["enrolled"]),
+            bool(row["must_change_password"]),
+        )  # fmt: skip
         return _record(row), account
 
     async def touch(self, token_hash: str, seen: datetime) -> None:

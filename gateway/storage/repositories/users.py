@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +27,8 @@ class UserRecord:
     totp_secret: bytes | None = None
     """Sealed by the caller; None until the user has enrolled a second factor."""
     totp_last_step: int = 0
+    must_change_password: bool = False
+    """Set by the owner's password reset: the user chooses a new one at the next sign-in."""
 
 
 def _record(row: sqlite3.Row) -> UserRecord:
@@ -37,6 +41,7 @@ def _record(row: sqlite3.Row) -> UserRecord:
         disabled=bool(row["disabled"]),
         totp_secret=None if row["totp_secret"] is None else bytes(row["totp_secret"]),
         totp_last_step=row["totp_last_step"],
+        must_change_password=bool(row["must_change_password"]),
     )
 
 
@@ -66,10 +71,14 @@ class UserRepository(Repository):
             _record(r) for r in await self._conn.fetchall("SELECT * FROM users ORDER BY username")
         ]
 
-    async def set_password_hash(self, user_id: int, password_hash: str) -> bool:
-        """Replace an account's password hash (after a change or a rehash)."""
+    async def set_password_hash(
+        self, user_id: int, password_hash: str, must_change: bool = False
+    ) -> bool:
+        """Replace an account's password hash (after a change, a reset or a rehash);
+        `must_change`: the user has to choose a new one at the next sign-in."""
         outcome = await self._conn.execute(
-            "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+            "UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?",
+            (password_hash, int(must_change), user_id),
         )
         return outcome.rowcount > 0
 
@@ -145,4 +154,43 @@ class UserRepository(Repository):
         outcome = await self._conn.execute(
             "UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id)
         )
+        return outcome.rowcount > 0
+
+    async def replace_recovery_codes(
+        self, user_id: int, code_hashes: Sequence[str], created_at: datetime
+    ) -> None:
+        """Replace an account's recovery codes (hashes only) in one transaction; an empty list
+        removes them all."""
+        async with self._conn.transaction() as tx:
+            await tx.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
+            await tx.executemany(
+                "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?, ?, ?)",
+                [(user_id, h, to_db(created_at)) for h in code_hashes],
+            )
+
+    async def unused_recovery_codes(self, user_id: int) -> builtins.list[str]:
+        """The hashes of an account's recovery codes not used yet."""
+        rows = await self._conn.fetchall(
+            "SELECT code_hash FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
+            (user_id,),
+        )
+        return [r[0] for r in rows]
+
+    async def use_recovery_code(self, user_id: int, code_hash: str, used_at: datetime) -> bool:
+        """Mark a code used; False if it was used already (two sign-ins racing with one code:
+        the conditional update lets exactly one of them through)."""
+        outcome = await self._conn.execute(
+            """UPDATE recovery_codes SET used_at = ?
+               WHERE user_id = ? AND code_hash = ? AND used_at IS NULL""",
+            (to_db(used_at), user_id, code_hash),
+        )
+        return outcome.rowcount > 0
+
+    async def clear_second_factor(self, user_id: int) -> bool:
+        """Remove an account's TOTP secret and every recovery code, in one transaction."""
+        async with self._conn.transaction() as tx:
+            outcome = await tx.execute(
+                "UPDATE users SET totp_secret = NULL, totp_last_step = 0 WHERE id = ?", (user_id,)
+            )
+            await tx.execute("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
         return outcome.rowcount > 0

@@ -1,0 +1,1 @@
+"""Residents' phones ring: Web Push subscriptions, their preferences and the push sender."""

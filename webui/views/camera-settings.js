@@ -1,0 +1,116 @@
+// A camera's settings (owner only): its name, whether Doorstep uses it, the stream live view
+// opens, its credentials, and its driver's options (drawn from the schema the driver declares).
+import { api } from "../lib/api.js";
+import { html, useState } from "../lib/html.js";
+import { useLoad } from "../lib/load.js";
+import { putCamera } from "../lib/store.js";
+import { Icon } from "../components/icons.js";
+import { Done, ErrorText, Field, Loading } from "../components/ui.js";
+
+const STREAM_WORDS = { main: "Main stream (best picture)", sub: "Sub stream (lighter, for slow Wi-Fi)" };
+
+function kindOf(schema) {
+  const plain = schema.anyOf ? schema.anyOf.find((s) => s.type !== "null") || {} : schema;
+  if (plain.enum) return { kind: "enum", values: plain.enum };
+  return { kind: plain.type || "string", min: plain.minimum, max: plain.maximum };
+}
+
+/** "motion_auto_clear_s" → "Motion auto clear (s)" (pydantic's titles keep the unit's letter). */
+function optionLabel(name) {
+  const words = name.replace(/_s$/, " (s)").replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function OptionField({ name, schema, value, onChange, disabled }) {
+  const { kind, values, min, max } = kindOf(schema);
+  const label = optionLabel(name);
+  const shown = value ?? schema.default ?? "";
+  if (kind === "boolean") {
+    return html`<label class="check wide-field"><input type="checkbox" name=${`option-${name}`} checked=${Boolean(shown)}
+      disabled=${disabled} onChange=${(e) => onChange(e.currentTarget.checked)} /><span>${label}${schema.description ? html`<span class="hint"> ${schema.description}</span>` : null}</span></label>`;
+  }
+  let input;
+  if (kind === "enum") {
+    input = html`<select name=${`option-${name}`} value=${String(shown)} disabled=${disabled} onChange=${(e) => onChange(e.currentTarget.value)}>
+      ${values.map((v) => html`<option value=${String(v)}>${String(v)}</option>`)}</select>`;
+  } else if (kind === "number" || kind === "integer") {
+    input = html`<input name=${`option-${name}`} type="number" step=${kind === "integer" ? 1 : "any"} min=${min} max=${max}
+      value=${String(shown)} disabled=${disabled} onInput=${(e) => onChange(e.currentTarget.value === "" ? null : Number(e.currentTarget.value))} />`;
+  } else {
+    input = html`<input name=${`option-${name}`} value=${String(shown)} disabled=${disabled} autocapitalize="none"
+      onInput=${(e) => onChange(e.currentTarget.value === "" ? null : e.currentTarget.value)} />`;
+  }
+  return html`<${Field} label=${label} hint=${schema.description}>${input}</${Field}>`;
+}
+
+function changesOf(form, settings) {
+  const body = {};
+  for (const key of ["name", "enabled", "live_stream", "rtsp_allow_basic", "username"]) {
+    if (form[key] !== settings[key]) body[key] = form[key];
+  }
+  if (form.password) body.password = form.password;
+  const options = {};
+  for (const [key, value] of Object.entries(form.options)) if (value !== (settings.options[key] ?? null)) options[key] = value;
+  if (Object.keys(options).length) body.options = options;
+  return body;
+}
+
+function SettingsForm({ settings, onSaved }) {
+  const [form, setForm] = useState({ ...settings, password: "", options: { ...settings.options } });
+  const [error, setError] = useState(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const may = (field) => settings.editable.includes(field);
+  const set = (key) => (e) => setForm({ ...form, [key]: e.currentTarget.type === "checkbox" ? e.currentTarget.checked : e.currentTarget.value });
+  const submit = async (e) => {
+    e.preventDefault();
+    setError(null);
+    setSaved(false);
+    const body = changesOf(form, settings);
+    if (!Object.keys(body).length) { setSaved(true); return; }
+    setBusy(true);
+    try {
+      putCamera(await api("PATCH", `/api/cameras/${encodeURIComponent(settings.id)}`, body));
+      setSaved(true);
+      onSaved();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const schema = settings.options_schema?.properties || {};
+  const streams = settings.streams.length ? settings.streams : [settings.live_stream];
+  return html`<form class="settings-form" onSubmit=${submit}>
+    <${Field} label="Name"><input name="camera-name" required maxlength="100" value=${form.name} disabled=${!may("name")} onInput=${set("name")} /></${Field}>
+    <label class="check"><input type="checkbox" name="enabled" checked=${form.enabled} disabled=${!may("enabled")} onChange=${set("enabled")} />
+      <span>Doorstep uses this camera (off: it stops; its activity and who may see it are kept)</span></label>
+    <${Field} label="Live view opens"><select name="live-stream" value=${form.live_stream} disabled=${!may("live_stream")} onChange=${set("live_stream")}>
+      ${streams.map((s) => html`<option value=${s}>${STREAM_WORDS[s] || s}</option>`)}</select></${Field}>
+    <${Field} label="User name on the camera"><input name="camera-username" autocomplete="off" autocapitalize="none" value=${form.username || ""}
+      disabled=${!may("username")} onInput=${set("username")} /></${Field}>
+    <${Field} label="Password on the camera" hint=${settings.password_set ? "Stored (never shown). Type a new one to change it; it is checked with the camera first." : "None stored."}>
+      <input name="camera-password" type="password" autocomplete="new-password" value=${form.password} disabled=${!may("password")} onInput=${set("password")} /></${Field}>
+    <label class="check"><input type="checkbox" name="camera-basic" checked=${form.rtsp_allow_basic} disabled=${!may("rtsp_allow_basic")} onChange=${set("rtsp_allow_basic")} />
+      <span>Allow the password to be sent unencrypted if the stream asks for it (RTSP Basic)</span></label>
+    ${Object.keys(schema).length ? html`<fieldset class="options"><legend>Driver options</legend>
+      ${Object.entries(schema).map(([name, s]) => html`<${OptionField} key=${name} name=${name} schema=${s} value=${form.options[name]}
+        disabled=${!may("options")} onChange=${(v) => setForm({ ...form, options: { ...form.options, [name]: v } })} />`)}
+    </fieldset>` : null}
+    ${settings.source === "config" ? html`<p class="muted small">This camera comes from the config file: what you change here
+      overrides the file${settings.overridden.length ? ` (now: ${settings.overridden.join(", ")})` : ""}, until that line of the file is edited.</p>` : null}
+    <${ErrorText} error=${error} />
+    ${saved ? html`<${Done}>Saved.</${Done}>` : null}
+    <button type="submit" disabled=${busy}>${busy ? "Saving…" : "Save settings"}</button>
+  </form>`;
+}
+
+/** The settings card of the camera page (owner only). */
+export function CameraSettingsCard({ cameraId }) {
+  const { data, error, reload } = useLoad((signal) => api("GET", `/api/cameras/${encodeURIComponent(cameraId)}/settings`, undefined, { signal }), [cameraId]);
+  return html`<details class="card camera-settings" id="camera-settings">
+    <summary><${Icon} name="settings" /> Settings</summary>
+    ${error ? html`<${ErrorText} error=${error} />` : !data ? html`<${Loading} />`
+      : html`<${SettingsForm} key=${JSON.stringify(data)} settings=${data} onSaved=${reload} />`}
+  </details>`;
+}
