@@ -22,17 +22,19 @@ from doorstep.gateway.automation.outgoing_webhooks import OutgoingWebhooks
 from doorstep.gateway.bus.event_bus import EventBus
 from doorstep.gateway.cameras.adoption import CameraService
 from doorstep.gateway.cameras.facade import Cameras
-from doorstep.gateway.config.models import Config
+from doorstep.gateway.config.models import Config, LiveConfig
 from doorstep.gateway.devices import DeviceManager
 from doorstep.gateway.devices.registry import DriverRegistry, load_drivers
 from doorstep.gateway.devices.webhook_listener import WebhookServer
 from doorstep.gateway.history.camera_history import EventHistory
+from doorstep.gateway.history.retention import EventRetention
 from doorstep.gateway.keys import tls
 from doorstep.gateway.live import LiveService
 from doorstep.gateway.live.viewers import LiveAudit
 from doorstep.gateway.media.hub import StreamHub
 from doorstep.gateway.notify.service import PushService
 from doorstep.gateway.ringing import RingTracker
+from doorstep.gateway.settings import RuntimeSettings
 from doorstep.gateway.storage import CameraRecord
 from doorstep.gateway.web import create_web_app
 from doorstep.gateway.web.denials import DenialAuditor
@@ -53,6 +55,7 @@ from doorstep.gateway.web.keys import (
     REFUSALS,
     RINGS,
     SECRET_BOX,
+    SETTINGS,
     STORAGE,
     STREAMS,
 )
@@ -80,6 +83,23 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
     await storage.close()
 
 
+async def _settings(app: web.Application) -> AsyncIterator[None]:
+    # The owner's settings over the file's: every later step starts with them (CONFIG).
+    settings = app[SETTINGS]
+    await settings.load(app[STORAGE].settings, app[SECRET_BOX])
+    app[CONFIG] = settings.config
+    app[ALLOWED_HOSTS] = known_names(settings.config.server.hostnames)
+    yield
+
+
+async def _retention(app: web.Application) -> AsyncIterator[None]:
+    retention = EventRetention(app[STORAGE].events, app[CONFIG].retention.event_days)
+    app[SETTINGS].listen("retention", lambda value: retention.set_days(value.event_days))
+    retention.start()
+    yield
+    await retention.stop()
+
+
 async def _accounts(app: web.Application) -> AsyncIterator[None]:
     refusals = app[REFUSALS]
     await app[ACCOUNTS].prepare_setup()
@@ -100,7 +120,7 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     await app[BUS].close()
 
 
-def _ice_servers(config: Config) -> list[RTCIceServer]:
+def _ice_servers(config: LiveConfig) -> list[RTCIceServer]:
     """The configured STUN/TURN servers, as aiortc takes them."""
     return [
         RTCIceServer(
@@ -108,7 +128,7 @@ def _ice_servers(config: Config) -> list[RTCIceServer]:
             username=server.username,
             credential=server.credential.get_secret_value() if server.credential else None,
         )
-        for server in config.live.ice_servers
+        for server in config.ice_servers
     ]
 
 
@@ -206,9 +226,17 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
         rings = RingTracker(app[BUS], config.rings.ring_s, exists=manager.supervisors.__contains__)
         rings.start()  # before the cameras: it sees their first press
         app[RINGS] = rings
-        app[LIVE] = LiveService(
-            hub, _ice_servers(config), _live_audit(app), config.live.host_addresses, rings=rings
-        )
+        live = LiveService(
+            hub, _ice_servers(config.live), _live_audit(app), config.live.host_addresses,
+            rings=rings,
+        )  # fmt: skip
+        app[LIVE] = live
+
+        def new_ice_servers(value: LiveConfig) -> None:
+            live.ice_servers = _ice_servers(value)  # new calls take them; others keep theirs
+
+        app[SETTINGS].listen("live", new_ice_servers)
+        app[SETTINGS].listen("rings", lambda value: rings.set_ring_s(value.ring_s))
         drivers = app[DRIVERS]
         app[CAMERAS] = Cameras(
             manager, service, hub, declared=declared, drivers=drivers.drivers.values
@@ -230,13 +258,15 @@ def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Appl
     """
     app = create_web_app()
     app[CONFIG] = config
+    app[SETTINGS] = RuntimeSettings(config)
     app[DRIVERS] = load_drivers() if drivers is None else drivers
     # Storage first up and last down; cameras last up and first down.
     app[AUTHENTICATOR] = session_authenticator
     app[ALLOWED_HOSTS] = known_names(config.server.hostnames)
     app.cleanup_ctx.extend(
-        [_storage, _accounts, _bus, _outgoing_webhooks, _mqtt, _push, _webhooks, _devices]
-    )
+        [_storage, _settings, _retention, _accounts, _bus, _outgoing_webhooks, _mqtt, _push,
+         _webhooks, _devices]
+    )  # fmt: skip
     return app
 
 
@@ -279,7 +309,7 @@ async def serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        context, fingerprint = await asyncio.to_thread(_tls, config)
+        context, fingerprint = await asyncio.to_thread(_tls, app[CONFIG])  # the owner's too
         site = web.TCPSite(runner, config.server.host, config.server.port, ssl_context=context)
         await site.start()
         host = f"[{config.server.host}]" if ":" in config.server.host else config.server.host

@@ -81,10 +81,12 @@ async def list_devices(request: web.Request) -> web.Response:
 
 
 async def press(request: web.Request) -> web.Response:
-    """POST /devices/{name}/press: a doorbell press."""
-    if not _device(request).press():
+    """POST /devices/{name}/press: a doorbell press; `reported` says whether the doorbell sent
+    it (not while its button is still held from the last press: then `held_s` and `reason`)."""
+    done = _device(request).press_button()
+    if done is None:
         raise web.HTTPConflict(reason="not a doorbell")
-    return web.json_response({"ok": True})
+    return web.json_response(done.answer())
 
 
 async def _toggle(request: web.Request, name: str) -> web.Response:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -19,6 +21,8 @@ from doorstep.simulator.library import SUB_STREAM, MediaLibrary
 from doorstep.simulator.profile import DeviceProfile, Quirk
 from doorstep.simulator.rtsp_settings import RtspSettings
 from doorstep.simulator.subscriptions import PullPoint, PushSubscription, SubscriptionManager
+
+_log = logging.getLogger(__name__)
 
 HOSTILE_MODES = frozenset(
     {
@@ -35,6 +39,37 @@ HOSTILE_MODES = frozenset(
         "endless_snapshot",
     }
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """What one press of the doorbell button did."""
+
+    reported: bool
+    """Whether the doorbell sent it: False while the button is still held from an earlier
+    press (a property reports only changes, so that press sends nothing)."""
+    held_s: float | None = None
+    """How long the button had been held when pressed again (None: it was released)."""
+    hold_s: float = 0.0
+    """The doorbell's hold time, which restarted with this press."""
+
+    @property
+    def reason(self) -> str | None:
+        """Why the press was not reported, in words; None when it was."""
+        if self.reported:
+            return None
+        since = f" from a press {self.held_s:.1f} s ago" if self.held_s is not None else ""
+        return (
+            f"the button is still held{since}: the doorbell reports no new press until it "
+            f"releases it, {self.hold_s:g} s after the latest press"
+        )
+
+    def answer(self) -> dict[str, object]:
+        """The control API's answer."""
+        if self.reported:
+            return {"ok": True, "reported": True}
+        held = round(self.held_s, 2) if self.held_s is not None else None
+        return {"ok": True, "reported": False, "held_s": held, "reason": self.reason}
 
 
 class DeviceState(abc.ABC):
@@ -80,6 +115,8 @@ class DeviceState(abc.ABC):
             profile.has_backchannel,
         )
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._pressed_at: float | None = None
+        """Loop time of the press that set the button held (None: not held by a press)."""
         self.flood = NotificationFlood(
             self.subscriptions.push_subscriptions, self.now, profile.name
         )
@@ -165,6 +202,8 @@ class DeviceState(abc.ABC):
             return False
         if prop.value != value:
             prop.value = value
+            if name == "visitor":
+                self._pressed_at = None  # press_button() sets it for its own press
             self.subscriptions.broadcast(
                 prop.notification(self.now(), "Changed", self.profile.dialect, self.base_url)
             )
@@ -179,11 +218,34 @@ class DeviceState(abc.ABC):
         )
 
     def press(self) -> bool:
-        """Press the doorbell button: visitor true now, false after the hold time."""
-        if not self.set_property("visitor", True):
-            return False
-        self._set_later("visitor", False, self.profile.visitor_hold_s)
-        return True
+        """Press the doorbell button; True when the doorbell reported the press (False: no
+        doorbell, or its button still held from an earlier press, see `press_button`)."""
+        done = self.press_button()
+        return done is not None and done.reported
+
+    def press_button(self) -> Press | None:
+        """Press the doorbell button: visitor true now, false `visitor_hold_s` after the latest
+        press. None when the device is no doorbell.
+
+        While the button is still held, a press changes no property, so the doorbell sends
+        nothing (ONVIF reports property changes only); the hold restarts, and the press is
+        logged as not reported.
+        """
+        prop = self.properties.get("visitor")
+        if prop is None:
+            return None
+        now = asyncio.get_running_loop().time()
+        hold_s = self.profile.visitor_hold_s
+        if prop.value:
+            held = now - self._pressed_at if self._pressed_at is not None else None
+            done = Press(reported=False, held_s=held, hold_s=hold_s)
+            _log.info("%s: press not reported: %s", self.profile.name, done.reason)
+        else:
+            self.set_property("visitor", True)
+            self._pressed_at = now
+            done = Press(reported=True, hold_s=hold_s)
+        self._set_later("visitor", False, hold_s)
+        return done
 
     def motion(self, active: bool) -> None:
         """Start or stop motion (both motion topics, as real cameras send both)."""

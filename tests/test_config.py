@@ -208,3 +208,13 @@ live:
 def test_bad_ice_servers_are_refused_with_the_field(entry: str, why: str) -> None:
     found = problems(f"live:\n  ice_servers:\n    - {entry}\n")
     assert any(p.startswith("live.ice_servers[0]") and why in p for p in found), found
+
+
+def test_a_home_of_an_unknown_user_is_a_field_problem() -> None:
+    # `~nobody-here/x` made Path.expanduser raise RuntimeError, which is no validation error:
+    # check-config and the settings API could not name the field.
+    with pytest.raises(ConfigError) as caught:
+        parse_config("storage:\n  data_dir: ~doorstep-no-such-user/data\n")
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("storage.data_dir", "Value error, ~doorstep-no-such-user is not a user on this machine")
+    ]

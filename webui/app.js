@@ -14,12 +14,15 @@ import { ActivityView } from "./views/activity.js";
 import { AuditView } from "./views/audit.js";
 import { CameraView } from "./views/camera.js";
 import { CamerasView } from "./views/cameras.js";
+import { GatewaySettingsView } from "./views/gateway-settings.js";
 import { LiveView } from "./views/live.js";
 import { NotFoundView, OwnerOnlyView, UnreachableView } from "./views/misc.js";
+import { NotificationsView } from "./views/notifications.js";
 import { SettingsView } from "./views/settings.js";
 import { SetupView } from "./views/setup.js";
 import { SignInView } from "./views/signin.js";
 import { UsersView } from "./views/users.js";
+import { WebhooksView } from "./views/webhooks.js";
 import { registerServiceWorker } from "./pwa.js";
 
 const PAGES = {
@@ -31,6 +34,9 @@ const PAGES = {
   users: { view: UsersView, title: "Users", owner: true },
   audit: { view: AuditView, title: "Audit log", owner: true },
   settings: { view: SettingsView, title: "Settings" },
+  notifications: { view: NotificationsView, title: "Notifications" },
+  webhooks: { view: WebhooksView, title: "Webhooks", owner: true },
+  gateway: { view: GatewaySettingsView, title: "Gateway settings", owner: true },
 };
 
 /** What a route shows for this session: {redirect} or {view, props, title}. */

@@ -239,6 +239,22 @@ def _recovery_code_used(row: Row) -> str:
     return f"{row.actor} used a recovery code to {purpose}{row.ip}{tail}"
 
 
+_SETTINGS_WORDS = {"mqtt": "MQTT", "live": "live view (STUN/TURN)", "rings": "doorbell ring",
+                   "webhooks": "camera callback", "server": "HTTPS and host name",
+                   "retention": "event history"}  # fmt: skip
+
+
+def _settings_update(row: Row) -> str:
+    section = row.text("section") or row.entry.target.removeprefix("settings:")
+    words = _SETTINGS_WORDS.get(section, section)
+    changed = row.detail("fields")
+    fields = [f for f in changed if isinstance(f, str)] if isinstance(changed, list) else []
+    which = f" ({', '.join(fields)})" if fields else ""
+    if row.detail("reverted") is True:
+        return f"{row.actor} set the {words} settings back to config.yaml's{which}{row.ip}"
+    return f"{row.actor} changed the {words} settings{which}{row.ip}"
+
+
 _SENTENCES: dict[str, Callable[[Row], str]] = {
     "setup": lambda r: f"{r.actor} set up Doorstep and became its owner{r.ip}",
     "login": lambda r: f"{r.actor} signed in{r.ip}",
@@ -281,6 +297,7 @@ _SENTENCES: dict[str, Callable[[Row], str]] = {
         f"{r.text('name') or r.entry.target}{r.ip}"
     ),
     "outgoing_webhook.test": _webhook_test,
+    "settings.update": _settings_update,
     "talk.start": lambda r: f"{r.actor} started talking through {r.target}",
     "talk.stop": _talk_end,
     "access.denied": _denied,

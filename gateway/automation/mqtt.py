@@ -41,7 +41,18 @@ from doorstep.gateway.storage import EventRepository, StorageError
 from doorstep.sdk import EventKind
 
 _log = logging.getLogger(__name__)
+
+
+class _DebugOnly(logging.Filter):
+    """paho-mqtt's own lines at DEBUG: `_lost` already says, once, what went wrong."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
 _client_log = logging.getLogger(f"{__name__}.client")
+_client_log.addFilter(_DebugOnly())
 
 CameraNames = Callable[[], Mapping[str, str]]
 """The supervised cameras, id → display name (a camera missing from it has been removed)."""
@@ -311,6 +322,8 @@ class MqttPublisher:
             for task in (sender, listener):
                 if task in done and (exc := task.exception()) is not None:
                     raise exc
+            if not self._stopping.is_set():
+                raise aiomqtt.MqttError("the connection ended")  # so it is made again
             # Stopping: what is queued (the cameras' last states) goes first, then the goodbye.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(STOP_FLUSH_S):

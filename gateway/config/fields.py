@@ -40,7 +40,10 @@ def host_name(value: str) -> str:
 
 def expand_home(value: Path) -> Path:
     """`value` with a leading ~ expanded."""
-    return value.expanduser()
+    try:
+        return value.expanduser()
+    except RuntimeError:  # `~name/…` for a user this machine does not have
+        raise ValueError(f"{str(value).split('/')[0]} is not a user on this machine") from None
 
 
 def _ice_url(value: str) -> str:

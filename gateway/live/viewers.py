@@ -4,7 +4,7 @@ service that admits, tracks, times out, re-checks and ends them, auditing each c
 A call may be prepared for a ring (connected, media paused, the camera's stream kept warm) and
 answered later; it answers the ring when it starts. The offer's checks are in offer.py, the
 caps in caps.py, the peer connection's tracks and teardown in peer.py, the rings' side of a
-call in answering.py and the warm stream in prepared.py."""
+call in answering.py, the warm stream in prepared.py and the access re-checks in access.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from aiortc import (
     RTCBundlePolicy,
@@ -24,6 +24,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 
+from doorstep.gateway.live.access import AccessFollow, AccessWatch
 from doorstep.gateway.live.answering import AlreadyInCall, ring_for, same_page_call
 from doorstep.gateway.live.caps import MAX_SESSIONS, MAX_SESSIONS_PER_USER, CallCaps, StartSlot
 from doorstep.gateway.live.ice import host_addresses
@@ -50,7 +51,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-RECHECK_S = 2.0
 CONNECT_TIMEOUT_S = 15.0
 """A call not connected this long after its answer is ended: its candidates reach nowhere (no
 route, a firewall, no TURN), and it would hold the camera's stream open for minutes with no
@@ -59,18 +59,6 @@ mobile link or a TURN relay room to finish."""
 
 LiveAudit = Callable[[str, str, str, str, dict[str, Any]], Awaitable[None]]
 """Records a call's event in the audit log: (user, action, target, ip, detail)."""
-
-
-class AccessFollow(Protocol):
-    """Tells a call at once that its account's access may have changed (see auth.revocation)."""
-
-    stale: bool
-
-    async def wait(self) -> None:
-        """Return at the next change."""
-
-    def close(self) -> None:
-        """Stop following."""
 
 
 class LiveService:
@@ -100,8 +88,7 @@ class LiveService:
         self.rings = rings
         self._answering: set[tuple[str, str]] = set()
         """(sign-in, camera) pairs whose offer for a ring is being answered: a second is refused."""
-        self._watch: asyncio.Task[None] | None = None
-        self._followers: dict[str, tuple[asyncio.Task[None], AccessFollow]] = {}
+        self._access = AccessWatch(self.sessions, self.stop)
         self._ring_stops: set[asyncio.Task[LiveSession | None]] = set()
         if rings is not None:
             rings.listen(self._ring_ended)
@@ -289,8 +276,7 @@ class LiveService:
         # its audit row is written) would refuse offers the caps allow.
         self.sessions[session.id] = session
         slot.release()
-        if self._watch is None or self._watch.done():
-            self._watch = asyncio.create_task(self._recheck(), name="live-recheck")
+        self._access.watching()
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -364,29 +350,7 @@ class LiveService:
     def follow(self, session_id: str, access: AccessFollow) -> None:
         """End the call as soon as its account loses access (sign-out, disable, role, password
         or grant change), not only at the next periodic re-check."""
-        if session_id not in self.sessions:
-            access.close()
-            return
-        task = asyncio.create_task(self._follow(session_id, access), name="live-follow")
-        self._followers[session_id] = (task, access)
-
-    async def _follow(self, session_id: str, access: AccessFollow) -> None:
-        while (session := self.sessions.get(session_id)) is not None:
-            if not access.stale:
-                await access.wait()
-            access.stale = False
-            if not await self._allowed(session):
-                _log.info("live view %s ended: access revoked", session_id[:8])
-                await self.stop(session_id, "access revoked")
-                return
-
-    async def _allowed(self, session: LiveSession) -> bool:
-        check = session.still_allowed
-        try:
-            return check is None or await check()
-        except Exception as exc:  # fail closed: a check that cannot run ends the call
-            _log.warning("live view %s: access check failed: %s", session.id[:8], exc)
-            return False
+        self._access.follow(session_id, access)
 
     async def stop(self, session_id: str, reason: str = "hang-up") -> LiveSession | None:
         """End a call (idempotent): closes its talk, its connection, and audits both."""
@@ -394,12 +358,7 @@ class LiveService:
         for timer in (session.deadline, session.prepared_for) if session is not None else ():
             if timer is not None and timer is not asyncio.current_task():
                 timer.cancel()
-        follower = self._followers.pop(session_id, None)
-        if follower is not None:
-            task, access = follower
-            access.close()
-            if task is not asyncio.current_task():
-                task.cancel()
+        self._access.unfollow(session_id)
         if session is None:
             return None
         if self.rings is not None:
@@ -420,21 +379,8 @@ class LiveService:
         await self._audit(session, "live.stop", **detail)
         return session
 
-    async def _recheck(self) -> None:
-        # A call outlives no revocation: signed out elsewhere, password changed, account
-        # removed or the camera's grant withdrawn end it within RECHECK_S.
-        while self.sessions:
-            await asyncio.sleep(RECHECK_S)
-            revoked = []
-            for session in list(self.sessions.values()):
-                if not await self._allowed(session):
-                    _log.info("live view %s ended: access revoked", session.id[:8])
-                    revoked.append(self.stop(session.id, "access revoked"))
-            await asyncio.gather(*revoked)
-
     async def close(self) -> None:
         """Hang up everything (shutdown)."""
-        if self._watch is not None:
-            self._watch.cancel()
+        self._access.close()
         await asyncio.gather(*(self.stop(sid, "shutdown") for sid in list(self.sessions)))
         await asyncio.gather(*self._ring_stops, return_exceptions=True)

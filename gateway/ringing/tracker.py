@@ -5,6 +5,11 @@ household member whose live call starts on it, and ends `ring_s` after the last 
 answered, when the call that answered it ends, or when its camera is removed. Each change is
 published on the bus (RingStarted, RingAnswered, RingEnded) for the event stream and whoever
 else listens.
+
+A doorbell reports its button as a state that stays on for a few seconds; a press before it
+goes off changes nothing, so the doorbell sends nothing. A call answered and hung up within
+those seconds ends its ring while the button still reads pressed: the log says so, since a
+press right then cannot ring.
 """
 
 from __future__ import annotations
@@ -108,6 +113,8 @@ class RingTracker:
         self._by_id: dict[str, Ring] = {}
         self._listeners: list[RingListener] = []
         self._subscription: Subscription[BusEvent] | None = None
+        self._held: dict[str, float] = {}
+        """Cameras whose doorbell reports its button pressed (no release yet): since when."""
 
     def start(self) -> None:
         """Follow the bus's doorbell presses and camera states."""
@@ -128,6 +135,18 @@ class RingTracker:
                 await timer
         self._rings.clear()
         self._by_id.clear()
+        self._held.clear()
+
+    def set_ring_s(self, ring_s: float) -> None:
+        """A new ring time (the owner's setting), for the rings going on now too: each ends
+        `ring_s` after its last press, so a shorter time may end one at once."""
+        self.ring_s = ring_s
+        for ring in self._rings.values():
+            if ring.timer is not None:  # an answered ring lasts as long as its call
+                ring.timer.cancel()
+                ring.timer = asyncio.create_task(
+                    self._ring_out(ring), name=f"ring:{ring.camera_id}"
+                )
 
     def listen(self, listener: RingListener) -> None:
         """Call `listener` with each ring as it ends."""
@@ -136,12 +155,26 @@ class RingTracker:
     async def _on_event(self, event: BusEvent) -> None:
         if isinstance(event, CameraEventReceived):
             e = event.event
-            if e.kind is EventKind.DOORBELL and e.active is True and not e.initial:
-                self.press(event.camera_id)
-        elif isinstance(event, CameraStateChanged) and event.state is CameraState.STOPPED:
+            if e.kind is EventKind.DOORBELL:
+                self._follow_button(event.camera_id, e.active)
+                if e.active is True and not e.initial:
+                    self.press(event.camera_id)
+        elif isinstance(event, CameraStateChanged):
+            # Reconnecting, the camera re-sends its states; until then the button is unknown.
+            self._held.pop(event.camera_id, None)
+            if event.state is not CameraState.STOPPED:
+                return
             ring = self._rings.get(event.camera_id)
             if ring is not None and self._exists is not None and not self._exists(ring.camera_id):
                 self._end(ring, RingEndReason.CAMERA_REMOVED)
+
+    def _follow_button(self, camera_id: str, active: bool | None) -> None:
+        if active is False:
+            self._held.pop(camera_id, None)
+        elif active is True and camera_id not in self._held:
+            if len(self._held) >= MAX_RINGS:
+                del self._held[min(self._held, key=self._held.__getitem__)]
+            self._held[camera_id] = self.clock.now()
 
     def press(self, camera_id: str) -> Ring:
         """A press of the camera's doorbell: a new ring, or the current one extended."""
@@ -197,8 +230,17 @@ class RingTracker:
     def call_ended(self, call_id: str) -> None:
         """A live call ended: the ring it answered, if any, ends with it."""
         ring = next((r for r in self._by_id.values() if r.call == call_id), None)
-        if ring is not None:
-            self._end(ring, RingEndReason.ANSWERED_CALL_ENDED)
+        if ring is None:
+            return
+        held = self._held.get(ring.camera_id)
+        if held is not None:
+            _log.info(
+                "ring at %s ended with its call while the doorbell still reports the press "
+                "of %.0f s ago; a press before the doorbell releases its button is not reported",
+                ring.camera_id,
+                self.clock.now() - held,
+            )
+        self._end(ring, RingEndReason.ANSWERED_CALL_ENDED)
 
     def _end(self, ring: Ring, reason: RingEndReason) -> None:
         if self._by_id.pop(ring.id, None) is None:

@@ -27,7 +27,7 @@ from doorstep.gateway.cameras.views import CameraSettingsView, CameraView, Disco
 from doorstep.gateway.config.fields import OptionValue, SafeText
 from doorstep.gateway.web.api import add_api_route
 from doorstep.gateway.web.auth_api import body_of
-from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, CAMERAS, CONFIG, LIVE
+from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, CAMERAS, LIVE, SETTINGS
 from doorstep.gateway.web.policy import PRINCIPAL, Access, json_error
 from doorstep.gateway.web.session import client_ip
 
@@ -136,8 +136,9 @@ async def get_camera(request: web.Request) -> web.Response:
 
 
 async def discover(request: web.Request) -> web.Response:
-    """GET /api/discovery: probe as configured and list what answered."""
-    devices = await request.app[CAMERAS].discover(request.app[CONFIG].discovery)
+    """GET /api/discovery: probe as configured (the owner's settings over config.yaml's) and
+    list what answered."""
+    devices = await request.app[CAMERAS].discover(request.app[SETTINGS].config.discovery)
     return web.json_response(DiscoveryList(devices=devices).model_dump(mode="json"))
 
 

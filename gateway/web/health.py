@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from doorstep.gateway import __version__
 from doorstep.gateway.events import CameraState
 from doorstep.gateway.storage import StorageError
-from doorstep.gateway.web.keys import BUS, DEVICES, DRIVERS, STORAGE
+from doorstep.gateway.web.keys import BUS, DEVICES, DRIVERS, MQTT, SETTINGS, STORAGE
 
 _TROUBLE = frozenset({CameraState.UNAVAILABLE, CameraState.NEEDS_CREDENTIALS})
 
@@ -55,6 +55,13 @@ class CameraHealth(BaseModel):
     by_state: dict[str, int] = Field(description="Camera count per state (online, unavailable, …).")
 
 
+class MqttHealth(BaseModel):
+    """The MQTT link, when one is configured (no broker address: this report is public)."""
+
+    connected: bool
+    dropped_events: int = Field(description="Rings not sent while the broker was unreachable.")
+
+
 class HealthReport(BaseModel):
     """Overall health: `degraded` when storage, a driver or a camera needs attention."""
 
@@ -64,6 +71,10 @@ class HealthReport(BaseModel):
     bus: BusHealth
     drivers: DriverHealth
     cameras: CameraHealth
+    restart_pending: bool = Field(
+        False, description="Settings changed from the UI take effect when Doorstep restarts."
+    )
+    mqtt: MqttHealth | None = Field(None, description="None: no MQTT broker is configured.")
 
 
 async def health_handler(request: web.Request) -> web.Response:
@@ -99,7 +110,13 @@ async def health_handler(request: web.Request) -> web.Response:
         cameras=CameraHealth(
             total=len(states), by_state=dict(Counter(s.value for s in states.values()))
         ),
+        restart_pending=SETTINGS in app and bool(app[SETTINGS].restart_pending()),
     )
+    if MQTT in app:
+        mqtt = app[MQTT].status()
+        report.mqtt = MqttHealth(connected=mqtt.connected, dropped_events=mqtt.dropped_events)
     if storage.state != "ok" or registry.failures or _TROUBLE & set(states.values()):
         report.status = "degraded"
+    if report.mqtt is not None and not report.mqtt.connected:
+        report.status = "degraded"  # a configured link to the home automation is down
     return web.json_response(report.model_dump(mode="json"))

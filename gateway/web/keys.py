@@ -19,6 +19,7 @@ from doorstep.gateway.live import LiveService
 from doorstep.gateway.media.hub import StreamHub
 from doorstep.gateway.notify.service import PushService
 from doorstep.gateway.ringing import RingTracker
+from doorstep.gateway.settings import RuntimeSettings
 from doorstep.gateway.storage import Database, Storage
 
 CONFIG = web.AppKey("config", Config)
@@ -45,3 +46,5 @@ PUSH = web.AppKey("push", PushService)
 """Web Push: the VAPID key, the owner's switch, each account's devices."""
 RINGS = web.AppKey("rings", RingTracker)
 """Doorbell rings going on now: the banner on every page, and the calls that answer them."""
+SETTINGS = web.AppKey("settings", RuntimeSettings)
+"""The gateway settings the owner changes from the UI, over config.yaml's (always present)."""

@@ -69,6 +69,7 @@ from doorstep.gateway.web.policy import TOTP_EXEMPT, Access, access_middleware, 
 from doorstep.gateway.web.push_api import add_push_routes
 from doorstep.gateway.web.pwa import add_pwa_routes
 from doorstep.gateway.web.rings_api import add_ring_routes
+from doorstep.gateway.web.settings_api import add_settings_routes
 from doorstep.gateway.web.users_api import (
     NewUser,
     UserChange,
@@ -291,6 +292,7 @@ def create_web_app() -> web.Application:
         app, "GET", "/api/audit/verify", verify_audit,
         access=Access.OWNER, summary="Check the audit log's hash chain", response=AuditVerification,
     )  # fmt: skip
+    add_settings_routes(app)
     app[STREAMS] = Counter()
     app.router.add_get("/", index_handler)
     allow(app, "GET", "/", Access.PUBLIC)

@@ -192,7 +192,8 @@ def contract_problems(role: str, operation: Any, response: Any) -> list[str]:
 def _confine(case: Case[Any]) -> None:
     """Keep every address the gateway would connect to on loopback's discard port (refused at
     once), whatever else the example says, so the fuzzer never sends anything off this box:
-    adoption's camera, outgoing webhooks' URLs and push subscriptions' endpoints."""
+    adoption's camera, outgoing webhooks' URLs, push subscriptions' endpoints, and the
+    discovery and STUN/TURN settings."""
     label, body = case.operation.label, case.body
     if not isinstance(body, dict):
         return
@@ -207,6 +208,13 @@ def _confine(case: Case[Any]) -> None:
             body["url"] = "http://127.0.0.1:9/hook"
     elif label == "POST /api/push/subscriptions" and isinstance(body.get("endpoint"), str):
         body["endpoint"] = "http://127.0.0.1:9/push/fuzz"
+    elif label == "PUT /api/settings/{section}":
+        # Settings that apply at once must not make the gateway probe or contact anything.
+        for key in ("targets", "interfaces", "ice_servers"):
+            if key in body:
+                body[key] = []
+        if "mdns" in body:
+            body["mdns"] = False
 
 
 def _order(label: str) -> int:

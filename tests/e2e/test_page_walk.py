@@ -101,6 +101,12 @@ async def test_every_page_at_both_sizes_in_both_schemes(  # noqa: PLR0915  # one
     await look_at(owner, "settings", "text=Events dropped")
     await page.click("text=Replace second factor")
     await look_at(owner, "second-factor", "#totp-secret")
+    await page.goto(url + "#/notifications")
+    await look_at(owner, "notifications", "#push-household input[name=push-enabled]")
+    await page.goto(url + "#/webhooks")
+    await look_at(owner, "webhooks-empty", "#add-webhook")
+    await page.goto(url + "#/gateway")
+    await look_at(owner, "gateway-settings", "#section-retention input")
     await page.goto(url + "#/nowhere")
     await look_at(owner, "not-found", "text=There is no such page.")
 
@@ -109,6 +115,9 @@ async def test_every_page_at_both_sizes_in_both_schemes(  # noqa: PLR0915  # one
     await sign_in(resident, url, "rita", RESIDENT_PASSWORD)
     await resident.page.wait_for_url("**/#/cameras")
     await look_at(resident, "resident-cameras", '.camera[data-camera="garden"] img.thumb')
+    await resident.page.goto(url + "#/notifications")
+    await look_at(resident, "resident-notifications", "#this-device")
+    assert await resident.page.locator('nav.subnav a[href="#/gateway"]').count() == 0
     await resident.page.goto(url + "#/audit")
     await look_at(resident, "resident-owner-only", "text=Only the owner can open this page.")
     assert await resident.page.locator('nav a[href="#/audit"]').count() == 0

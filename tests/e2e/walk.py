@@ -61,12 +61,16 @@ class Gateway:
     otp: pyotp.TOTP | None = None
 
 
-def walk_config(simulator: Simulator, data_dir: Path) -> Config:
+def walk_config(
+    simulator: Simulator, data_dir: Path, extra: dict[str, Any] | None = None
+) -> Config:
     """The simulator's doorbell (front) and first camera (garden), a camera nobody can reach;
-    discovery asks the simulator (its other devices are found, not adopted)."""
+    discovery asks the simulator (its other devices are found, not adopted); `extra` sections
+    on top (a test's push receiver)."""
     doorbell = simulator.devices["doorbell-1"].profile
     camera = simulator.devices["camera-1"].profile
     return Config.model_validate({
+        **(extra or {}),
         "storage": {"data_dir": data_dir},
         "live": {"host_addresses": ["127.0.0.1"]},
         "discovery": {"targets": [f"127.0.0.1:{simulator.discovery_port}"], "listen_s": 0.5},
@@ -81,10 +85,12 @@ def walk_config(simulator: Simulator, data_dir: Path) -> Config:
     })  # fmt: skip
 
 
-async def start_gateway(simulator: Simulator, aiohttp_server: Any, tmp_path: Path) -> Gateway:
+async def start_gateway(
+    simulator: Simulator, aiohttp_server: Any, tmp_path: Path, extra: dict[str, Any] | None = None
+) -> Gateway:
     """Build and serve the gateway; wait for the simulated cameras; add rita and ned."""
     app: web.Application = await asyncio.to_thread(
-        build_app, walk_config(simulator, tmp_path / "data")
+        build_app, walk_config(simulator, tmp_path / "data", extra)
     )
     server = await aiohttp_server(app, shutdown_timeout=1.0)  # pages keep SSE open
     console = Principal(0, "console", "owner")

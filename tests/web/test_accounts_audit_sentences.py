@@ -113,6 +113,12 @@ CASES = [
      f"alice turned off phone notifications on a device from {HOME}"),
     (entry("push.settings", target="push", detail={"enabled": False}),
      f"alice turned phone notifications off for everyone from {HOME}"),
+    (entry("settings.update", target="settings:discovery",
+           detail={"section": "discovery", "fields": ["targets", "interfaces"]}),
+     f"alice changed the discovery settings (targets, interfaces) from {HOME}"),
+    (entry("settings.update", target="settings:mqtt",
+           detail={"section": "mqtt", "fields": ["host"], "reverted": True}),
+     f"alice set the MQTT settings back to config.yaml's (host) from {HOME}"),
     (entry("outgoing_webhook.create", target="outgoing_webhook:1",
            detail={"name": "ntfy", "host": "ntfy.lan", "kinds": ["ring"], "cameras": [],
                    "enabled": True}),
@@ -217,8 +223,8 @@ def test_a_prepared_call_pairs_with_its_answer_or_closes_unanswered() -> None:
 
 
 def test_unknown_actions_and_odd_rows_still_read() -> None:
-    assert say(entry("settings.update", target="settings:discovery")) == [
-        f"alice: settings update (settings:discovery) from {HOME}"
+    assert say(entry("backup.create", target="backup:nightly")) == [
+        f"alice: backup create (backup:nightly) from {HOME}"
     ]
     assert say(entry("camera.settings", outcome="failed", ip="")) == [
         "alice: camera settings: failed"

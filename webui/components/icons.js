@@ -35,6 +35,9 @@ const PATHS = {
   dot: ["M12 13.5a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3z"],
   home: ["M4 11l8-6.5 8 6.5", "M6.5 9.5v10h11v-10"],
   key: ["M8 15.5a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z", "M11.5 12H21", "M17.5 12v3", "M20 12v2"],
+  send: ["M4 12l16-7.5-5.5 16-3-6.5z", "M11.5 14L20 4.5"],
+  copy: ["M8.5 8.5h11v11h-11z", "M15.5 8.5v-4h-11v11h4"],
+  sliders: ["M4 7h9", "M17 7h3", "M15 5v4", "M4 17h3", "M11 17h9", "M9 15v4", "M4 12h13", "M19 10v4"],
 };
 
 /** One icon by name (see PATHS); `label` makes it speak, otherwise it is decoration. */

@@ -8,6 +8,16 @@ import { store, useStore } from "../lib/store.js";
 import { when } from "../lib/format.js";
 import { Icon } from "./icons.js";
 
+const SECOND_TAP_MS = 600;
+
+/** After Answer the banner goes, and the second tap of a double tap would land on what takes
+ * its place (a camera card, the live view): it is swallowed for a moment. */
+function swallowSecondTap() {
+  const swallow = (e) => { e.preventDefault(); e.stopPropagation(); };
+  for (const kind of ["click", "pointerdown"]) document.addEventListener(kind, swallow, true);
+  setTimeout(() => { for (const kind of ["click", "pointerdown"]) document.removeEventListener(kind, swallow, true); }, SECOND_TAP_MS);
+}
+
 /** A hook: whether the ringtone is muted, following changes from any page. */
 export function useMuted() {
   const [muted, set] = useState(isMuted);
@@ -34,7 +44,8 @@ export function RingBanner() {
     // Already in that call (this page): answering again must not restart it.
     if (inThisCall) e.preventDefault();
     else store.set({ answering: { camera_id: ring.camera_id, ring_id: ring.ring_id } });
-    clearRing();
+    swallowSecondTap();
+    clearRing();  // the call prepared for the ring stays: the live view adopts it
   };
   const snapshot = `/api/cameras/${encodeURIComponent(ring.camera_id)}/snapshot?ring=${encodeURIComponent(ring.started_at || "")}`;
   return html`<div id="ring" role="alert" aria-live="assertive" class="ring">

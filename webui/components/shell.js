@@ -5,6 +5,7 @@ import { signOut } from "../lib/session.js";
 import { useStore } from "../lib/store.js";
 import { inHousehold, roleLabel } from "../lib/words.js";
 import { Icon } from "./icons.js";
+import { SETTINGS_PAGES } from "./settings-nav.js";
 
 /** The pages an account reaches, for the navigation. */
 export function navItems(me, meta) {
@@ -34,7 +35,8 @@ export function Topbar({ me, meta }) {
 
 /** The navigation between pages; `page` is highlighted. */
 export function Nav({ items, page }) {
-  const current = page === "camera" || page === "live" ? "cameras" : page === "events" ? "activity" : page;
+  const current = page === "camera" || page === "live" ? "cameras" : page === "events" ? "activity"
+    : SETTINGS_PAGES.has(page) ? "settings" : page;
   return html`<nav class="tabs" aria-label="Pages">
     ${items.map((item) => html`<a href=${`#/${item.page}`} class="tab" aria-current=${item.page === current ? "page" : null}>
       <${Icon} name=${item.icon} size=${22} /><span>${item.label}</span></a>`)}

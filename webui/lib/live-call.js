@@ -1,5 +1,6 @@
 // One WebRTC call to a camera (WHEP-style signalling) with push-to-talk. The view owns it: it
 // is hung up when the view unmounts, so leaving the page ends the call and frees the microphone.
+// A call prepared while the doorbell rang (prepared-call.js) is adopted instead of made anew.
 import { api } from "./api.js";
 
 const GATHER_TIMEOUT_MS = 2000;
@@ -31,17 +32,42 @@ function gathered(pc) {
   });
 }
 
+/** A peer connection for a call (the gateway's ICE servers), receiving the camera's video and
+ * sound; the microphone's section is added by the caller. */
+export function callPeer(ice) {
+  const pc = new RTCPeerConnection({ iceServers: ice.ice_servers.map(({ urls, username, credential }) =>
+    username ? { urls, username, credential } : { urls }) });
+  pc.addTransceiver("video", { direction: "recvonly" });
+  pc.addTransceiver("audio", { direction: "recvonly" });
+  return pc;
+}
+
+/** The complete offer, every candidate in it (the gateway takes no trickled ones). */
+export async function completeOffer(pc) {
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  return pc.localDescription.sdp;
+}
+
+/** Hang a call up on the server; keepalive lets the request outlive the page. */
+export function endSession(session) {
+  return fetch(`/api/live/session/${encodeURIComponent(session)}`, { method: "DELETE", keepalive: true,
+    credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => {});
+}
+
 let current = null;  // the call on screen: a page closing hangs it up
 window.addEventListener("pagehide", () => current?.hangUp());
 
 /**
  * A call. `ui` receives what to show: state(name), note(text), talk({label, disabled, talking}),
- * and `ui.video` is the <video> element.
+ * and `ui.video` is the <video> element. `prepared`: a promise of the call prepared for the
+ * camera's ring (or of null), adopted when it is ready; without one the call is made anew.
  */
 export class LiveCall {
-  constructor(cameraId, ui, ringId = null) {
+  constructor(cameraId, ui, ringId = null, prepared = null) {
     this.cameraId = cameraId;
     this.ringId = ringId;  // the ring this call answers (the banner's Answer)
+    this.prepared = prepared;
     this.ui = ui;
     this.pc = null;
     this.session = null;
@@ -59,6 +85,10 @@ export class LiveCall {
   }
 
   async start() {
+    const prepared = this.prepared ? await this.prepared : null;
+    if (prepared && this.ended) { prepared.close(); return; }
+    if (prepared && await this.adopt(prepared)) return;
+    if (this.ended) return;
     const asking = microphone();  // the permission prompt and the request, side by side
     let ice;
     try {
@@ -70,11 +100,8 @@ export class LiveCall {
     const { track, reason } = await asking;
     if (this.ended) { track?.stop(); return; }
     this.mic = track;
-    const pc = new RTCPeerConnection({ iceServers: ice.ice_servers.map(({ urls, username, credential }) =>
-      username ? { urls, username, credential } : { urls }) });
+    const pc = callPeer(ice);
     this.pc = pc;
-    pc.addTransceiver("video", { direction: "recvonly" });
-    pc.addTransceiver("audio", { direction: "recvonly" });
     if (track) {
       track.enabled = false;  // push-to-talk: silent until Talk is held
       this.micSender = pc.addTransceiver(track, { direction: "sendonly" }).sender;
@@ -86,10 +113,9 @@ export class LiveCall {
     });
     pc.addEventListener("connectionstatechange", () => this.showState());
     this.ui.state("connecting");
-    await pc.setLocalDescription(await pc.createOffer());
-    await gathered(pc);
+    const sdp = await completeOffer(pc);
     if (this.ended) return;
-    const offer = { sdp: pc.localDescription.sdp };
+    const offer = { sdp };
     if (this.ringId) offer.ring_id = this.ringId;
     const answer = await api("POST", `/api/live/${encodeURIComponent(this.cameraId)}`, offer);
     this.session = answer.session;
@@ -101,10 +127,48 @@ export class LiveCall {
     // Nothing of the microphone leaves the phone until Talk is held (not even silence, which
     // the gateway would have to decode for every viewer).
     if (this.micSender && !this.talking) await this.micSender.replaceTrack(null);
+    this.showTalk(answer, reason);
+  }
+
+  /** Take over the call prepared for the ring (connected, media paused) and answer it: the
+   * gateway starts the video at once from its latest keyframe. False when it ended meanwhile
+   * (its ring ended): then the call is made anew. */
+  async adopt(prepared) {
+    const { pc } = prepared;
+    this.pc = pc;
+    this.session = prepared.session;
+    this.micSender = prepared.micSender;  // talk's section, no microphone in it yet
+    pc.addEventListener("connectionstatechange", () => this.showState());
+    if (this.ui.video) this.ui.video.srcObject = prepared.stream;
+    this.showState();
+    try {
+      await api("POST", `/api/live/session/${encodeURIComponent(prepared.session)}/answer`);
+    } catch (err) {
+      if (this.ended) return true;
+      if (err.status !== 404) endSession(prepared.session);  // 404: the gateway closed it
+      pc.close();
+      if (this.ui.video) this.ui.video.srcObject = null;
+      Object.assign(this, { pc: null, session: null, micSender: null });
+      return false;
+    }
+    if (this.ended) return true;
+    this.checkStream();
+    this.streamWatch = setInterval(() => this.checkStream(), STREAM_CHECK_MS);
+    // The microphone only now: a ring must not prompt for it. Talk swaps it into its section.
+    const { track, reason } = await microphone();
+    if (this.ended) { track?.stop(); return true; }
+    if (track) track.enabled = false;
+    this.mic = track;
+    this.showTalk(prepared.answer, reason);
+    return true;
+  }
+
+  /** What Talk can do in this call: the gateway's answer, and whether there is a microphone. */
+  showTalk(answer, reason) {
     if (answer.talk === false) {
       this.ui.talk({ label: "This camera has no speaker", disabled: true });
       this.ui.note("Talk needs a camera with an audio backchannel.");
-    } else if (!answer.microphone) {
+    } else if (!answer.microphone || !this.mic) {
       this.ui.talk({ label: "Talk unavailable", disabled: true });
       this.ui.note(`Talk unavailable: ${reason || "microphone not available"}.`);
     } else {
@@ -205,10 +269,7 @@ export class LiveCall {
     const session = this.session;
     this.session = null;
     if (this.mic) this.mic.stop();
-    if (session) {
-      await fetch(`/api/live/session/${session}`, { method: "DELETE", keepalive: true, credentials: "same-origin",
-        headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => {});
-    }
+    if (session) await endSession(session);
     if (this.pc) this.pc.close();
     if (this.ui.video) this.ui.video.srcObject = null;
     this.ui.state("closed");

@@ -1,6 +1,8 @@
 // The doorbell ring across every page: shown on a press (or the server's `ring` message), gone
 // when someone answers ("Answered by Alice") or the ring ends; with a chime and, while the tab is
-// hidden, a system notification (when the person allowed them).
+// hidden, a system notification (when the person allowed them). While it shows, the call is
+// prepared in the background (prepared-call.js) so that Answer shows the visitor at once.
+import { dropPrepared, prepareFor } from "./prepared-call.js";
 import { href } from "./router.js";
 import { startRingtone, stopRingtone } from "./ringtone.js";
 import { store } from "./store.js";
@@ -47,12 +49,15 @@ export function onRingMessage(message) {
     if (dismissed.has(message.ring_id)) return;
     if (current && current.camera_id === message.camera_id && (current.ring_id === null || current.ring_id === message.ring_id)) {
       store.set({ ring: { ...current, ring_id: message.ring_id } });  // the press we already show
-      return;
+    } else {
+      show({ camera_id: message.camera_id, ring_id: message.ring_id, started_at: message.started_at });
     }
-    show({ camera_id: message.camera_id, ring_id: message.ring_id, started_at: message.started_at });
+    prepareFor(store.get().ring);
     return;
   }
   dismissed.add(message.ring_id);  // over: a late `ringing` (from GET /api/rings) stays away
+  // Answered elsewhere: close this page's prepared call; ended: the gateway closed it.
+  dropPrepared(message.ring_id, { ended: message.state === "ended" });
   if (!isCurrent(current, message)) return;
   clearRing();
   const inThatCall = store.get().call?.camera_id === message.camera_id;
@@ -63,10 +68,12 @@ export function onRingMessage(message) {
 export function dismissRing() {
   const current = store.get().ring;
   if (current?.ring_id) dismissed.add(current.ring_id);
+  if (current?.ring_id) dropPrepared(current.ring_id);
   clearRing();
 }
 
-/** Remove the banner, its chime and its notification. */
+/** Remove the banner, its chime and its notification (the prepared call stays: Answer clears
+ * the banner too, and the live view adopts the call). */
 export function clearRing() {
   const current = store.get().ring;
   clearTimeout(timer);
@@ -85,7 +92,11 @@ export function notice(text) {
 function show(ring) {
   store.set({ ring: { ...ring, state: "ringing" } });
   clearTimeout(timer);
-  timer = setTimeout(clearRing, SHOW_MS);
+  timer = setTimeout(() => {
+    const current = store.get().ring;
+    if (current?.ring_id) dropPrepared(current.ring_id);
+    clearRing();
+  }, SHOW_MS);
   startRingtone();
   systemNotification(ring).catch(() => {});
 }

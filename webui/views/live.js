@@ -1,10 +1,12 @@
 // The live view: the camera's video and sound, push-to-talk, mute, fullscreen, a call timer and
-// who else is in the call. The call lives exactly as long as this view.
+// who else is in the call. The call lives exactly as long as this view; one prepared while the
+// doorbell rang is adopted (and answered) instead of made anew.
 import { api } from "../lib/api.js";
 import { html, useEffect, useRef, useState } from "../lib/html.js";
 import { clock } from "../lib/format.js";
 import { CALL_STATES, LiveCall } from "../lib/live-call.js";
 import { useInterval, useLoad } from "../lib/load.js";
+import { adoptPrepared } from "../lib/prepared-call.js";
 import { go, href } from "../lib/router.js";
 import { findCamera } from "../lib/session.js";
 import { store, useStore } from "../lib/store.js";
@@ -63,7 +65,7 @@ function Call({ camera, me }) {
     };
     const ring = store.get().answering;
     const ringId = ring && ring.camera_id === camera.id ? ring.ring_id : null;
-    const current = new LiveCall(camera.id, ui, ringId);
+    const current = new LiveCall(camera.id, ui, ringId, adoptPrepared(camera.id));
     call.current = current;
     store.set({ call: { camera_id: camera.id }, answering: null });
     current.start().catch((err) => { if (!current.ended) { setState("failed"); setNote(err.message); } });

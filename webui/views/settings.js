@@ -11,6 +11,7 @@ import { inHousehold } from "../lib/words.js";
 import { useMuted } from "../components/ring-banner.js";
 import { Icon } from "../components/icons.js";
 import { Done, ErrorText, Field, PageHead } from "../components/ui.js";
+import { SettingsNav } from "../components/settings-nav.js";
 import { SecondFactorCard } from "./second-factor.js";
 
 function AccountCard({ me, meta }) {
@@ -104,6 +105,7 @@ export function SettingsView() {
   const household = inHousehold(meta, me.role);
   const full = !me.must_enroll_totp;
   return html`<div class="page settings">
+    <${SettingsNav} page="settings" />
     <${PageHead} title="Settings" />
     <div class="columns">
       <${AccountCard} me=${me} meta=${meta} />

@@ -91,9 +91,17 @@ class EventRepository(Repository):
         rows = await self._conn.fetchall(sql, (*params, max(1, min(limit, 1000))))
         return [_record(r) for r in rows]
 
-    async def delete_older_than(self, cutoff: datetime) -> int:
-        """Delete events received before `cutoff`; returns how many."""
-        outcome = await self._conn.execute(
-            "DELETE FROM events WHERE received_at < ?", (to_db(cutoff),)
-        )
+    async def delete_older_than(self, cutoff: datetime, limit: int | None = None) -> int:
+        """Delete events received before `cutoff` (the oldest `limit` of them, if given: one
+        batch of a long clean-up); returns how many."""
+        if limit is None:
+            outcome = await self._conn.execute(
+                "DELETE FROM events WHERE received_at < ?", (to_db(cutoff),)
+            )
+        else:
+            outcome = await self._conn.execute(
+                """DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ?
+                   ORDER BY received_at LIMIT ?)""",
+                (to_db(cutoff), max(1, limit)),
+            )
         return outcome.rowcount
