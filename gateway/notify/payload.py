@@ -90,7 +90,7 @@ def trial_notification(at: datetime) -> Notification:
         "body": "Test notification: this device will ring when someone is at the door",
         "kind": "test",
         "time": at.isoformat(),
-        "url": "/#/settings",
+        "url": "/#/notifications",
         "tag": "test",
     }
     return Notification(_json(data), 60, "normal", "test")

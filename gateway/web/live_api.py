@@ -202,6 +202,14 @@ async def start_live(request: web.Request) -> web.Response:
     except BaseException:
         watcher.close()
         raise
+    if session.id not in request.app[LIVE].sessions:
+        # The call ended while it was set up: an offer with no candidate aioice can use fails
+        # its checks at once. Answering 201 would hand out a session that no longer exists.
+        watcher.close()
+        raise json_error(
+            web.HTTPUnprocessableEntity, "call_failed",
+            "the connection failed while the call was set up: the offer has no usable candidate",
+        )  # fmt: skip
     request.app[LIVE].follow(session.id, watcher)
     try:
         talk = cameras.talk(camera_id)

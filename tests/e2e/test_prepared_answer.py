@@ -2,7 +2,8 @@
 in-process gateway and the simulated doorbell: a ring makes the page prepare the call (audited
 as prepared, nothing decoded before Answer); Answer adopts that very call and the visitor shows;
 someone else answering, or the ring ending unanswered, closes it; a hidden page prepares nothing
-and its Answer makes the call anew; answering twice changes nothing."""
+and its Answer makes the call anew; a page going out of sight lets its prepared call go and
+prepares again in sight; answering twice (a double tap, the API asked again) changes nothing."""
 
 from __future__ import annotations
 
@@ -60,6 +61,9 @@ SHOWN_FRAMES = (
     "() => { const v = document.querySelector('video.live-video');"
     " return v ? v.getVideoPlaybackQuality().totalVideoFrames : 0; }"
 )
+SHOW = """(hidden) => {
+  window.__hidden = hidden; document.dispatchEvent(new Event('visibilitychange'));
+}"""
 WITHIN_S = 20.0  # generous: the suite shares two cores with everything else
 
 
@@ -200,7 +204,9 @@ async def test_a_ring_prepares_the_call_and_answer_shows_the_visitor_from_it(
     assert list(app[LIVE].sessions) == [session.id]  # the same call, answered
     assert not session.prepared
     assert session.track.frames > 0
-    assert the_ring.answered_by == "rita"
+    answered = app[RINGS].get(the_ring.id)
+    assert answered is not None
+    assert answered.answered_by == "rita"
     calls = await page.evaluate(
         "async () => (await fetch('/api/live/calls?camera_id=front')).json()"
     )
@@ -345,6 +351,37 @@ async def test_answering_twice_changes_nothing(
     assert (await video(page))["pcs"] == 1
     assert [a for a, _ in await live_audit(app, "rita")] == ["live.prepared", "live.start"]
     assert page.url.endswith("#/live/front")  # the second tap went nowhere
+    await page.click("#hangup")
+    await page.wait_for_url("**/#/camera/front")
+    assert watched.problems == []
+
+
+async def test_a_page_out_of_sight_lets_its_prepared_call_go_and_prepares_again_in_sight(
+    chromium: Browser,  # noqa: F811
+    gateway: Running,
+    simulator: Simulator,
+) -> None:
+    """Every tab of a browser is one sign-in, which the gateway lets answer a ring once: a
+    call left prepared in a tab the person turned away from would refuse the other tab's."""
+    app = gateway.app
+    watched = await signed_in(chromium, gateway, "rita")
+    page = watched.page
+    await ring(simulator, page)
+    await until(lambda: len(prepared(app, "rita")) == 1, "the page prepares its call")
+    first = prepared(app, "rita")[0]
+    await page.evaluate(SHOW, True)
+    await until(lambda: not app[LIVE].sessions, "hidden, the page closes its prepared call")
+    await page.evaluate(SHOW, False)
+    await until(lambda: len(prepared(app, "rita")) == 1, "in sight again, it prepares anew")
+    second = prepared(app, "rita")[0]
+    assert second.id != first.id
+    await page.click("#answer")
+    await page.wait_for_url("**/#/live/front")
+    await until_shown(page)
+    assert list(app[LIVE].sessions) == [second.id]
+    assert not second.prepared
+    actions = [a for a, _ in await live_audit(app, "rita")]
+    assert actions == ["live.prepared", "live.stop", "live.prepared", "live.start"]
     await page.click("#hangup")
     await page.wait_for_url("**/#/camera/front")
     assert watched.problems == []

@@ -384,7 +384,7 @@ async def test_enable_push_subscribes_with_the_gateway_key_and_the_gateway_pushe
     await channel.deliver(origin, plaintext.decode())
     [shown] = await notifications(page, 1)
     assert shown["title"] == "Doorstep"
-    assert shown["data"]["url"] == "/#/settings"
+    assert shown["data"]["url"] == "/#/notifications"
 
     await page.evaluate("import('/static/pwa.js').then((m) => m.disablePush())")
     listed = await page.evaluate("fetch('/api/push/subscriptions').then((r) => r.json())")

@@ -21,6 +21,7 @@ from aiohttp import web
 from playwright.async_api import Browser, Page
 
 from doorstep.gateway.automation.webhook_signing import verify
+from doorstep.gateway.config.models import RetentionConfig
 from doorstep.gateway.web.keys import PUSH, SETTINGS
 from doorstep.simulator import Simulator
 
@@ -40,6 +41,10 @@ from .walk import (
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 20_000
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
 # The browser logs these answers as failed loads; each is the API asking for something, by design.
 ASKED_AGAIN = "status of 403 (Forbidden)"  # reauth_required: the password again
 CODE_PLEASE = "status of 401 (Unauthorized)"  # totp_required: and the code
@@ -209,6 +214,17 @@ async def test_a_resident_turns_notifications_on_and_the_owner_switches_push_off
     assert await page.evaluate("window.pushStub.subscription") is None
     assert rita.problems == []
 
+    # On an iPhone, Safari pushes only to the app added to the Home Screen: the page says so.
+    iphone = await open_page(
+        await chromium.new_context(storage_state=await context.storage_state(), user_agent=IPHONE)
+    )
+    await iphone.page.goto(url + "#/notifications")
+    hint = iphone.page.locator("#this-device .push-state[data-state=needs-install]")
+    await hint.wait_for(timeout=TIMEOUT_MS)
+    assert "Add to Home Screen" in await hint.inner_text()
+    assert await iphone.page.locator("#push-on").count() == 0
+    await look_at(iphone, "notifications-iphone", "#this-device .push-state")
+
 
 class HookReceiver:
     """A webhook receiver on 127.0.0.1 keeping each request's headers and raw body."""
@@ -311,6 +327,7 @@ async def test_the_owner_sends_events_to_another_tool_with_a_secret_shown_once( 
     await card.locator("button:has-text('Edit')").click()
     await card.locator("input[name=webhook-url]").fill(f"http://127.0.0.1:{receiver.port}/hook/two")
     await card.locator("input[name=webhook-kind][value=motion]").uncheck()
+    await look_at(owner, "webhooks-edit", ".webhook-edit input[name=webhook-url]")
     await card.locator("button:has-text('Save changes')").click()
     await confirm_it_is_me(owner, gateway)
     await card.locator(".done").get_by_text("Saved.").wait_for(timeout=TIMEOUT_MS)
@@ -343,6 +360,13 @@ async def test_the_owner_sends_events_to_another_tool_with_a_secret_shown_once( 
     assert owner.problems == []
 
 
+def event_days(gateway: Gateway) -> int:
+    """The event retention in effect in the running gateway."""
+    retention = gateway.app[SETTINGS].current("retention")
+    assert isinstance(retention, RetentionConfig)
+    return retention.event_days
+
+
 async def test_the_owner_changes_gateway_settings_and_reverts_one(  # noqa: PLR0915
     chromium: Browser,  # noqa: F811
     small_simulator: Simulator,
@@ -371,7 +395,7 @@ async def test_the_owner_changes_gateway_settings_and_reverts_one(  # noqa: PLR0
     await confirm_it_is_me(owner, gateway)
     await retention.get_by_text("Saved: in effect now.").wait_for(timeout=TIMEOUT_MS)
     await retention.locator(".set-here").wait_for()
-    assert gateway.app[SETTINGS].current("retention").event_days == 7
+    assert event_days(gateway) == 7
 
     # One that applies at the next start: said on the section and at the top of the page.
     server = page.locator("#section-server")
@@ -422,5 +446,5 @@ async def test_the_owner_changes_gateway_settings_and_reverts_one(  # noqa: PLR0
     await retention.get_by_text("back to config.yaml's value").wait_for(timeout=TIMEOUT_MS)
     assert await retention.locator(".set-here").count() == 0
     assert await days.input_value() == "30"
-    assert gateway.app[SETTINGS].current("retention").event_days == 30
+    assert event_days(gateway) == 30
     assert owner.problems == []

@@ -71,6 +71,8 @@ async def gstreamer(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
         await asyncio.wait_for(process.wait(), 5)
 
 
+@pytest.mark.alone  # GStreamer prepares the x264 media before the backchannel: CPU-starved, it
+# drops the talk (1 run in 3 of the parallel suite), alone it takes it every time
 async def test_a_tone_reaches_gstreamers_onvif_backchannel(gstreamer: tuple[str, Path]) -> None:
     url, out = gstreamer
     channel = await RtspBackchannel.open(url, "admin", "gst secret")

@@ -122,6 +122,6 @@ async def test_a_test_notification_reaches_only_the_callers_device(rig: PushRig)
     assert result == {"delivered": True, "outcome": Outcome.DELIVERED.value, "reason": "delivered"}
     [message] = rig.receiver.messages_for(rig.device)
     assert message.json()["kind"] == "test"
-    assert message.json()["url"] == "/#/settings"
+    assert message.json()["url"] == "/#/notifications"
     status, again = await api(rig.owner, "POST", f"/api/push/subscriptions/{device['id']}/test")
     assert (status, again["error"]) == (429, "test_too_soon")

@@ -8,14 +8,22 @@ import { store, useStore } from "../lib/store.js";
 import { when } from "../lib/format.js";
 import { Icon } from "./icons.js";
 
-const SECOND_TAP_MS = 600;
+const SECOND_TAP_MS = 500;
 
 /** After Answer the banner goes, and the second tap of a double tap would land on what takes
- * its place (a camera card, the live view): it is swallowed for a moment. */
-function swallowSecondTap() {
-  const swallow = (e) => { e.preventDefault(); e.stopPropagation(); };
-  for (const kind of ["click", "pointerdown"]) document.addEventListener(kind, swallow, true);
-  setTimeout(() => { for (const kind of ["click", "pointerdown"]) document.removeEventListener(kind, swallow, true); }, SECOND_TAP_MS);
+ * its place (a camera card, the live view's header): taps where the banner was are swallowed
+ * for a moment. */
+function swallowSecondTap(banner) {
+  const area = banner?.getBoundingClientRect();
+  if (!area) return;
+  const swallow = (e) => {
+    if (e.clientX < area.left || e.clientX > area.right || e.clientY < area.top || e.clientY > area.bottom) return;
+    e.preventDefault();
+    e.stopPropagation();
+  };
+  const kinds = ["click", "pointerdown"];
+  for (const kind of kinds) document.addEventListener(kind, swallow, true);
+  setTimeout(() => { for (const kind of kinds) document.removeEventListener(kind, swallow, true); }, SECOND_TAP_MS);
 }
 
 /** A hook: whether the ringtone is muted, following changes from any page. */
@@ -44,7 +52,7 @@ export function RingBanner() {
     // Already in that call (this page): answering again must not restart it.
     if (inThisCall) e.preventDefault();
     else store.set({ answering: { camera_id: ring.camera_id, ring_id: ring.ring_id } });
-    swallowSecondTap();
+    swallowSecondTap(e.currentTarget.closest("#ring"));
     clearRing();  // the call prepared for the ring stays: the live view adopts it
   };
   const snapshot = `/api/cameras/${encodeURIComponent(ring.camera_id)}/snapshot?ring=${encodeURIComponent(ring.started_at || "")}`;

@@ -101,10 +101,11 @@ function SecretInput({ name, stored, value, onChange, ...rest }) {
 function ListOfObjects({ name, schema, defs, value, onChange, label }) {
   const items = value || [];
   const itemSchema = resolve(schema.items, defs).schema;
+  const itemName = itemSchema.title?.includes(" ") ? itemSchema.title : "Entry";  // not a class name
   const put = (i, item) => onChange(items.map((old, j) => (j === i ? item : old)));
   return html`<fieldset class="options schema-list"><legend>${label}</legend>
     ${schema.description ? html`<p class="hint">${described(schema.description)}</p>` : null}
-    ${items.map((item, i) => html`<fieldset class="options schema-item" key=${i}><legend>${`${itemSchema.title || "Item"} ${i + 1}`}</legend>
+    ${items.map((item, i) => html`<fieldset class="options schema-item" key=${i}><legend>${`${itemName} ${i + 1}`}</legend>
       <${ObjectFields} schema=${itemSchema} defs=${defs} value=${item} path=${`${name}[${i}]`} onChange=${(v) => put(i, v)} />
       <button type="button" class="secondary small" onClick=${() => onChange(items.filter((_, j) => j !== i))}>Remove</button>
     </fieldset>`)}

@@ -4,7 +4,7 @@ import { html, useState } from "../lib/html.js";
 import { kindLabel } from "../lib/words.js";
 import { ErrorText, Field } from "./ui.js";
 
-const COMMON = ["doorbell", "motion", "person", "vehicle", "animal", "package"];
+const SHOWN = 6;  // kinds in view at first (the API lists the common ones first), the rest folded
 
 function toggled(list, value) {
   return list.includes(value) ? list.filter((v) => v !== value) : [...list, value];
@@ -81,8 +81,9 @@ export function WebhookForm({ rule = null, meta, kinds, cameras, fields, default
     setBusy(true);
     try { await onSubmit(webhookBody(form, rule, defaultTemplate)); } catch (err) { setError(err); } finally { setBusy(false); }
   };
-  const common = COMMON.filter((k) => kinds.includes(k));
-  const more = kinds.filter((k) => !COMMON.includes(k));
+  const ordered = [...kinds.filter((k) => k === "doorbell"), ...kinds.filter((k) => k !== "doorbell")];
+  const common = ordered.slice(0, SHOWN);
+  const more = ordered.slice(SHOWN);
   return html`<form class="webhook-form" onSubmit=${submit}>
     <div class="webhook-form-main"><div class="form-grid">
       <${Field} label="Name"><input name="webhook-name" required maxlength="64" autocomplete="off" value=${form.name} onInput=${set("name")} /></${Field}>

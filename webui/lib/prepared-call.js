@@ -3,14 +3,14 @@
 // to say "start". One prepared call per ring per page, only while the page is visible, never for
 // a camera this page is in a call with. It belongs to no view: the live view adopts it (the same
 // peer connection and stream), and a view change cannot throw it away. Someone else answering,
-// the ring ending, Dismiss and leaving the page close it.
+// the ring ending, Dismiss, leaving the page and the page going out of sight close it.
 import { api } from "./api.js";
 import { callPeer, completeOffer, endSession } from "./live-call.js";
 import { store } from "./store.js";
 import { inHousehold } from "./words.js";
 
 let pending = null;       // the call prepared (or being prepared) here and not adopted yet
-const tried = new Set();  // rings this page prepared a call for: never a second one
+const tried = new Set();  // rings this page prepared a call for: never a second one at once
 
 /** A call prepared for one ring: connected, media paused, until adopted or closed. */
 class PreparedCall {
@@ -108,15 +108,17 @@ export function adoptPrepared(cameraId) {
   });
 }
 
-/** For the tests: what is prepared here now ({ring_id, camera_id, session} or null). */
-export function preparedNow() {
-  return pending ? { ring_id: pending.ringId, camera_id: pending.cameraId, session: pending.session } : null;
-}
-
 window.addEventListener("pagehide", () => pending?.close());
 document.addEventListener("visibilitychange", () => {
-  const ring = store.get().ring;
-  if (ring) prepareFor(ring);  // a ring that came while the page was hidden
+  if (document.visibilityState === "visible") {
+    const ring = store.get().ring;
+    if (ring) prepareFor(ring);  // a ring that came, or went on, while the page was hidden
+  } else if (pending) {
+    // Out of sight: the gateway counts every tab of this browser as one page (one sign-in), so
+    // a call prepared here would refuse the Answer of the tab the person turns to instead.
+    tried.delete(pending.ringId);
+    pending.close();
+  }
 });
 // Signed out: the gateway ends the calls of that sign-in itself.
 store.subscribe((state) => { if (state.session !== "signed-in") pending?.close({ byGateway: true }); });

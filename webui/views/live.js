@@ -2,7 +2,7 @@
 // who else is in the call. The call lives exactly as long as this view; one prepared while the
 // doorbell rang is adopted (and answered) instead of made anew.
 import { api } from "../lib/api.js";
-import { html, useEffect, useRef, useState } from "../lib/html.js";
+import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/html.js";
 import { clock } from "../lib/format.js";
 import { CALL_STATES, LiveCall } from "../lib/live-call.js";
 import { useInterval, useLoad } from "../lib/load.js";
@@ -56,7 +56,8 @@ function Call({ camera, me }) {
   const [connectedAt, setConnectedAt] = useState(null);
   const [now, setNow] = useState(Date.now);
   const [fullscreen, toggleFullscreen, canFullscreen] = useFullscreen(frame);
-  useEffect(() => {
+  // A layout effect: the call starts as this view is drawn, not a frame later (Answer's video).
+  useLayoutEffect(() => {
     const ui = {
       get video() { return video.current; },
       state: (s) => { setState(s); if (s === "connected") setConnectedAt((t) => t ?? Date.now()); },

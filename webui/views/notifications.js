@@ -48,9 +48,10 @@ function useInstallable() {
   return installable;
 }
 
-function InstallRow() {
+function InstallRow({ state }) {
   const installable = useInstallable();
   if (isInstalled()) return html`<p class="muted small">Doorstep runs as an installed app on this device.</p>`;
+  if (state === "needs-install") return null;  // its message says how already
   if (isIos()) {
     return html`<p class="muted small">To install on iPhone or iPad: open Doorstep in Safari, tap Share, then
       <strong>Add to Home Screen</strong>, and open it from the new icon.</p>`;
@@ -85,7 +86,7 @@ function ThisDevice({ support, mine, cameras, reload }) {
     try { await action(); } catch (err) { setError(err); } finally { setBusy(null); }
   };
   const turnOn = run("on", async () => { await enablePush({ label: label.trim(), prefs }); reload(); });
-  const save = run("save", async () => { await updatePush(mine.id, { label: label.trim(), prefs }); setDone("Saved."); });
+  const save = run("save", async () => { await updatePush(mine.id, { label: label.trim(), prefs }); setDone("Saved."); reload(); });
   const test = run("test", async () => {
     const result = await testPush(mine.id);
     setTested(result);
@@ -104,7 +105,7 @@ function ThisDevice({ support, mine, cameras, reload }) {
     ${!available && mine ? html`<p class="muted small">This device stays on your list and rings again when push is back on.</p>
       <div class="actions push-off-row"><button type="button" class="secondary" id="push-off" disabled=${busy !== null} onClick=${turnOff}>
         Turn off on this device</button></div>` : null}
-    <${InstallRow} />
+    <${InstallRow} state=${support.state} />
     ${available ? html`<form onSubmit=${mine ? save : turnOn}>
       <${Field} label="Name of this device" hint="So you can tell your devices apart below.">
         <input name="device-label" maxlength="64" autocomplete="off" value=${label} onInput=${(e) => setLabel(e.currentTarget.value)} /></${Field}>
