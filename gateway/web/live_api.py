@@ -202,9 +202,11 @@ async def start_live(request: web.Request) -> web.Response:
     except BaseException:
         watcher.close()
         raise
-    if session.id not in request.app[LIVE].sessions:
+    if not body.prepare and session.id not in request.app[LIVE].sessions:
         # The call ended while it was set up: an offer with no candidate aioice can use fails
         # its checks at once. Answering 201 would hand out a session that no longer exists.
+        # (A prepared call closed meanwhile because its ring was answered elsewhere or ended
+        # keeps its 201: the page's answer then gets a 404 and it makes a call of its own.)
         watcher.close()
         raise json_error(
             web.HTTPUnprocessableEntity, "call_failed",
