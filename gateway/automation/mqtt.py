@@ -324,14 +324,16 @@ class MqttPublisher:
                     raise exc
             if not self._stopping.is_set():
                 raise aiomqtt.MqttError("the connection ended")  # so it is made again
-            # Stopping: what is queued (the cameras' last states) goes first, then the goodbye.
+            # Stopping: the goodbye first — a clean disconnect sends no will, so on a slow stop
+            # cut short by the shutdown budget it must already be out — then what is queued
+            # (the cameras' last states), for as long as the budget allows.
+            await client.publish(
+                self.topics.status, OFFLINE, qos=1, retain=True, timeout=STOP_FLUSH_S
+            )
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(STOP_FLUSH_S):
                     while len(self._outbox):
                         await self._publish(client, await self._outbox.get())
-            await client.publish(
-                self.topics.status, OFFLINE, qos=1, retain=True, timeout=STOP_FLUSH_S
-            )
             self.connected = False
 
     def _connected_now(self) -> None:
