@@ -123,7 +123,9 @@ async def test_only_a_press_rings(rig: Rig) -> None:
 
 async def test_the_first_call_answers_and_the_ring_lasts_as_long_as_it(rig: Rig) -> None:
     rig.press()
-    ring_id = (await rig.next()).ring_id  # type: ignore[attr-defined]
+    started = await rig.next()
+    assert isinstance(started, RingStarted)
+    ring_id = started.ring_id
     await rig.clock.advance(5)
     ring = rig.tracker.answer(ring_id, "alice", "call-1")
     assert ring is not None
@@ -147,7 +149,9 @@ async def test_the_first_call_answers_and_the_ring_lasts_as_long_as_it(rig: Rig)
 
 async def test_a_removed_camera_ends_its_ring_a_restarted_one_does_not(rig: Rig) -> None:
     rig.press()
-    ring_id = (await rig.next()).ring_id  # type: ignore[attr-defined]
+    started = await rig.next()
+    assert isinstance(started, RingStarted)
+    ring_id = started.ring_id
     rig.bus.publish(CameraStateChanged("front", CameraState.STOPPED))  # a reconnect
     await rig.settle()
     assert rig.tracker.get(ring_id) is not None

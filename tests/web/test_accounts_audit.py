@@ -41,8 +41,10 @@ async def test_a_signed_out_page_load_is_not_a_denial_but_a_stale_cookie_is(
         assert response.status == 401
     assert (await call(visitor, "GET", "/api/users"))[0] == 401
     (row,) = await denied_rows(owner)
-    assert (row["outcome"], row["detail"]["count"]) == ("401", 2)  # type: ignore[index]
-    assert row["detail"]["targets"] == ["GET /api/session", "GET /api/users"]  # type: ignore[index]
+    detail = row["detail"]
+    assert isinstance(detail, dict)
+    assert (row["outcome"], detail["count"]) == ("401", 2)
+    assert detail["targets"] == ["GET /api/session", "GET /api/users"]
     assert row["summary"] == (
         "2 requests refused (not signed in) from 127.0.0.1: GET /api/session and GET /api/users"
     )
