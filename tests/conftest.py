@@ -29,6 +29,22 @@ def no_blocking_io_on_loop() -> Iterator[BlockBuster]:
         yield guard
 
 
+@pytest.fixture(autouse=True)
+def fresh_aioice_mdns_state() -> Iterator[None]:
+    """Each test runs its own event loop, but aioice keeps its mDNS lock and socket per thread:
+    bound to the loop of the first test that resolved a browser's `.local` candidates, they make
+    a later test's call fail ("Lock ... is bound to a different event loop"). A gateway runs
+    one loop, so this is a test-only state to reset."""
+    yield
+    ice = sys.modules.get("aioice.ice")
+    if ice is not None:
+        protocol = ice._mdns.__dict__.get("protocol")
+        if protocol is not None:  # a call left open: its socket goes with its loop
+            protocol.transport.close()
+        for name in ("lock", "protocol", "subscribers"):
+            ice._mdns.__dict__.pop(name, None)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as sock:

@@ -141,6 +141,11 @@ def _number(value: Any) -> int | None:
     return number if number > 0 else None
 
 
+CREATION_WAIT_S = 1.0
+"""How long close() waits for service creations under way (inside the 3 s close budget); one
+that takes longer is closed when it finishes."""
+
+
 class OnvifSession:
     """One camera's ONVIF services, with every URL pinned to the camera's host."""
 
@@ -163,18 +168,25 @@ class OnvifSession:
         self.termination: datetime | None = None
         self._absolute_times = False
         self._creating: set[asyncio.Future[Any]] = set()
+        self._closed = False
 
     async def _service(self, create: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """Create (or reuse) a library service without leaking it when we are cancelled.
 
         The library opens an HTTP session for a service before its async set-up finishes; a
         cancellation in between would strand that session. The creation is shielded, and
-        `close()` waits for creations still under way before closing everything.
+        `close()` waits for creations still under way before closing everything, and one that
+        finishes after the close is closed then.
         """
         task = asyncio.ensure_future(create(*args))
         self._creating.add(task)
-        task.add_done_callback(self._creating.discard)
+        task.add_done_callback(self._created)
         return await asyncio.shield(task)
+
+    def _created(self, task: asyncio.Future[Any]) -> None:
+        self._creating.discard(task)
+        if self._closed:  # created after close(): its HTTP session is closed now
+            _keep_until_done(asyncio.ensure_future(self._close_camera()))
 
     async def open(self) -> DeviceInfo:
         """Read the clock, find the services, and identify the camera."""
@@ -416,13 +428,31 @@ class OnvifSession:
             self._camera.xaddrs.pop(namespace, None)
 
     async def close(self) -> None:
-        """Close every HTTP session the library opened."""
+        """Close every HTTP session the library opened, even when the caller is cancelled."""
+        self._closed = True
+        closing = asyncio.ensure_future(self._close_all())
+        _keep_until_done(closing)
+        await asyncio.shield(closing)
+
+    async def _close_all(self) -> None:
         if self._creating:
-            await asyncio.wait(self._creating, timeout=1.0)  # inside the 3 s close budget
+            await asyncio.wait(self._creating, timeout=CREATION_WAIT_S)
+        await self._close_camera()
+
+    async def _close_camera(self) -> None:
         try:
-            await self._camera.close()
+            await self._camera.close()  # closing an already closed session is a no-op
         except (aiohttp.ClientError, OSError, RuntimeError) as exc:
             self._log.debug("closing the ONVIF client failed: %s", exc)
+
+
+_CLOSING: set[asyncio.Future[Any]] = set()
+"""Closes under way, held here so a cancelled caller's close is not garbage-collected."""
+
+
+def _keep_until_done(task: asyncio.Future[Any]) -> None:
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
 
 
 def stop_if_cancelled() -> None:

@@ -103,6 +103,7 @@ class DeviceSupervisor:
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
         self._device: Device | None = None
+        self._closing: set[asyncio.Task[None]] = set()
         self._down_since: float | None = None
         self._last_online: float | None = None
         self._stopping = False
@@ -303,9 +304,21 @@ class DeviceSupervisor:
         self._set_state(CameraState.UNAVAILABLE, reason)
 
     async def _close_device(self) -> None:
+        """Close the current device, and wait for every close still under way.
+
+        The close runs in a task of its own: a stop() that cancels supervision while a driver
+        is closing must not cut the close short (that strands the driver's connections); the
+        close carries on, and stop() waits for it here.
+        """
         device, self._device = self._device, None
-        if device is None:
-            return
+        if device is not None:
+            closing = asyncio.create_task(self._close(device), name=f"close:{self.camera_id}")
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
+        if self._closing:
+            await asyncio.shield(asyncio.wait(set(self._closing)))
+
+    async def _close(self, device: Device) -> None:
         try:
             await asyncio.wait_for(device.close(), CLOSE_TIMEOUT_S)
         except Exception as exc:  # close() must not raise, but a broken driver might

@@ -23,6 +23,9 @@ class Script:
     feed: asyncio.Queue[DeviceEvent | BaseException] = field(default_factory=asyncio.Queue)
     connect_calls: int = 0
     close_calls: int = 0
+    close_s: float = 0.0
+    """How long each close() takes (a driver unsubscribing from its camera)."""
+    closes_finished: int = 0
     with_events: bool = True
 
 
@@ -41,6 +44,9 @@ class ScriptedDevice:
 
     async def close(self) -> None:
         self._script.close_calls += 1
+        if self._script.close_s:
+            await asyncio.sleep(self._script.close_s)
+        self._script.closes_finished += 1
 
 
 class ScriptedEventDevice(ScriptedDevice):

@@ -148,6 +148,24 @@ async def test_wrong_credentials_wait_for_the_user(harness: Harness) -> None:
     await supervisor.stop()
 
 
+async def test_a_stop_during_a_drivers_close_lets_the_close_finish(harness: Harness) -> None:
+    """Cancelling supervision mid-close used to cut the driver's close() short, stranding its
+    HTTP sessions (an unclosed-session warning at the end of the run)."""
+    harness.script.connects = [AuthenticationFailed("NotAuthorized")]
+    harness.script.close_s = 0.3
+    supervisor = harness.supervisor()
+    supervisor.start()
+    for _ in range(200):
+        if harness.script.close_calls:
+            break
+        await asyncio.sleep(0.01)
+    assert harness.script.close_calls == 1
+    assert harness.script.closes_finished == 0  # the close is under way...
+    await supervisor.stop()  # ...when the owner saves new credentials
+    assert harness.script.closes_finished == 1
+    assert supervisor.state is CameraState.STOPPED
+
+
 async def test_unsupported_device_is_disabled_with_a_reason(harness: Harness) -> None:
     harness.script.connects = [Unsupported("no media service")]
     supervisor = harness.supervisor()

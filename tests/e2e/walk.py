@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
@@ -147,7 +148,10 @@ async def open_page(context: BrowserContext) -> Watched:
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
-            watched.problems.append(f"console: {message.text}")
+            # A failed load's text has no address; its location is the resource's.
+            where = urlsplit(message.location.get("url") or "")
+            path = f" [{where.path}]" if where.path else ""
+            watched.problems.append(f"console: {message.text}{path}")
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: watched.problems.append(f"error: {error}"))

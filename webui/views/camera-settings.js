@@ -55,24 +55,22 @@ function changesOf(form, settings) {
   return body;
 }
 
-function SettingsForm({ settings, onSaved }) {
+function SettingsForm({ settings, saved, onSaved, onEdit }) {
   const [form, setForm] = useState({ ...settings, password: "", options: { ...settings.options } });
   const [error, setError] = useState(null);
-  const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
   const may = (field) => settings.editable.includes(field);
   const set = (key) => (e) => setForm({ ...form, [key]: e.currentTarget.type === "checkbox" ? e.currentTarget.checked : e.currentTarget.value });
   const submit = async (e) => {
     e.preventDefault();
     setError(null);
-    setSaved(false);
+    onEdit();
     const body = changesOf(form, settings);
-    if (!Object.keys(body).length) { setSaved(true); return; }
+    if (!Object.keys(body).length) { onSaved({ changed: false }); return; }
     setBusy(true);
     try {
       putCamera(await api("PATCH", `/api/cameras/${encodeURIComponent(settings.id)}`, body));
-      setSaved(true);
-      onSaved();
+      onSaved({ changed: true });
     } catch (err) {
       setError(err);
     } finally {
@@ -107,10 +105,13 @@ function SettingsForm({ settings, onSaved }) {
 
 /** The settings card of the camera page (owner only). */
 export function CameraSettingsCard({ cameraId }) {
+  // "Saved." lives here: the form is made anew from the settings read back after a save.
+  const [saved, setSaved] = useState(false);
   const { data, error, reload } = useLoad((signal) => api("GET", `/api/cameras/${encodeURIComponent(cameraId)}/settings`, undefined, { signal }), [cameraId]);
   return html`<details class="card camera-settings" id="camera-settings">
     <summary><${Icon} name="settings" /> Settings</summary>
     ${error ? html`<${ErrorText} error=${error} />` : !data ? html`<${Loading} />`
-      : html`<${SettingsForm} key=${JSON.stringify(data)} settings=${data} onSaved=${reload} />`}
+      : html`<${SettingsForm} key=${JSON.stringify(data)} settings=${data} saved=${saved}
+          onEdit=${() => setSaved(false)} onSaved=${({ changed }) => { setSaved(true); if (changed) reload(); }} />`}
   </details>`;
 }
