@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from doorstep.gateway import __version__
+from doorstep.gateway.keys.tls import make_self_signed
 
 from .conftest import StartGateway
 
@@ -97,3 +99,32 @@ def test_camera_password_never_reaches_the_log(
     gateway.proc.send_signal(signal.SIGINT)
     gateway.proc.wait(timeout=10)
     assert "Gard3nSecret" not in gateway.output()
+
+
+def test_the_demo_serves_https_with_the_given_certificate(
+    start_gateway: StartGateway, tmp_path: Path, port: int
+) -> None:
+    cert, key = make_self_signed(tmp_path / "tls", "127.0.0.1")  # as mkcert would make them
+    gateway = start_gateway(
+        "demo", "--port", str(port), "--data-dir", str(tmp_path / "d"),
+        "--tls-cert", str(cert), "--tls-key", str(key),
+    )  # fmt: skip
+    gateway.wait_for_output(f"Doorstep is running: open https://127.0.0.1:{port}/")
+    trusted = ssl.create_default_context(cafile=cert)  # the phone that trusts the certificate
+    url = f"https://127.0.0.1:{port}/api/health"
+    with urllib.request.urlopen(url, timeout=5, context=trusted) as response:
+        assert json.load(response)["status"] in ("ok", "degraded")
+    written = (tmp_path / "d" / "doorstep.yaml").read_text()
+    assert f"cert: {cert}" in written  # the written config says how it was served
+    gateway.proc.send_signal(signal.SIGINT)
+    assert gateway.proc.wait(timeout=10) == 0
+
+
+def test_the_demo_refuses_a_certificate_without_its_key(
+    start_gateway: StartGateway, tmp_path: Path, port: int
+) -> None:
+    cert, _ = make_self_signed(tmp_path / "tls", "127.0.0.1")
+    gateway = start_gateway("demo", "--port", str(port), "--tls-cert", str(cert))
+    assert gateway.proc.wait(timeout=20) == 2
+    assert "--tls-cert and --tls-key go together" in gateway.output()
+    assert "Traceback" not in gateway.output()

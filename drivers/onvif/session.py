@@ -185,13 +185,16 @@ class OnvifSession:
 
     def _created(self, task: asyncio.Future[Any]) -> None:
         self._creating.discard(task)
+        if not task.cancelled():
+            task.exception()  # a caller cancelled meanwhile never reads it: no "never retrieved"
         if self._closed:  # created after close(): its HTTP session is closed now
             _keep_until_done(asyncio.ensure_future(self._close_camera()))
 
     async def open(self) -> DeviceInfo:
         """Read the clock, find the services, and identify the camera."""
         async with _mapped("connecting"):
-            await self._camera.update_xaddrs()
+            # It makes the device management service: shielded like every creation.
+            await self._service(self._camera.update_xaddrs)
             if not self._camera.xaddrs:
                 raise ProtocolError("the camera listed no services")
             for namespace, xaddr in list(self._camera.xaddrs.items()):

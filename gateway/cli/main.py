@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="run the gateway with a simulated doorbell and camera, to try it out"
     )
     _add_overrides(demo)
+    demo.add_argument(
+        "--tls-cert", type=Path, help="serve HTTPS with this PEM certificate (phones need it)"
+    )
+    demo.add_argument("--tls-key", type=Path, help="the private key of --tls-cert (PEM)")
 
     check = commands.add_parser(
         "check-config", help="validate a config file and list every problem"

@@ -18,6 +18,7 @@ from doorstep.gateway.config.models import (
     LoggingConfig,
     ServerConfig,
     StorageConfig,
+    TlsConfig,
     load_config,
 )
 from doorstep.gateway.storage import StorageError
@@ -120,9 +121,15 @@ def demo(args: argparse.Namespace) -> int:
     data_dir = (args.data_dir or DEMO_DATA_DIR).resolve()
     host = args.host or defaults.host
     port = args.port or defaults.port
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("doorstep: --tls-cert and --tls-key go together", file=sys.stderr)
+        return EXIT_CONFIG
+    tls = None
+    if args.tls_cert is not None:
+        tls = TlsConfig(cert=args.tls_cert.resolve(), key=args.tls_key.resolve())
     setup_logging("info", "text")
     try:
-        asyncio.run(run_demo(data_dir, host, port))
+        asyncio.run(run_demo(data_dir, host, port, tls))
     except StorageError as exc:
         logging.getLogger("doorstep.gateway").error("cannot open storage: %s", exc)
         return EXIT_RUNTIME

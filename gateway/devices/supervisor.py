@@ -237,15 +237,17 @@ class DeviceSupervisor:
                 await self._refresh_notes(self._device)
                 self._went_online(self.info)
                 await self._pump_events(self._device)
+            # A final state is published once the device is closed: whoever sees it finds
+            # supervision over (a close can take a while: the driver unsubscribes).
             except AuthenticationFailed as exc:
+                await self._close_device()
                 self._set_state(CameraState.NEEDS_CREDENTIALS, str(exc) or "credentials refused")
                 self._log.warning("needs credentials: %s", self.reason)
-                await self._close_device()
                 return
             except Unsupported as exc:
+                await self._close_device()
                 self._set_state(CameraState.DISABLED, f"unsupported: {exc}")
                 self._log.error("camera disabled: %s", self.reason)
-                await self._close_device()
                 return
             except (DeviceUnavailable, ProtocolError, DriverError) as exc:
                 self._went_down(f"{type(exc).__name__}: {exc}")

@@ -9,8 +9,12 @@ import logging
 import pytest
 
 from doorstep.drivers.onvif import session as session_module
+from doorstep.drivers.onvif.device import OnvifDevice
 from doorstep.drivers.onvif.session import OnvifSession
+from doorstep.sdk import DriverContext
 from doorstep.simulator import SimulatedDevice
+
+from .conftest import device_config
 
 
 def open_sessions(session: OnvifSession) -> list[str]:
@@ -57,6 +61,30 @@ async def test_a_close_whose_caller_is_cancelled_still_closes_everything(
         await closing
     for _ in range(100):
         if not open_sessions(session):
+            break
+        await asyncio.sleep(0.01)
+    assert open_sessions(session) == []
+
+
+async def test_a_connect_cancelled_while_finding_the_services_leaks_nothing(
+    camera: SimulatedDevice, context: DriverContext
+) -> None:
+    camera.slow_s = 0.3  # each SOAP answer takes a while: the cancel lands mid-request
+    device = OnvifDevice(device_config(camera), context)
+    connecting = asyncio.ensure_future(device.connect())
+    for _ in range(100):
+        if device._session is not None:
+            break
+        await asyncio.sleep(0.01)
+    session = device._session
+    assert session is not None
+    await asyncio.sleep(0.1)
+    connecting.cancel()  # the supervisor stops while the camera is being asked for its services
+    with pytest.raises(asyncio.CancelledError):
+        await connecting
+    await device.close()
+    for _ in range(300):
+        if not session._creating and not open_sessions(session):
             break
         await asyncio.sleep(0.01)
     assert open_sessions(session) == []
