@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shlex
 import signal
 import ssl
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -294,6 +297,17 @@ def make_runner(app: web.Application, idle_timeout_s: float = IDLE_TIMEOUT_S) ->
     )  # fmt: skip
 
 
+def doorstep_command() -> str:
+    """How to call this `doorstep` from the shell it was started in (`.venv/bin/doorstep` for
+    the demo: a fresh shell has no `doorstep` on its PATH)."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name != "doorstep":
+        return "doorstep"
+    with contextlib.suppress(ValueError):
+        return shlex.quote(str(argv0.resolve().relative_to(Path.cwd())))
+    return shlex.quote(str(argv0))
+
+
 async def serve(
     app: web.Application, config: Config, on_ready: Callable[[str], None] | None = None
 ) -> None:
@@ -321,10 +335,12 @@ async def serve(
             on_ready(url)
         token = app[ACCOUNTS].setup_token
         if token is not None:
+            command = await asyncio.to_thread(doorstep_command)
             # On the console only (not in the log): whoever reads it owns the box.
             print(
                 f"First run: create the owner account at {url}#/setup with the setup token {token}"
-                "  (or run: doorstep user add --role owner NAME)",
+                f"  (or run: {command} user add --data-dir "
+                f"{shlex.quote(str(config.storage.data_dir))} --role owner NAME)",
                 flush=True,
             )
         await stop.wait()

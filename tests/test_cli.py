@@ -110,6 +110,9 @@ def test_the_demo_serves_https_with_the_given_certificate(
         "--tls-cert", str(cert), "--tls-key", str(key),
     )  # fmt: skip
     gateway.wait_for_output(f"Doorstep is running: open https://127.0.0.1:{port}/")
+    gateway.wait_for_output("setup token")
+    # The console's other way to the owner account names the demo's data directory.
+    assert f"user add --data-dir {tmp_path / 'd'} --role owner" in gateway.output()
     trusted = ssl.create_default_context(cafile=cert)  # the phone that trusts the certificate
     url = f"https://127.0.0.1:{port}/api/health"
     with urllib.request.urlopen(url, timeout=5, context=trusted) as response:

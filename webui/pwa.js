@@ -74,6 +74,7 @@ const WORDS = {
   "denied": "Notifications are blocked for Doorstep in this browser. Allow them in the site settings (the icon next to the address), then try again.",
   "unsupported": "This browser cannot receive push notifications.",
   "off": "The owner has turned push notifications off on this gateway.",
+  "subscribe-failed": "This browser would not set up notifications. Private and incognito windows cannot receive them, nor can browsers without their maker's push service (some Android phones without Google services, Brave with Google services off): try a normal window of Chrome, Firefox, Edge or Safari.",
 };
 
 /** What this browser alone allows, without asking the gateway: {state, message}. */
@@ -138,7 +139,14 @@ export async function enablePush({ label, prefs }) {
     await subscription.unsubscribe();  // made for an older gateway key: the push service would refuse it
     subscription = null;
   }
-  subscription ??= await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: serverKey });
+  if (!subscription) {
+    try {
+      subscription = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: serverKey });
+    } catch (error) {
+      // Chromium says "permission denied" even with permission given, e.g. in a private window.
+      throw new Error(`${WORDS["subscribe-failed"]} (The browser said: ${error?.message || error}.)`);
+    }
+  }
   const { endpoint, keys } = subscription.toJSON();
   const previous = await readState();
   const record = await api("POST", "/api/push/subscriptions", { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth }, label, prefs });

@@ -111,7 +111,7 @@ def add_user(config: Config, username: str, role: str) -> int:
             return 1
         finally:
             await core.storage.close()
-        print(f"created {user.role} {user.username!r} (id {user.id})")
+        print(f"created {user.role} {user.username!r} (id {user.id}) in {config.storage.data_dir}")
         return 0
 
     return asyncio.run(create())

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from doorstep.gateway.app import build_app, serve
+from doorstep.gateway.app import build_app, doorstep_command, serve
 from doorstep.gateway.config.models import Config, TlsConfig
 from doorstep.simulator import Simulator, SimulatorConfig
 from doorstep.simulator.command import write_control_file
@@ -69,13 +69,14 @@ async def run_demo(data_dir: Path, host: str, port: int, tls: TlsConfig | None =
         await asyncio.to_thread(write_control_file, data_dir / CONTROL_NAME, simulator)
         config = Config.model_validate(data)
         app = await asyncio.to_thread(build_app, config)
+        command = await asyncio.to_thread(doorstep_command)
 
         def ready(url: str) -> None:
             print("Simulated devices (any ONVIF or RTSP client can use them):")
             for line in simulator.describe():
                 print(f"  {line}")
             control = data_dir / CONTROL_NAME
-            print(f"Ring the doorbell: doorstep simctl press doorbell-1 --control-file {control}")
+            print(f"Ring the doorbell: {command} simctl press doorbell-1 --control-file {control}")
             print(f"Doorstep is running: open {url}", flush=True)
 
         await serve(app, config, on_ready=ready)

@@ -46,6 +46,7 @@ def test_user_add_does_not_need_the_cameras_secrets(tmp_path: Path) -> None:
                      password="correct horse battery staple")  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert "created owner 'olga'" in added.stdout
+    assert str(tmp_path / "data") in added.stdout  # says where: a wrong directory is plain
     assert (tmp_path / "data" / "doorstep.db").exists()  # the config's data directory
 
     again = doorstep("user", "add", "-c", str(config), "OLGA", password="another long password 9")

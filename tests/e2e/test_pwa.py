@@ -397,6 +397,33 @@ async def test_enable_push_subscribes_with_the_gateway_key_and_the_gateway_pushe
     await context.close()
 
 
+async def test_a_browser_that_refuses_to_subscribe_gets_words_that_say_why(
+    browser: Browser, gateway: tuple[web.Application, str]
+) -> None:
+    """Chromium refuses a real subscription in a private window with "permission denied", even
+    with the permission granted: the page must not pass that on as the reason."""
+    app, origin = gateway
+    context = await browser.new_context()  # Playwright's contexts are incognito: no push
+    await context.grant_permissions(["notifications"], origin=origin)
+    page, _ = await open_app(context, origin)
+    await sign_in_as_owner(page, app)
+    message = await page.evaluate(
+        """async (prefs) => {
+            try { await (await import("/static/pwa.js")).enablePush({label: "Tab", prefs}); }
+            catch (error) { return error.message; }
+            return null;
+        }""",
+        PREFS,
+    )
+    assert message is not None
+    assert message.startswith("This browser would not set up notifications.")
+    assert "Private and incognito windows" in message
+    assert "The browser said:" in message  # the browser's own words stay, for whoever helps
+    listed = await page.evaluate("fetch('/api/push/subscriptions').then((r) => r.json())")
+    assert listed["subscriptions"] == []
+    await context.close()
+
+
 STUB_JS = """(() => {
     const config = STUB_CONFIG;
     const stub = window.pushStub = { keys: [], subscription: null };

@@ -4,7 +4,7 @@
 import { html, useId } from "../lib/html.js";
 
 export const KINDS = [
-  { kind: "ring", label: "Ring" },
+  { kind: "ring", label: "Doorbell rings" },  // a camera without a button never rings
   { kind: "motion", label: "Motion" },
   { kind: "person", label: "People" },
 ];

@@ -22,7 +22,14 @@ export function go(hash, { replace = false } = {}) {
 export function useRoute() {
   const [route, setRoute] = useState(() => parseHash(location.hash));
   useEffect(() => {
-    const onChange = () => setRoute(parseHash(location.hash));
+    let shown = parseHash(location.hash);
+    const onChange = () => {
+      const next = parseHash(location.hash);
+      // A new page opens at its top, not where the last one was scrolled to.
+      if (next.page !== shown.page || next.arg !== shown.arg) window.scrollTo(0, 0);
+      shown = next;
+      setRoute(next);
+    };
     window.addEventListener("hashchange", onChange);
     return () => window.removeEventListener("hashchange", onChange);
   }, []);

@@ -46,7 +46,7 @@ export function Discovered({ onAdded }) {
     ${loading ? html`<${Loading} text="Looking for cameras…" />` : null}
     <${ErrorText} error=${error} />
     ${!loading && data && !fresh.length ? html`<p class="muted">Nothing new found. Discovery only asks where the
-      gateway's settings allow; you can add a camera by its address below.</p>` : null}
+      gateway's settings allow; you can add one with “Add a camera by address”.</p>` : null}
     ${fresh.map((d) => html`<div class="device" data-host=${`${d.host}:${d.port}`} key=${`${d.host}:${d.port}`}>
       <div class="device-head">
         <strong class="name">${d.name || "Unnamed camera"}</strong>

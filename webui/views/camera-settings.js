@@ -109,7 +109,7 @@ export function CameraSettingsCard({ cameraId }) {
   const [saved, setSaved] = useState(false);
   const { data, error, reload } = useLoad((signal) => api("GET", `/api/cameras/${encodeURIComponent(cameraId)}/settings`, undefined, { signal }), [cameraId]);
   return html`<details class="card camera-settings" id="camera-settings">
-    <summary><${Icon} name="settings" /> Settings</summary>
+    <summary><${Icon} name="settings" /> Settings <span class="summary-hint">name, stream, password</span></summary>
     ${error ? html`<${ErrorText} error=${error} />` : !data ? html`<${Loading} />`
       : html`<${SettingsForm} key=${JSON.stringify(data)} settings=${data} saved=${saved}
           onEdit=${() => setSaved(false)} onSaved=${({ changed }) => { setSaved(true); if (changed) reload(); }} />`}

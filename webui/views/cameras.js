@@ -23,7 +23,7 @@ export function CamerasView() {
   if (cameras === null) grid = error ? html`<${LoadFailed} error=${error} retry=${reload} />` : html`<${Loading} />`;
   else if (!cameras.length) {
     grid = html`<${Empty} id="no-cameras" icon="camera" title=${owner ? "No cameras yet" : "No cameras are shared with you."}>
-      ${owner ? "Adopt one found on your network, or add one by its address below." : "Ask the owner to share a camera with your account."}
+      ${owner ? "Adopt one found on your network, or add one with “Add a camera by address”." : "Ask the owner to share a camera with your account."}
     </${Empty}>`;
   } else {
     grid = html`<div class="grid">${cameras.map((c) => html`<${CameraCard} key=${c.id} camera=${c} meta=${meta} stamp=${stamp} />`)}</div>`;

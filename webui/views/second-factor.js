@@ -95,10 +95,11 @@ export function SecondFactorCard({ me, onEnrolled }) {
       ${me.totp_enrolled && "recovery_codes_left" in me ? html`<button type="button" class="secondary" onClick=${newCodes}>New recovery codes</button>` : null}
     </div>`;
   }
+  const on = me.totp_enrolled || codes !== null;  // codes shown: it was just turned on
   return html`<section class="card">
     <h2><${Icon} name="key" /> Second factor</h2>
-    ${me.must_enroll_totp ? html`<p class="warning">Owner accounts need a second factor before anything else.</p>` : null}
-    <p>${me.totp_enrolled ? html`<span class="pill ok">On</span> A code from your authenticator app is asked at sign-in.`
+    ${me.must_enroll_totp && !on ? html`<p class="warning">Owner accounts need a second factor before anything else.</p>` : null}
+    <p>${on ? html`<span class="pill ok">On</span> A code from your authenticator app is asked at sign-in.`
       : html`<span class="pill">Off</span> Only your password protects this account.`}</p>
     ${me.totp_enrolled && "recovery_codes_left" in me ? html`<p class="muted small">${me.recovery_codes_left} unused recovery codes.</p>` : null}
     ${body}

@@ -71,7 +71,8 @@ function DeviceCard() {
       <input type="checkbox" name="chime" checked=${!muted} onChange=${(e) => setMuted(!e.currentTarget.checked)} />
       <span>Play a chime when someone rings while Doorstep is open</span>
     </label>
-    <p class="muted small">While this tab is in the background, a ring can also show a system notification.</p>
+    <p class="muted small">While this tab is in the background, a ring can also show a system notification.
+      With Doorstep closed or the phone locked, <a href="#/notifications">Notifications</a> rings it.</p>
     ${permission === "granted" ? html`<p><span class="pill ok">Allowed</span> Notifications are allowed for this tab.</p>`
       : permission === "denied" ? html`<p><span class="pill">Blocked</span> Notifications are blocked: allow them in the browser's site settings.</p>`
       : permission === "unsupported" ? html`<p class="muted">This browser shows no notifications.</p>`
