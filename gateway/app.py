@@ -36,6 +36,7 @@ from doorstep.gateway.live import LiveService
 from doorstep.gateway.live.viewers import LiveAudit
 from doorstep.gateway.media.hub import StreamHub
 from doorstep.gateway.notify.service import PushService
+from doorstep.gateway.recording.wiring import open_recording
 from doorstep.gateway.ringing import RingTracker
 from doorstep.gateway.settings import RuntimeSettings
 from doorstep.gateway.storage import CameraRecord
@@ -47,6 +48,7 @@ from doorstep.gateway.web.keys import (
     AUDIT,
     BUS,
     CAMERAS,
+    CLIP_RETENTION,
     CONFIG,
     DATABASE,
     DEVICES,
@@ -55,6 +57,7 @@ from doorstep.gateway.web.keys import (
     MQTT,
     OUTGOING_WEBHOOKS,
     PUSH,
+    RECORDING,
     REFUSALS,
     RINGS,
     SECRET_BOX,
@@ -244,8 +247,22 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
         app[CAMERAS] = Cameras(
             manager, service, hub, declared=declared, drivers=drivers.drivers.values
         )
+        facade = app[CAMERAS]
+        recording, retention = await open_recording(
+            app[SETTINGS], manager, app[STORAGE], app[AUDIT], app[BUS],
+            lambda camera_id, audio: hub.stream(
+                f"{camera_id}/main", facade.stream_target(camera_id)
+            ).consume(audio),
+        )  # fmt: skip
+        app[RECORDING], app[CLIP_RETENTION] = recording, retention
+        app[SETTINGS].listen("recording", lambda _: recording.reapply())
         manager.start()
+        retention.start()
+        recording.start(list(manager.supervisors))
         yield
+        # Open clips are closed at what arrived before the streams go.
+        await recording.stop()
+        await retention.stop()
         # Calls and streams end side by side (each of them concurrently too): a camera slow to
         # answer TEARDOWN holds up only itself, and shutdown fits SHUTDOWN_BUDGET_S.
         await asyncio.gather(app[LIVE].close(), hub.close())

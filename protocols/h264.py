@@ -139,3 +139,19 @@ class H264Depacketizer:
             nals = [self._sps_pps[k] for k in (SPS, PPS) if k in self._sps_pps] + nals
         timestamp = self._timestamp or 0
         return AccessUnit(b"".join(START_CODE + n for n in nals), timestamp, keyframe)
+
+
+def split_annexb(data: bytes) -> list[bytes]:
+    """The NAL units of an Annex B byte stream (3- or 4-byte start codes), without them."""
+    nals = []
+    start = data.find(b"\x00\x00\x01")
+    while start != -1:
+        start += 3
+        end = data.find(b"\x00\x00\x01", start)
+        nal = data[start:] if end == -1 else data[start:end]
+        if end != -1:
+            nal = nal.rstrip(b"\x00")  # the leading zero of a 4-byte start code
+        if nal:
+            nals.append(nal)
+        start = end
+    return nals

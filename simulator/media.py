@@ -17,6 +17,8 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from doorstep.protocols.h264 import split_annexb
+
 ULAW_SAMPLE_RATE = 8000
 ULAW_FRAME_SAMPLES = 160  # 20 ms per RTP packet, as cameras send G.711
 
@@ -61,25 +63,6 @@ class VideoLoop:
     def sprop_parameter_sets(self) -> str:
         """The SDP sprop-parameter-sets value: base64 SPS and PPS."""
         return ",".join(base64.b64encode(n).decode() for n in (self.sps, self.pps))
-
-
-def split_annexb(data: bytes) -> list[bytes]:
-    """Split an Annex B byte stream into NAL units without their start codes."""
-    nals: list[bytes] = []
-    start = -1
-    i = 0
-    n = len(data)
-    while i + 3 <= n:
-        if data[i] == 0 and data[i + 1] == 0 and data[i + 2] == 1:
-            if start >= 0:
-                nals.append(data[start:i].rstrip(b"\x00"))
-            i += 3
-            start = i
-        else:
-            i += 1
-    if start >= 0 and start < n:
-        nals.append(data[start:])
-    return [nal for nal in nals if nal]
 
 
 def _draw_digit(rgb: npt.NDArray[np.uint8], char: str, x: int, y: int, size: int) -> None:

@@ -20,10 +20,14 @@ SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
 
 def doorbell_config(simulator: Simulator, data_dir: Path) -> Config:
-    """A gateway with the simulator's doorbell as camera `front`, WebRTC on loopback only."""
+    """A gateway with the simulator's doorbell as camera `front`, WebRTC on loopback only.
+
+    Recording is off: these gateways test live view, whose streams must close when the last
+    viewer goes (a recorder keeps its camera's stream open). tests/recording turns it on."""
     doorbell = simulator.devices["doorbell-1"].profile
     return Config.model_validate({
         "storage": {"data_dir": data_dir},
+        "recording": {"mode": "off"},
         "live": {"host_addresses": ["127.0.0.1"]},
         "cameras": [{"id": "front", "name": "Front", "host": doorbell.host,
                      "port": doorbell.onvif_port, "username": doorbell.username,

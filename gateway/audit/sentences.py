@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from doorstep.gateway.audit.log import AuditEntry
+from doorstep.gateway.audit.refusal_words import REFUSALS as _REFUSALS
 from doorstep.gateway.audit.wording import (
     MACHINES,
     STATUS_WORDS,
@@ -39,33 +40,6 @@ class Summary:
 
     text: str
     related_seq: int | None = None
-
-
-# -- refusals: (action, outcome) → (one, many, what it was about) -------------------------------
-_REFUSALS: dict[tuple[str, str], tuple[str, str, str]] = {
-    ("login", "failed"): ("failed sign-in", "failed sign-ins", ""),
-    ("login", "failed_totp"): ("wrong second-factor code", "wrong second-factor codes",
-                               " at sign-in"),
-    ("login", "failed_recovery_code"): ("wrong recovery code", "wrong recovery codes",
-                                        " at sign-in"),
-    ("login", "throttled"): ("sign-in attempt refused (too many tries)",
-                             "sign-in attempts refused (too many tries)", ""),
-    ("session.confirm", "failed"): ("wrong password", "wrong passwords", " confirming a change"),
-    ("session.confirm", "failed_totp"): ("wrong second-factor code", "wrong second-factor codes",
-                                         " confirming a change"),
-    ("session.confirm", "failed_recovery_code"): ("wrong recovery code", "wrong recovery codes",
-                                                  " confirming a change"),
-    ("session.confirm", "throttled"): ("attempt refused (too many tries)",
-                                       "attempts refused (too many tries)", " confirming a change"),
-    ("user.password", "failed"): ("wrong current password", "wrong current passwords",
-                                  " changing the password"),
-    ("user.password", "throttled"): ("attempt refused (too many tries)",
-                                     "attempts refused (too many tries)", " changing the password"),
-    ("setup", "denied"): ("set-up attempt with a wrong token", "set-up attempts with a wrong token",
-                          ""),
-    ("setup", "throttled"): ("set-up attempt refused (too many tries)",
-                             "set-up attempts refused (too many tries)", ""),
-}  # fmt: skip
 
 
 def _refusal(row: Row, words: tuple[str, str, str]) -> str:
@@ -241,7 +215,7 @@ def _recovery_code_used(row: Row) -> str:
 
 _SETTINGS_WORDS = {"mqtt": "MQTT", "live": "live view (STUN/TURN)", "rings": "doorbell ring",
                    "webhooks": "camera callback", "server": "HTTPS and host name",
-                   "retention": "event history"}  # fmt: skip
+                   "retention": "retention", "recording": "recording"}  # fmt: skip
 
 
 def _settings_update(row: Row) -> str:
@@ -253,6 +227,20 @@ def _settings_update(row: Row) -> str:
     if row.detail("reverted") is True:
         return f"{row.actor} set the {words} settings back to config.yaml's{which}{row.ip}"
     return f"{row.actor} changed the {words} settings{which}{row.ip}"
+
+
+def _clips(n: int) -> str:
+    return f"{n} clip" if n == 1 else f"{n} clips"
+
+
+_DELETE_WHY = {"retention": "past their retention time", "space": "to free disk space",
+               "owner": ""}  # fmt: skip
+
+
+def _clips_deleted(row: Row) -> str:
+    n = int(row.number("count") or 0)
+    why = _DELETE_WHY.get(row.text("reason") or "", "")
+    return f"{row.actor} deleted {_clips(n)}{' ' + why if why else ''}"
 
 
 _SENTENCES: dict[str, Callable[[Row], str]] = {
@@ -301,6 +289,16 @@ _SENTENCES: dict[str, Callable[[Row], str]] = {
     "talk.start": lambda r: f"{r.actor} started talking through {r.target}",
     "talk.stop": _talk_end,
     "access.denied": _denied,
+    "clip.delete": _clips_deleted,
+    "clip.view": lambda r: (
+        f"{r.actor} watched a clip of {r.camera_name(r.text('camera') or '')}{r.ip}"
+    ),
+    "clip.download": lambda r: (
+        f"{r.actor} downloaded a clip of {r.camera_name(r.text('camera') or '')}{r.ip}"
+    ),
+    "clip.hold": lambda r: f"{r.actor} held a clip ({r.text('reason')}){r.ip}",
+    "clip.release": lambda r: f"{r.actor} released the hold on a clip{r.ip}",
+    "clip.hold_lapsed": lambda r: f"The hold on {_clips(len(r.detail('clips')))} reached its end",
 }
 ACTIONS = frozenset(_SENTENCES) | {action for action, _ in _REFUSALS}
 """Every action with a sentence of its own."""

@@ -10,7 +10,8 @@ from typing import Any
 from doorstep.gateway.audit.log import AuditEntry
 from doorstep.gateway.audit.refusals import MAX_ACTORS
 
-MACHINES = {"cli": "The console", "console": "The console", "anonymous": "Someone", "": "Someone"}
+MACHINES = {"cli": "The console", "console": "The console", "anonymous": "Someone", "": "Someone",
+            "retention": "Clip retention"}  # fmt: skip
 NO_ADDRESS = frozenset({"", "cli", "console"})
 ROLE_WORDS = {"owner": "an owner", "resident": "a resident", "neighbour": "a neighbour",
               "agency": "an agency account"}  # fmt: skip

@@ -9,6 +9,7 @@ HTML; the few pieces of a raw reason quoted in it are trimmed to `MAX_DETAIL` ch
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -237,6 +238,7 @@ def _first(rules: tuple[Rule, ...], reason: str, values: dict[str, str]) -> Plai
     return None
 
 
+@functools.lru_cache(maxsize=512)  # a pure function of a few strings, asked per camera per request
 def describe(
     state: str, reason: str | None, host: str, port: int | None, stream_error: str | None = None
 ) -> Plain:

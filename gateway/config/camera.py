@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from doorstep.gateway.config.fields import HostOrEmpty, OptionValue, SafeText, Section
+from doorstep.gateway.config.recording import CameraRecordingConfig
 
 
 class CameraConfig(Section):
@@ -54,4 +55,9 @@ class CameraConfig(Section):
     )
     options: dict[str, OptionValue] = Field(
         default_factory=dict, title="Driver options", description="Driver-specific settings."
+    )
+    recording: CameraRecordingConfig = Field(
+        default_factory=CameraRecordingConfig,
+        title="Recording",
+        description="This camera's changes to the recording defaults.",
     )

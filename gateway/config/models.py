@@ -20,6 +20,7 @@ from doorstep.gateway.config.camera import CameraConfig
 from doorstep.gateway.config.fields import Section, default_data_dir
 from doorstep.gateway.config.live import IceServer, LiveConfig
 from doorstep.gateway.config.push import PushConfig
+from doorstep.gateway.config.recording import RecordingConfig
 from doorstep.gateway.config.rings import RingConfig
 from doorstep.gateway.config.server import (
     BusConfig,
@@ -90,6 +91,9 @@ class Config(Section):
     )
     webhooks: WebhookConfig = Field(
         default_factory=WebhookConfig, title="Webhooks", description="Camera event callbacks."
+    )
+    recording: RecordingConfig = Field(
+        default_factory=RecordingConfig, title="Recording", description="Clips: when and how."
     )
     live: LiveConfig = Field(default_factory=LiveConfig, title="Live view", description="WebRTC.")
     mqtt: MqttConfig | None = Field(None, title="MQTT", description="Home Assistant; off if empty.")

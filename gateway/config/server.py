@@ -72,7 +72,14 @@ class RetentionConfig(Section):
         ge=1,
         le=3650,
         title="Clip retention (days)",
-        description="Unheld clips older than this are deleted.",
+        description="Unheld event clips older than this are deleted.",
+    )
+    continuous_days: int = Field(
+        3,
+        ge=1,
+        le=3650,
+        title="Continuous retention (days)",
+        description="Unheld continuous-recording segments older than this are deleted.",
     )
     event_days: int = Field(
         30,

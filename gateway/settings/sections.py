@@ -18,6 +18,7 @@ from doorstep.gateway.config.models import (
     ServerConfig,
     WebhookConfig,
 )
+from doorstep.gateway.config.recording import RecordingConfig
 from doorstep.gateway.config.rings import RingConfig
 from doorstep.gateway.settings.values import ABSENT, tree_of
 
@@ -71,9 +72,18 @@ SECTIONS: dict[str, SectionSpec] = {
             "The next search uses it.",
         ),
         SectionSpec(
-            "retention", RetentionConfig, ("event_days",), "now", "Event history",
-            "How long the history of events (rings, motion) is kept.",
-            "Older events are deleted at once, then every hour.",
+            "recording", RecordingConfig, ("mode", "events", "preroll_s", "postroll_s", "audio"),
+            "now", "Recording",
+            "When cameras record clips, and how much before and after an event. A doorbell "
+            "press always records, unless the mode is off. A camera's own settings can "
+            "change these for it in config.yaml.",
+            "Each camera's next clip uses it.",
+        ),
+        SectionSpec(
+            "retention", RetentionConfig, _all(RetentionConfig), "now", "Keeping clips and events",
+            "How long clips and the history of events (rings, motion) are kept, and the "
+            "free disk space always left. Held clips are never deleted.",
+            "The next pass (within a minute) uses it; older events are deleted every hour.",
         ),
         SectionSpec(
             "rings", RingConfig, ("ring_s",), "now", "Doorbell rings",
@@ -125,8 +135,8 @@ _REASONS = {
     "out.",
     "storage": "Where the database lives: it cannot move while the gateway runs.",
     "logging": "Read when the gateway starts, before its database is open.",
-    "retention.clip_days": "Not in effect yet: Doorstep does not record clips yet.",
-    "retention.min_free_mib": "Not in effect yet: Doorstep does not record clips yet.",
+    "recording.max_clip_s": "Set in config.yaml: a longer clip is split into consecutive ones.",
+    "recording.segment_s": "Set in config.yaml: the length of each continuous-recording file.",
     "cameras": "Each camera's own page changes its settings.",
     "push": "Phone notifications have their own switch on the Notifications page.",
 }

@@ -10,6 +10,7 @@ from doorstep.gateway.storage.repositories import (
     CameraRepository,
     ClipRepository,
     EventRepository,
+    HoldRepository,
     PushSubscriptionRepository,
     SessionRepository,
     SettingsRepository,
@@ -29,6 +30,7 @@ class Storage:
         self.cameras = CameraRepository.of(database)
         self.events = EventRepository.of(database)
         self.clips = ClipRepository.of(database)
+        self.holds = HoldRepository.of(database)
         self.push = PushSubscriptionRepository.of(database)
         self.settings = SettingsRepository.of(database)
         self.webhook_rules = WebhookRuleRepository.of(database)

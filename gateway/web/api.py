@@ -39,6 +39,7 @@ ERROR_DESCRIPTIONS = {
     409: "Conflicts with the current state",
     413: "Request body too large",
     415: "State changes take a JSON body",
+    416: "Range not satisfiable (Content-Range says the size)",
     421: "Host header is not one of this gateway's names",
     422: "Invalid input, with the reason",
     429: "Too many requests; see Retry-After when given",
@@ -52,6 +53,7 @@ _ANY_JSON: Schema = {"description": "Any JSON value; ignored (every state change
 _BODY_FOR_MEDIA: dict[str, Schema] = {
     JSON: {"type": "object"},
     "image/jpeg": {"type": "string", "format": "binary"},
+    "video/mp4": {"type": "string", "format": "binary"},
     "text/event-stream": {"type": "string"},
 }
 

@@ -44,6 +44,7 @@ from doorstep.gateway.web.automation_models import (
 )
 from doorstep.gateway.web.keys import AUDIT, OUTGOING_WEBHOOKS, STORAGE
 from doorstep.gateway.web.policy import Access, json_error
+from doorstep.gateway.web.responses import model_response
 from doorstep.gateway.web.session import client_ip
 from doorstep.sdk import EventKind
 
@@ -154,7 +155,7 @@ async def list_webhooks(request: web.Request) -> web.Response:
         default_template=DEFAULT_TEMPLATE,
         max_webhooks=MAX_RULES,
     )
-    return web.json_response(answer.model_dump(mode="json"))
+    return model_response(answer)
 
 
 async def create_webhook(request: web.Request) -> web.Response:
@@ -176,13 +177,13 @@ async def create_webhook(request: web.Request) -> web.Response:
         "cameras": sorted(settings.cameras), "enabled": settings.enabled,
     })  # fmt: skip
     answer = WebhookCreated(webhook=_view(state), secret=secret)
-    return web.json_response(answer.model_dump(mode="json"), status=201)
+    return model_response(answer, status=201)
 
 
 async def get_webhook(request: web.Request) -> web.Response:
     """GET /api/automations/webhooks/{rule_id}."""
     state = _state(request, _rule_id(request))
-    return web.json_response(_view(state).model_dump(mode="json"))
+    return model_response(_view(state))
 
 
 def _changes(old: RuleSettings, new: RuleSettings) -> list[str]:
@@ -220,7 +221,7 @@ async def change_webhook(request: web.Request) -> web.Response:
     new = await _checked(request, draft, body.url, body.template, body.template is not None)
     changed = _changes(old, new)
     if not changed:
-        return web.json_response(_view(state).model_dump(mode="json"))
+        return model_response(_view(state))
     try:
         state = await _hooks(request).update(rule_id, new)
     except NoSuchRule:
@@ -231,7 +232,7 @@ async def change_webhook(request: web.Request) -> web.Response:
     if "url" in changed:
         detail |= {"old_host": host_of(old.url), "new_host": host_of(new.url)}
     await _audit(request, "update", rule_id, detail)
-    return web.json_response(_view(state).model_dump(mode="json"))
+    return model_response(_view(state))
 
 
 async def delete_webhook(request: web.Request) -> web.Response:
@@ -259,7 +260,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
         raise _unreadable(exc) from None
     await _audit(request, "rotate_secret", rule_id, {"name": state.name})
     answer = WebhookCreated(webhook=_view(state), secret=secret)
-    return web.json_response(answer.model_dump(mode="json"))
+    return model_response(answer)
 
 
 async def send_test_delivery(request: web.Request) -> web.Response:
@@ -276,7 +277,7 @@ async def send_test_delivery(request: web.Request) -> web.Response:
     await _audit(request, "test", rule_id, {
         "name": state.name, "host": host, "ok": outcome.ok, "http_status": outcome.http_status,
     })  # fmt: skip
-    return web.json_response(_delivery(outcome).model_dump(mode="json"))
+    return model_response(_delivery(outcome))
 
 
 def add_automation_routes(app: web.Application) -> None:

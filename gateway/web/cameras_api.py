@@ -29,6 +29,7 @@ from doorstep.gateway.web.api import add_api_route
 from doorstep.gateway.web.auth_api import body_of
 from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, CAMERAS, LIVE, SETTINGS
 from doorstep.gateway.web.policy import PRINCIPAL, Access, json_error
+from doorstep.gateway.web.responses import model_response
 from doorstep.gateway.web.session import client_ip
 
 MAX_BODY = 16 * 1024
@@ -121,7 +122,7 @@ def _refusal(exc: CameraRefused, code: str) -> web.HTTPException:
 async def list_cameras(request: web.Request) -> web.Response:
     """GET /api/cameras."""
     views = request.app[CAMERAS].views(_may_see(request), editor=_editor(request))
-    return web.json_response(CameraList(cameras=views).model_dump(mode="json"))
+    return model_response(CameraList(cameras=views))
 
 
 async def get_camera(request: web.Request) -> web.Response:
@@ -132,14 +133,14 @@ async def get_camera(request: web.Request) -> web.Response:
         )
     except CameraNotFound:
         raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera") from None
-    return web.json_response(view.model_dump(mode="json"))
+    return model_response(view)
 
 
 async def discover(request: web.Request) -> web.Response:
     """GET /api/discovery: probe as configured (the owner's settings over config.yaml's) and
     list what answered."""
     devices = await request.app[CAMERAS].discover(request.app[SETTINGS].config.discovery)
-    return web.json_response(DiscoveryList(devices=devices).model_dump(mode="json"))
+    return model_response(DiscoveryList(devices=devices))
 
 
 async def adopt(request: web.Request) -> web.Response:
@@ -170,7 +171,7 @@ async def adopt(request: web.Request) -> web.Response:
         who, "camera.adopt", f"camera:{view.id}", ip=ip,
         detail={"host": view.host, "port": view.port, "driver": view.driver},
     )  # fmt: skip
-    return web.json_response(view.model_dump(mode="json"), status=201)
+    return model_response(view, status=201)
 
 
 async def camera_snapshot(request: web.Request) -> web.Response:
@@ -253,7 +254,7 @@ async def change_camera(request: web.Request) -> web.Response:
         )
     if "enabled" in changed and body.enabled is False:
         await _end_calls(request, camera_id)
-    return web.json_response(view.model_dump(mode="json"))
+    return model_response(view)
 
 
 async def camera_settings(request: web.Request) -> web.Response:
@@ -262,7 +263,7 @@ async def camera_settings(request: web.Request) -> web.Response:
         settings = request.app[CAMERAS].settings(request.match_info["camera_id"])
     except CameraNotFound:
         raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera") from None
-    return web.json_response(settings.model_dump(mode="json"))
+    return model_response(settings)
 
 
 CHANGE_SUMMARY = (

@@ -27,6 +27,7 @@ from doorstep.gateway.storage import EventRecord
 from doorstep.gateway.web.auth_api import principal_of
 from doorstep.gateway.web.keys import ACCOUNTS, BUS, STORAGE
 from doorstep.gateway.web.policy import json_error
+from doorstep.gateway.web.responses import model_response
 from doorstep.gateway.web.rings_api import RING_RANK, RingView, ring_event_view, visible_rings
 from doorstep.gateway.web.session import session_token
 
@@ -81,12 +82,12 @@ async def list_events(request: web.Request) -> web.Response:
             [c for c in cameras if c in principal.cameras] if cameras else sorted(principal.cameras)
         )
         if not cameras:
-            return web.json_response(EventList(events=[]).model_dump(mode="json"))
+            return model_response(EventList(events=[]))
     kinds = set(query.getall("kind", []))
     records = await request.app[STORAGE].events.recent(
         cameras or None, limit, before, kinds or None
     )
-    return web.json_response(EventList(events=[_view(r) for r in records]).model_dump(mode="json"))
+    return model_response(EventList(events=[_view(r) for r in records]))
 
 
 def _message(event: BusEvent) -> tuple[str, str, str] | None:

@@ -10,8 +10,19 @@ from pydantic import BaseModel, Field
 
 from doorstep.gateway import __version__
 from doorstep.gateway.events import CameraState
+from doorstep.gateway.recording.retention import DISK_FULL
 from doorstep.gateway.storage import StorageError
-from doorstep.gateway.web.keys import BUS, DEVICES, DRIVERS, MQTT, SETTINGS, STORAGE
+from doorstep.gateway.web.keys import (
+    BUS,
+    CLIP_RETENTION,
+    DEVICES,
+    DRIVERS,
+    MQTT,
+    RECORDING,
+    SETTINGS,
+    STORAGE,
+)
+from doorstep.gateway.web.responses import model_response
 
 _TROUBLE = frozenset({CameraState.UNAVAILABLE, CameraState.NEEDS_CREDENTIALS})
 
@@ -62,6 +73,16 @@ class MqttHealth(BaseModel):
     dropped_events: int = Field(description="Rings not sent while the broker was unreachable.")
 
 
+class RecordingHealth(BaseModel):
+    """Recording: `paused` when the disk is full of held clips, `error` when the clip
+    directory cannot be written."""
+
+    state: Literal["ok", "paused", "error"]
+    reason: str | None = None
+    recording: int = Field(description="Cameras recording a clip now.")
+    free_mib: int | None = Field(None, description="Free space where clips are written.")
+
+
 class HealthReport(BaseModel):
     """Overall health: `degraded` when storage, a driver or a camera needs attention."""
 
@@ -75,6 +96,22 @@ class HealthReport(BaseModel):
         False, description="Settings changed from the UI take effect when Doorstep restarts."
     )
     mqtt: MqttHealth | None = Field(None, description="None: no MQTT broker is configured.")
+    recording: RecordingHealth | None = Field(None, description="None: not started yet.")
+
+
+def _recording(app: web.Application) -> RecordingHealth:
+    retention, recording = app[CLIP_RETENTION], app[RECORDING]
+    statuses = [recording.status(c) for c in recording.recorders]
+    failing = next((s.reason for s in statuses if s.state == "error"), None)
+    state: Literal["ok", "paused", "error"] = "ok"
+    reason = None
+    if retention.error is not None or failing is not None:
+        state, reason = "error", retention.error or failing
+    elif retention.paused:
+        state, reason = "paused", DISK_FULL
+    free = None if retention.free is None else retention.free >> 20
+    busy = sum(s.state == "recording" for s in statuses)
+    return RecordingHealth(state=state, reason=reason, recording=busy, free_mib=free)
 
 
 async def health_handler(request: web.Request) -> web.Response:
@@ -115,8 +152,12 @@ async def health_handler(request: web.Request) -> web.Response:
     if MQTT in app:
         mqtt = app[MQTT].status()
         report.mqtt = MqttHealth(connected=mqtt.connected, dropped_events=mqtt.dropped_events)
+    if CLIP_RETENTION in app and RECORDING in app:
+        report.recording = _recording(app)
+        if report.recording.state != "ok":
+            report.status = "degraded"
     if storage.state != "ok" or registry.failures or _TROUBLE & set(states.values()):
         report.status = "degraded"
     if report.mqtt is not None and not report.mqtt.connected:
         report.status = "degraded"  # a configured link to the home automation is down
-    return web.json_response(report.model_dump(mode="json"))
+    return model_response(report)

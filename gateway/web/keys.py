@@ -18,6 +18,8 @@ from doorstep.gateway.keys.secretbox import SecretBox
 from doorstep.gateway.live import LiveService
 from doorstep.gateway.media.hub import StreamHub
 from doorstep.gateway.notify.service import PushService
+from doorstep.gateway.recording.retention import ClipRetention
+from doorstep.gateway.recording.service import Recording
 from doorstep.gateway.ringing import RingTracker
 from doorstep.gateway.settings import RuntimeSettings
 from doorstep.gateway.storage import Database, Storage
@@ -36,6 +38,10 @@ AUDIT = web.AppKey("audit", AuditLog)
 SECRET_BOX = web.AppKey("secret_box", SecretBox)
 LIVE = web.AppKey("live", LiveService)
 STREAMS = web.AppKey("streams", StreamHub)
+RECORDING = web.AppKey("recording", Recording)
+"""The cameras' recorders (absent until the cameras are up)."""
+CLIP_RETENTION = web.AppKey("clip_retention", ClipRetention)
+"""Clip retention and the disk's free-space floor."""
 REFUSALS = web.AppKey("refusals", RefusalAudit)
 """Counts refused attempts; written to the audit log once a minute (or when the log is read)."""
 OUTGOING_WEBHOOKS = web.AppKey("outgoing_webhooks", OutgoingWebhooks)

@@ -33,6 +33,7 @@ from doorstep.gateway.web.api import Schema, add_api_route
 from doorstep.gateway.web.auth_api import body_of, principal_of
 from doorstep.gateway.web.keys import ACCOUNTS, CAMERAS, LIVE, RINGS
 from doorstep.gateway.web.policy import Access, json_error
+from doorstep.gateway.web.responses import model_response
 from doorstep.gateway.web.session import client_ip, session_token
 
 MAX_OFFER_BODY = 3 * MAX_SDP_BYTES  # JSON escaping of "\r\n" can double an SDP's size
@@ -280,7 +281,7 @@ async def list_calls(request: web.Request) -> web.Response:
             ring_id=ring.id if ring is not None else None,
         ))  # fmt: skip
     body = CallList(calls=views)
-    return web.json_response(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+    return model_response(body, headers={"Cache-Control": "no-store"})
 
 
 async def stop_live(request: web.Request) -> web.Response:

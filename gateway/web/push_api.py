@@ -25,6 +25,7 @@ from doorstep.gateway.web.api import Done, add_api_route
 from doorstep.gateway.web.auth_api import body_of, principal_of
 from doorstep.gateway.web.keys import AUDIT, PUSH
 from doorstep.gateway.web.policy import Access, json_error
+from doorstep.gateway.web.responses import model_response
 from doorstep.gateway.web.session import client_ip
 
 SUBSCRIPTION_ID = {"type": "string", "pattern": "^[0-9]{1,12}$"}
@@ -162,14 +163,14 @@ async def post_subscription(request: web.Request) -> web.Response:
             principal.username, "push.subscribe", f"push:{record.id}", ip=client_ip(request),
             detail={"service": endpoint_host(record.endpoint), "label": record.label},
         )  # fmt: skip
-    return web.json_response(_view(record).model_dump(mode="json"), status=201)
+    return model_response(_view(record), status=201)
 
 
 async def list_subscriptions(request: web.Request) -> web.Response:
     """GET /api/push/subscriptions."""
     records = await _push(request).subscriptions(principal_of(request).user_id)
     views = SubscriptionList(subscriptions=[_view(r) for r in records])
-    return web.json_response(views.model_dump(mode="json"))
+    return model_response(views)
 
 
 async def patch_subscription(request: web.Request) -> web.Response:
@@ -184,7 +185,7 @@ async def patch_subscription(request: web.Request) -> web.Response:
         raise _failure(exc) from None
     if record is None:
         raise _missing()
-    return web.json_response(_view(record).model_dump(mode="json"))
+    return model_response(_view(record))
 
 
 async def delete_subscription(request: web.Request) -> web.Response:

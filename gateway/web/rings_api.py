@@ -17,6 +17,7 @@ from doorstep.gateway.web.api import add_api_route
 from doorstep.gateway.web.auth_api import principal_of
 from doorstep.gateway.web.keys import RINGS
 from doorstep.gateway.web.policy import Access
+from doorstep.gateway.web.responses import model_response
 
 RING_RANK: dict[str, int] = {"ringing": 0, "answered": 1, "ended": 2}
 """A ring only moves forward: ringing, answered, ended."""
@@ -83,7 +84,7 @@ def visible_rings(request: web.Request) -> list[RingView]:
 async def list_rings(request: web.Request) -> web.Response:
     """GET /api/rings: the rings going on now (a page opened mid-ring shows the banner)."""
     body = RingList(rings=visible_rings(request))
-    return web.json_response(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+    return model_response(body, headers={"Cache-Control": "no-store"})
 
 
 def add_ring_routes(app: web.Application) -> None:

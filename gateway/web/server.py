@@ -46,6 +46,7 @@ from doorstep.gateway.web.cameras_api import (
     list_cameras,
     remove_camera,
 )
+from doorstep.gateway.web.clips_api import add_clip_routes
 from doorstep.gateway.web.diagnostics_api import add_diagnostics_routes
 from doorstep.gateway.web.errors import add_security_headers, error_middleware, install_log_filter
 from doorstep.gateway.web.events_api import STREAMS, EventList, list_events, stream_events
@@ -293,6 +294,7 @@ def create_web_app() -> web.Application:
         access=Access.OWNER, summary="Check the audit log's hash chain", response=AuditVerification,
     )  # fmt: skip
     add_settings_routes(app)
+    add_clip_routes(app)
     app[STREAMS] = Counter()
     app.router.add_get("/", index_handler)
     allow(app, "GET", "/", Access.PUBLIC)

@@ -18,7 +18,7 @@ from ..gateway_client import SAME_ORIGIN, call
 from ..web.conftest import OWNER_PASSWORD
 from .conftest import StartGateway
 
-SECTIONS = ["discovery", "retention", "rings", "live", "mqtt", "webhooks", "server"]
+SECTIONS = ["discovery", "recording", "retention", "rings", "live", "mqtt", "webhooks", "server"]
 BROKER_PASSWORD = "broker-secret-4711"
 TURN_PASSWORD = "turn-secret-0815"
 
@@ -38,7 +38,7 @@ async def test_the_page_lists_each_section_with_its_schema_values_and_when_it_ap
     assert status == 200
     assert [s["name"] for s in page["sections"]] == SECTIONS
     assert {s["name"]: s["applies"] for s in page["sections"]} == {
-        "discovery": "now", "retention": "now", "rings": "now", "live": "now",
+        "discovery": "now", "recording": "now", "retention": "now", "rings": "now", "live": "now",
         "mqtt": "restart", "webhooks": "restart", "server": "restart",
     }  # fmt: skip
     discovery = _section(page, "discovery")
@@ -48,9 +48,13 @@ async def test_the_page_lists_each_section_with_its_schema_values_and_when_it_ap
     assert discovery["schema"]["properties"]["listen_s"]["maximum"] == 30
     assert discovery["schema"]["properties"]["targets"]["description"]
     retention = _section(page, "retention")
-    assert retention["value"] == {"event_days": 30}  # clip retention is not offered: no clips yet
-    assert set(retention["schema"]["properties"]) == {"event_days"}
-    assert retention["file_only"] == ["clip_days", "min_free_mib"]
+    assert retention["value"] == {
+        "clip_days": 3, "continuous_days": 3, "event_days": 30, "min_free_mib": 1024,
+    }  # fmt: skip
+    assert retention["file_only"] == []
+    recording = _section(page, "recording")
+    assert recording["value"]["mode"] == "events"
+    assert recording["file_only"] == ["max_clip_s", "segment_s"]
     server = _section(page, "server")
     assert set(server["value"]) == {"tls", "hostnames"}
     assert server["file_only"] == ["host", "port"]
@@ -59,7 +63,7 @@ async def test_the_page_lists_each_section_with_its_schema_values_and_when_it_ap
     assert password["writeOnly"] is True
     file_only = {f["path"]: f["reason"] for f in page["file_only"]}
     assert {"server.host", "server.port", "storage", "logging"} <= set(file_only)
-    assert file_only["retention.clip_days"].startswith("Not in effect yet")
+    assert file_only["recording.segment_s"].startswith("Set in config.yaml")
     assert page["restart_pending"] == []
 
 
@@ -109,7 +113,9 @@ INVALID = [
     ("discovery", {"targets": ["$(id)"]}, "targets[0]", "host name or an IP address"),
     ("discovery", {"listen_s": 0}, "listen_s", "greater than 0"),
     ("retention", {"event_days": 0}, "event_days", "greater than or equal to 1"),
-    ("retention", {"clip_days": 3}, "clip_days", "set in config.yaml only"),
+    ("retention", {"clip_days": 0}, "clip_days", "greater than or equal to 1"),
+    ("recording", {"mode": "always"}, "mode", "'events', 'continuous' or 'off'"),
+    ("recording", {"segment_s": 60}, "segment_s", "set in config.yaml only"),
     ("server", {"port": 8080}, "port", "set in config.yaml only"),
     ("server", {"host": "192.168.1.2"}, "host", "set in config.yaml only"),
     ("rings", {"ring": 5}, "ring", "not a setting of this section"),

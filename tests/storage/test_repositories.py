@@ -11,12 +11,14 @@ import pytest
 from doorstep.gateway.storage import (
     CameraRecord,
     CameraRepository,
+    ClipQuery,
     ClipRecord,
     ClipRepository,
     Conflict,
     Database,
     EventRecord,
     EventRepository,
+    HoldRepository,
     UserRepository,
 )
 
@@ -82,18 +84,44 @@ async def test_naive_times_are_refused(database: Database) -> None:
 
 
 async def test_clips_hold_protects_from_retention_and_delete(database: Database) -> None:
-    clips = ClipRepository(database.standard)
+    clips, holds = ClipRepository(database.standard), HoldRepository(database.durable)
     for i in range(3):
         await clips.add(ClipRecord(f"clip{i}", "door", f"door/{i}.mp4", T0 + timedelta(hours=i)))
-    assert await clips.set_held("clip0", True)
-    expired = await clips.expired(T0 + timedelta(hours=10))
+    await holds.hold("clip0", "police request 7", None, "owner", T0)
+    expired = await clips.expired("door", "events", T0 + timedelta(hours=10))
     assert [c.id for c in expired] == ["clip1", "clip2"]
-    assert not await clips.delete("clip0")
-    assert await clips.delete("clip1")
-    assert [c.id for c in await clips.for_camera("door")] == ["clip2", "clip0"]
+    assert await clips.delete(["clip0"]) == 0
+    assert await clips.delete(["clip1"]) == 1
+    listed = await clips.find(ClipQuery(cameras=["door"]))
+    assert [c.id for c in listed] == ["clip2", "clip0"]
     held = await clips.get("clip0")
     assert held is not None
     assert held.held
+    # The schema itself refuses to drop a held clip, whatever the flag says.
+    await database.standard.execute("UPDATE clips SET held = 0 WHERE id = 'clip0'")
+    with pytest.raises(Conflict, match="held"):
+        await clips.delete(["clip0"])
+
+
+async def _held(clips: ClipRepository, clip_id: str) -> bool | None:
+    clip = await clips.get(clip_id)
+    return None if clip is None else clip.held
+
+
+async def test_a_hold_ends_when_released_or_when_its_end_date_passes(database: Database) -> None:
+    clips, holds = ClipRepository(database.standard), HoldRepository(database.durable)
+    await clips.add(ClipRecord("a", "door", "door/a.mp4", T0))
+    await clips.add(ClipRecord("b", "door", "door/b.mp4", T0))
+    await holds.hold("a", "owner's reason", None, "owner", T0)
+    await holds.hold("b", "until the case closes", T0 + timedelta(days=1), "owner", T0)
+    assert await holds.release("a", "owner", T0 + timedelta(hours=1)) == 1
+    assert await _held(clips, "a") is False
+    assert await holds.lapse(T0 + timedelta(hours=2)) == []
+    assert await holds.lapse(T0 + timedelta(days=2)) == ["b"]
+    assert await _held(clips, "b") is False
+    assert await holds.in_force("b", T0 + timedelta(days=2)) == []
+    with pytest.raises(Conflict):
+        await holds.hold("ghost", "no such clip", None, "owner", T0)
 
 
 async def test_camera_with_clips_cannot_be_deleted(database: Database) -> None:

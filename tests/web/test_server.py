@@ -47,7 +47,9 @@ async def test_health_reports_components(aiohttp_client: ClientFactory, tmp_path
     assert body["cameras"] == {"total": 0, "by_state": {}}
     # What always follows the bus; MQTT is not among them unless configured.
     subscribers = sorted(s["name"] for s in body["bus"]["subscribers"])
-    assert subscribers == ["history", "outgoing_webhooks", "push", "rings"]
+    assert subscribers == ["history", "outgoing_webhooks", "push", "recording", "rings"]
+    assert body["recording"]["state"] == "ok"
+    assert body["recording"]["free_mib"] is None or body["recording"]["free_mib"] > 0
 
 
 async def test_health_is_degraded_by_a_missing_driver(

@@ -2,8 +2,9 @@
 
 from doorstep.gateway.storage.repositories.audit import AuditRepository, AuditRow
 from doorstep.gateway.storage.repositories.cameras import CameraRecord, CameraRepository
-from doorstep.gateway.storage.repositories.clips import ClipRecord, ClipRepository
+from doorstep.gateway.storage.repositories.clips import ClipQuery, ClipRecord, ClipRepository
 from doorstep.gateway.storage.repositories.events import EventRecord, EventRepository
+from doorstep.gateway.storage.repositories.holds import HoldRecord, HoldRepository
 from doorstep.gateway.storage.repositories.push import (
     PushSubscriptionRecord,
     PushSubscriptionRepository,
@@ -25,10 +26,13 @@ __all__ = [
     "AuditRow",
     "CameraRecord",
     "CameraRepository",
+    "ClipQuery",
     "ClipRecord",
     "ClipRepository",
     "EventRecord",
     "EventRepository",
+    "HoldRecord",
+    "HoldRepository",
     "PushSubscriptionRecord",
     "PushSubscriptionRepository",
     "SessionAccount",

@@ -91,6 +91,28 @@ class EventRepository(Repository):
         rows = await self._conn.fetchall(sql, (*params, max(1, min(limit, 1000))))
         return [_record(r) for r in rows]
 
+    async def ids_between(
+        self, camera_id: str, since: datetime, until: datetime, limit: int = 1000
+    ) -> list[int]:
+        """The ids of a camera's events received in [since, until] (what a clip covers)."""
+        rows = await self._conn.fetchall(
+            """SELECT id FROM events WHERE camera_id = ? AND received_at >= ?
+                   AND received_at <= ? ORDER BY received_at LIMIT ?""",
+            (camera_id, to_db(since), to_db(until), limit),
+        )
+        return [r["id"] for r in rows]
+
+    async def kinds_of(self, event_ids: list[int]) -> list[str]:
+        """The distinct kinds of some events, sorted."""
+        if not event_ids:
+            return []
+        rows = await self._conn.fetchall(
+            f"SELECT DISTINCT kind FROM events WHERE id IN ({','.join('?' * len(event_ids))})"  # noqa: S608
+            " ORDER BY kind",
+            event_ids,
+        )
+        return [r["kind"] for r in rows]
+
     async def delete_older_than(self, cutoff: datetime, limit: int | None = None) -> int:
         """Delete events received before `cutoff` (the oldest `limit` of them, if given: one
         batch of a long clean-up); returns how many."""

@@ -1,0 +1,1 @@
+"""Recording: clips from the stream hub, crash-safe on disk, registered in the database."""
