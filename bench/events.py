@@ -200,6 +200,7 @@ def gateway_config(doorbells: list[SimulatedDoorbell], data_dir: Path, path: str
             "storage": {"data_dir": data_dir},
             "server": {"port": free_port()},
             "webhooks": {"enabled": path == "webhook"},
+            "recording": {"mode": "off"},  # bench/record.py measures recording
             "cameras": cameras,
         }
     )

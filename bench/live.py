@@ -187,6 +187,7 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:  # noqa: PLR091
         config = Config.model_validate({
             "storage": {"data_dir": folder / "data"},
             "live": {"host_addresses": ["127.0.0.1"]},
+            "recording": {"mode": "off"},  # bench/record.py measures recording
             "cameras": [{"id": "front", "name": "Front door", "host": doorbell["host"],
                          "port": int(doorbell["port"]), "username": doorbell["username"],
                          "password": doorbell["password"]}],

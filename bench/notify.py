@@ -125,6 +125,7 @@ def gateway_config(doorbell: Doorbell, folder: Path, receiver: PushReceiver, por
     return Config.model_validate({
         "storage": {"data_dir": folder / "data"},
         "live": {"host_addresses": ["127.0.0.1"]},
+        "recording": {"mode": "off"},  # bench/record.py measures recording
         "rings": {"ring_s": RING_S},
         "push": {"contact": "mailto:bench@doorstep.example",
                  "allowed_endpoint_hosts": [receiver.origin]},

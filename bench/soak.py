@@ -269,6 +269,7 @@ def gateway_config(devices: list[dict[str, Any]], data_dir: Path) -> Config:
         "storage": {"data_dir": data_dir},
         "webhooks": {"enabled": True},
         "live": {"host_addresses": ["127.0.0.1"]},
+        "recording": {"mode": "off"},  # bench/record.py measures recording
         "cameras": cameras,
     })  # fmt: skip
 

@@ -255,6 +255,7 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
             ).consume(audio),
         )  # fmt: skip
         app[RECORDING], app[CLIP_RETENTION] = recording, retention
+        facade.recording = recording
         app[SETTINGS].listen("recording", lambda _: recording.reapply())
         manager.start()
         retention.start()

@@ -14,6 +14,7 @@ import { ActivityView } from "./views/activity.js";
 import { AuditView } from "./views/audit.js";
 import { CameraView } from "./views/camera.js";
 import { CamerasView } from "./views/cameras.js";
+import { ClipsView } from "./views/clips.js";
 import { GatewaySettingsView } from "./views/gateway-settings.js";
 import { LiveView } from "./views/live.js";
 import { NotFoundView, OwnerOnlyView, UnreachableView } from "./views/misc.js";
@@ -31,6 +32,7 @@ const PAGES = {
   live: { view: LiveView, title: "Live" },
   activity: { view: ActivityView, title: "Activity" },
   events: { view: ActivityView, title: "Activity" },  // the old name of the page
+  clips: { view: ClipsView, title: "Clips" },
   users: { view: UsersView, title: "Users", owner: true },
   audit: { view: AuditView, title: "Audit log", owner: true },
   settings: { view: SettingsView, title: "Settings" },
@@ -56,7 +58,7 @@ export function decide(route, { session, me, meta }) {
   const known = PAGES[page];
   if (!known) return { view: NotFoundView, title: "Not found" };
   if (known.owner && me.role !== "owner") return { view: OwnerOnlyView, props: { title: known.title }, title: known.title };
-  const props = page === "camera" || page === "live" ? { id: route.arg } : page === "activity" ? { cameraId: route.arg } : {};
+  const props = page === "camera" || page === "live" ? { id: route.arg } : page === "activity" || page === "clips" ? { cameraId: route.arg } : {};
   return { view: known.view, props, title: known.title };
 }
 

@@ -29,6 +29,7 @@ from doorstep.gateway.cameras.views import (
     CameraSettingsView,
     CameraView,
     DiscoveredView,
+    RecordingView,
     StreamView,
 )
 from doorstep.gateway.config.models import DiscoveryConfig
@@ -37,6 +38,7 @@ from doorstep.gateway.devices.supervisor import DeviceSupervisor
 from doorstep.gateway.discovery import discover
 from doorstep.gateway.events import CameraState
 from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.recording.service import Recording
 from doorstep.sdk import DriverError, DriverFactory, TalkSink
 
 SNAPSHOT_CACHE_S = 2.0
@@ -72,6 +74,8 @@ class Cameras:
         self._drivers = drivers
         self._clock = clock
         self._snapshots: dict[str, tuple[float, bytes]] = {}
+        self.recording: Recording | None = None
+        """The recorders, once they are up (a camera's view then says what its recorder does)."""
 
     def _supervisor(self, camera_id: str, may_see: MaySee = _everyone) -> DeviceSupervisor:
         supervisor = self._devices.supervisors.get(camera_id)
@@ -119,7 +123,14 @@ class Cameras:
             live_stream=self._settings.live_stream(supervisor.camera_id),
             source="config" if supervisor.camera_id in self._declared else "adopted",
             editable=self._editable(supervisor) if editor else [],
+            recording=self._recording(supervisor.camera_id),
         )
+
+    def _recording(self, camera_id: str) -> RecordingView | None:
+        if self.recording is None:
+            return None
+        status = self.recording.status(camera_id)
+        return RecordingView(state=status.state, reason=status.reason)
 
     def _editable(self, supervisor: DeviceSupervisor) -> list[str]:
         camera = self._devices.cameras.get(supervisor.camera_id)

@@ -17,6 +17,13 @@ class StreamView(BaseModel):
     fps: float | None
 
 
+class RecordingView(BaseModel):
+    """What a camera's recorder is doing: recording, idle, paused (disk full), error, off."""
+
+    state: str
+    reason: str | None = None
+
+
 class CameraView(BaseModel):
     """A camera as the UI sees it; credentials are never part of it."""
 
@@ -57,6 +64,9 @@ class CameraView(BaseModel):
     notes: list[str] = Field(
         default_factory=list,
         description="What the driver says the owner should know (plain text, never HTML).",
+    )
+    recording: RecordingView | None = Field(
+        default=None, description="Its recorder's state (None: recording has not started)."
     )
     live_stream: str = Field(
         default="main", description="The stream live view opens: 'main' or 'sub'."

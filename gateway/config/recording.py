@@ -50,7 +50,7 @@ class RecordingConfig(Section):
         description="Longer activity is split into consecutive clips, without a gap.",
     )  # fmt: skip
     segment_s: float = Field(
-        600.0, ge=60, le=3600, title="Segment length (s)",
+        600.0, ge=10, le=3600, title="Segment length (s)",
         description="In `continuous` mode, each file holds this much.",
     )  # fmt: skip
     audio: bool = Field(

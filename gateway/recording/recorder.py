@@ -28,6 +28,7 @@ from doorstep.gateway.recording.audio import AudioPayload
 from doorstep.gateway.recording.clip_file import ClipFile, ClosedClip
 from doorstep.gateway.recording.frames import Frame, Preroll, TimedAudio
 from doorstep.gateway.recording.policy import RecordingPolicy
+from doorstep.gateway.recording.retention import DISK_FULL
 from doorstep.gateway.recording.timeline import ClipTimeline
 from doorstep.gateway.recording.writer import ClipWriter, WriteFailed
 from doorstep.protocols.fmp4 import VideoTrack
@@ -242,6 +243,11 @@ class CameraRecorder:
             return
         if clip is None:
             self._open(frame)
+            return
+        if frame.keyframe and self._gate() == DISK_FULL:
+            # Only held clips are left on a disk short of space: stop at a keyframe, so what is
+            # on disk stays whole and the disk never runs out under an open clip.
+            self._end_clip(at=frame)
             return
         if frame.keyframe:
             limit = (self.policy.segment_s if self.policy.mode == "continuous"

@@ -97,9 +97,7 @@ class ClipRetention:
         """Stop (a pass under way ends after its current batch)."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def gate(self) -> str | None:
         """Why no clip may open now, or None. A disk short of space wakes a pass at once."""
@@ -134,6 +132,8 @@ class ClipRetention:
                 await self.run_once()
             except StorageError as exc:
                 _log.warning("clip retention: the database refused (%s); retrying later", exc)
+            except Exception:  # a pass must never end retention: the next one tries again
+                _log.exception("clip retention: the pass failed; retrying later")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._every_s)
             self._wake.clear()

@@ -7,6 +7,20 @@ import { Snapshot } from "./snapshot.js";
 import { RawDetail, StateBadge } from "./ui.js";
 
 /** A camera card (.camera[data-camera]). */
+const RECORDING_WORDS = {
+  recording: ["Recording", "tone-bad"], idle: ["Ready to record", "tone-off"],
+  paused: ["Recording paused", "tone-pending"], error: ["Not recording", "tone-bad"],
+};
+
+/** The recorder's state as a small line ("Recording", "Recording paused: disk full"). */
+export function RecordingLine({ recording }) {
+  if (!recording || recording.state === "off") return null;
+  const [label, tone] = RECORDING_WORDS[recording.state] || [recording.state, "tone-off"];
+  return html`<p class="recording-line small" data-recording=${recording.state}>
+    <span class=${`state ${tone}`}><span class="state-dot" aria-hidden="true"></span>${label}</span>
+    ${recording.reason ? html` <span class="muted">${recording.reason}</span>` : null}</p>`;
+}
+
 export function CameraCard({ camera, meta, stamp }) {
   const words = stateWords(meta, camera);
   const canWatch = camera.state === "online" && camera.streams.length > 0;
@@ -21,6 +35,7 @@ export function CameraCard({ camera, meta, stamp }) {
         <${Icon} name="live" size=${18} /><span>Live</span></a>` : null}
     </div>
     ${camera.state === "online" ? null : html`<p class="camera-sentence">${words.sentence}</p>`}
+    <${RecordingLine} recording=${camera.recording} />
     ${camera.reason ? html`<${RawDetail} summary="What went wrong, exactly"><code>${camera.reason}</code></${RawDetail}>` : null}
   </article>`;
 }

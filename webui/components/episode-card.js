@@ -1,6 +1,6 @@
 // One episode in the activity feed: what happened in words, where, when, for how long, with the
 // camera's picture; the raw events it was made of fold out.
-import { html } from "../lib/html.js";
+import { html, useState } from "../lib/html.js";
 import { lasted } from "../lib/episodes.js";
 import { duration, exactly, when } from "../lib/format.js";
 import { href } from "../lib/router.js";
@@ -16,11 +16,26 @@ export function episodeSentence(meta, episode, name) {
   return seconds ? `${base} — ${duration(seconds)}` : base;
 }
 
-/** The episode's card (.episode[data-kind]); `thumb` is a picture URL or null. */
-export function EpisodeCard({ episode, meta, name, thumb, compact = false }) {
+/** The clip recorded during an episode: poster, and the video played in place on a click. */
+function EpisodeClip({ clip, name }) {
+  const [playing, setPlaying] = useState(false);
+  if (playing) {
+    return html`<video class="episode-thumb episode-video" src=${clip.video} controls autoplay muted playsinline
+      poster=${clip.poster || undefined}></video>`;
+  }
+  return html`<button type="button" class="episode-thumb episode-play" data-clip=${clip.id}
+      aria-label=${`Play the clip of ${name}`} onClick=${() => setPlaying(true)}>
+    ${clip.poster ? html`<img src=${clip.poster} alt="" />` : null}
+    <span class="play-mark" aria-hidden="true"><${Icon} name="play" size=${28} /></span>
+  </button>`;
+}
+
+/** The episode's card (.episode[data-kind]); `thumb` is a picture URL or null, `clip` the clip
+ * recorded meanwhile (shown instead, and played in place). */
+export function EpisodeCard({ episode, meta, name, thumb, clip = null, compact = false }) {
   const ring = episode.kind === "doorbell";
   return html`<article class=${`episode${ring ? " is-ring" : ""}${compact ? " compact" : ""}`} data-kind=${episode.kind} data-camera=${episode.camera_id}>
-    ${compact ? null : thumb
+    ${compact ? null : clip ? html`<${EpisodeClip} clip=${clip} name=${name} />` : thumb
       ? html`<img class="episode-thumb" src=${thumb} alt=${`Current view of ${name}`} />`
       : html`<div class="episode-thumb empty" aria-hidden="true"><${Icon} name=${kindIcon(episode.kind)} size=${26} /></div>`}
     <div class="episode-body">

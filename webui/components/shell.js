@@ -12,7 +12,8 @@ export function navItems(me, meta) {
   if (!me) return [];
   const items = [];
   if (!me.must_enroll_totp && inHousehold(meta, me.role)) {
-    items.push({ page: "cameras", label: "Cameras", icon: "camera" }, { page: "activity", label: "Activity", icon: "activity" });
+    items.push({ page: "cameras", label: "Cameras", icon: "camera" }, { page: "activity", label: "Activity", icon: "activity" },
+      { page: "clips", label: "Clips", icon: "film" });
   }
   if (!me.must_enroll_totp && me.role === "owner") {
     items.push({ page: "users", label: "Users", icon: "users" }, { page: "audit", label: "Audit", icon: "audit" });

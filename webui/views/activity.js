@@ -38,6 +38,23 @@ function RawTable({ events, names }) {
   </table></div>`;
 }
 
+/** A lookup episode → the clip recorded while it happened (clips of the listed span, reloaded
+ * when a newer episode arrives and every minute). */
+function useEpisodeClips(list, camera) {
+  const oldest = list.length ? list[list.length - 1].start : null;
+  const newest = list.length ? list[0].start : null;
+  const [tick, setTick] = useState(0);
+  useInterval(() => setTick((t) => t + 1), 60000);
+  const { data } = useLoad((signal) => {
+    if (oldest === null) return Promise.resolve({ clips: [] });
+    const query = new URLSearchParams({ limit: "500", since: new Date(oldest - 60000).toISOString() });
+    if (camera) query.append("camera", camera);
+    return api("GET", `/api/clips?${query}`, undefined, { signal });
+  }, [oldest, newest, camera, tick]);
+  return (episode) => (data?.clips || []).find((c) => c.camera_id === episode.camera_id
+    && new Date(c.started_at) <= episode.start && episode.start <= new Date(c.ended_at || c.started_at)) || null;
+}
+
 /** The activity page; `cameraId` preselects a camera (#/activity/<id>). */
 export function ActivityView({ cameraId }) {
   const cameras = useStore((s) => s.cameras) || [];
@@ -64,6 +81,7 @@ export function ActivityView({ cameraId }) {
   const list = useMemo(() => episodes(events, { showInitial, now }), [events, showInitial, now]);
   const names = Object.fromEntries(cameras.map((c) => [c.id, c.name]));
   const thumbs = useSnapshots(cameras.filter(hasSnapshot));
+  const clips = useEpisodeClips(list, camera);
   const pick = (e) => go(e.currentTarget.value ? `#/activity/${encodeURIComponent(e.currentTarget.value)}` : "#/activity");
   return html`<div class="page activity">
     <${PageHead} title="Activity" subtitle="What your cameras noticed, newest first." />
@@ -88,7 +106,7 @@ export function ActivityView({ cameraId }) {
     ${byDay(list).map((day) => html`<section class="day" key=${day.label}>
       <h2 class="day-label">${day.label}</h2>
       <div class="episodes">${day.episodes.map((e) => html`<${EpisodeCard} key=${e.key} episode=${e} meta=${meta}
-        name=${names[e.camera_id] || e.camera_id} thumb=${thumbs[e.camera_id] || null} />`)}</div>
+        name=${names[e.camera_id] || e.camera_id} thumb=${thumbs[e.camera_id] || null} clip=${clips(e)} />`)}</div>
     </section>`)}
     ${data && data.events.length >= LIMIT ? html`<p class="muted small">Showing the latest ${LIMIT} events${kind ? ` of ${kindLabel(meta, kind)}` : ""}.</p>` : null}
   </div>`;

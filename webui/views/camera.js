@@ -14,6 +14,7 @@ import { Icon } from "../components/icons.js";
 import { Snapshot } from "../components/snapshot.js";
 import { Empty, ErrorText, LoadFailed, Loading, PageHead, RawDetail, StateBadge } from "../components/ui.js";
 import { CameraSettingsCard } from "./camera-settings.js";
+import { CameraClips } from "./clips.js";
 
 const SNAPSHOT_REFRESH_MS = 10000;
 
@@ -99,6 +100,7 @@ export function CameraView({ id }) {
           <p class="camera-sentence">${words.sentence}</p>
           ${camera.reason ? html`<${RawDetail} summary="What went wrong, exactly"><code>${camera.reason}</code></${RawDetail}>` : null}
         </div>`}
+        <${CameraClips} camera=${camera} meta=${meta} />
         <${Recent} camera=${camera} meta=${meta} />
       </div>
       <div class="camera-side">

@@ -28,8 +28,11 @@ export function CamerasView() {
   } else {
     grid = html`<div class="grid">${cameras.map((c) => html`<${CameraCard} key=${c.id} camera=${c} meta=${meta} stamp=${stamp} />`)}</div>`;
   }
+  const paused = (cameras || []).find((c) => c.recording && (c.recording.state === "paused" || c.recording.state === "error"));
   return html`<div class="page cameras">
     <${PageHead} title="Cameras" subtitle=${cameras && cameras.length ? `${online} of ${cameras.length} online` : null} />
+    ${paused ? html`<p class="card alarm" role="alert" id="recording-alarm"><strong>${paused.recording.state === "paused" ? "Recording is paused" : "Recording has a problem"}:</strong>
+      ${paused.recording.reason || "see the camera's page"}.${paused.recording.state === "paused" ? " Free some space, or release holds you no longer need; recording resumes by itself." : ""}</p>` : null}
     ${grid}
     ${owner ? html`<${AddCameras} onAdded=${() => loadCameras().catch(() => {})} />` : null}
   </div>`;
