@@ -11,7 +11,6 @@ import logging
 import re
 import struct
 from collections import deque
-from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from doorstep.protocols.digest import (
@@ -20,52 +19,32 @@ from doorstep.protocols.digest import (
     parse_params,
     split_scheme,
 )
+from doorstep.protocols.rtsp_framing import (
+    MAX_BUFFERED,
+    RtspBasicRefused,
+    RtspError,
+    RtspResponse,
+    RtspStatusError,
+    take_frames,
+)
 from doorstep.protocols.sdp import SdpMedia, parse_sdp
+
+__all__ = ["BACKCHANNEL", "PACKET_QUEUE_BYTES", "RtspBasicRefused", "RtspClient", "RtspError",
+           "RtspResponse", "RtspStatusError"]  # fmt: skip
 
 _log = logging.getLogger(__name__)
 
 BACKCHANNEL = "www.onvif.org/ver20/backchannel"
-MAX_HEADER_BYTES = 16 * 1024
-MAX_BODY_BYTES = 64 * 1024
 DEFAULT_TIMEOUT_S = 10.0
 PACKET_QUEUE_BYTES = 8 * 1024 * 1024
 """Received packets waiting for the reader, in bytes; past it the oldest are dropped."""
 PACKET_OVERHEAD = 100  # bytes charged per queued packet, so empty ones are not free
-MAX_CHALLENGES = 8
-
-
-class RtspError(Exception):
-    """The RTSP exchange failed (network, protocol or a refused request)."""
-
-
-class RtspBasicRefused(RtspError):
-    """The server asked for Basic authentication over plain RTSP, and it was not allowed."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the camera asked for Basic authentication, which sends the password in clear; "
-            "enable rtsp_allow_basic for this camera to accept it"
-        )
-
-
-class RtspStatusError(RtspError):
-    """The server answered a request with a non-2xx status."""
-
-    def __init__(self, method: str, status: int, reason: str) -> None:
-        super().__init__(f"{method} answered {status} {reason}")
-        self.status = status
-
-
-@dataclass(frozen=True, slots=True)
-class RtspResponse:
-    """Status, headers (lower-case names) and body of an answer."""
-
-    status: int
-    reason: str
-    headers: dict[str, str]
-    body: bytes
-    challenges: tuple[str, ...] = field(default=())
-    """Every WWW-Authenticate header (a server may offer several schemes)."""
+READ_CHUNK = 256 * 1024
+COALESCE_S = 0.03
+"""How long media waits in the socket between reads: one frame at 30 fps. Measured with four
+1080p30 4 Mbit/s streams: 10.4 % of a core without it, 13 % at 10 ms (the pause costs more than
+it saves), 6.3 % at 20 ms, 4.9 % at 30 ms, 5.0 % at 50 ms."""
+COALESCE_AFTER_S = 1.0
 
 
 class RtspClient:
@@ -112,6 +91,7 @@ class RtspClient:
         self._keepalive_task: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
         self._wakeup: asyncio.Future[None] | None = None
+        self._media_since: float | None = None
         self.dropped = 0
         self.keep_media = True
         """False: interleaved packets are read and thrown away (a backchannel sends, and a
@@ -121,7 +101,7 @@ class RtspClient:
         """Open the TCP connection."""
         try:
             self._reader, self._writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port, limit=MAX_HEADER_BYTES), self.timeout
+                asyncio.open_connection(self.host, self.port, limit=READ_CHUNK), self.timeout
             )
         except (OSError, TimeoutError) as exc:
             raise RtspError(f"cannot connect to {self.host}:{self.port}: {exc}") from None
@@ -134,26 +114,25 @@ class RtspClient:
         reader = self._reader
         if reader is None:
             return
+        buffer = bytearray()
         try:
             while True:
-                first = await reader.readexactly(1)
-                if first == b"$":
-                    header = await reader.readexactly(3)
-                    channel, length = header[0], struct.unpack("!H", header[1:])[0]
-                    data = await reader.readexactly(length)
-                    if not self.keep_media:
-                        continue
-                    self._enqueue(channel, data)
+                chunk = await reader.read(READ_CHUNK)
+                if not chunk:
+                    raise asyncio.IncompleteReadError(bytes(buffer), None)
+                buffer += chunk
+                # A chunk holds many interleaved packets: parse them all, wake the reader once.
+                queued = len(self._packets)
+                del buffer[: self._parse(buffer)]
+                if len(buffer) > MAX_BUFFERED:
+                    raise RtspError("an interleaved frame or response larger than allowed")
+                if len(self._packets) != queued:
                     self._wake()
-                    continue
-                response = await self._read_response(first)
-                future = self._pending.pop(int(response.headers.get("cseq", "-1") or -1), None)
-                if future is not None and not future.done():
-                    future.set_result(response)
+                    if len(chunk) < READ_CHUNK:
+                        await self._coalesce()
         except (
             asyncio.IncompleteReadError,
             ConnectionError,
-            asyncio.LimitOverrunError,
             RtspError,
             ValueError,
         ) as exc:
@@ -165,6 +144,41 @@ class RtspClient:
             self._closed.set()
             self._wake()
 
+    async def _coalesce(self) -> None:
+        """Media flows: let packets gather in the socket before the next read. A camera sends
+        each RTP packet on its own, and a read (with its trip through the event loop) per
+        packet costs more than the packet. Not in the first second of media, so a stream's
+        first keyframe (what a new viewer waits for) is not held up."""
+        loop = asyncio.get_running_loop()
+        if self._media_since is None:
+            self._media_since = loop.time()
+        # The connection's transport both reads and writes; StreamWriter types it write-only.
+        transport: asyncio.BaseTransport | None = (
+            self._writer.transport if self._writer is not None else None
+        )
+        if loop.time() - self._media_since < COALESCE_AFTER_S or not isinstance(
+            transport, asyncio.ReadTransport
+        ):
+            return
+        transport.pause_reading()
+        try:
+            await asyncio.sleep(COALESCE_S)
+        finally:
+            if not transport.is_closing():
+                transport.resume_reading()
+
+    def _parse(self, buffer: bytearray) -> int:
+        """Queue the packets and answer the requests complete at the front of `buffer`;
+        returns the bytes they used."""
+        used, packets, responses = take_frames(buffer, self.keep_media)
+        for channel, data in packets:
+            self._enqueue(channel, data)
+        for response in responses:
+            future = self._pending.pop(int(response.headers.get("cseq", "-1") or -1), None)
+            if future is not None and not future.done():
+                future.set_result(response)
+        return used
+
     def _enqueue(self, channel: int, data: bytes) -> None:
         cost = len(data) + PACKET_OVERHEAD
         while self._packets and self._queued_bytes + cost > self.max_queue_bytes:
@@ -175,52 +189,39 @@ class RtspClient:
         self._packets.append((channel, data))
         self._queued_bytes += cost
 
-    async def _read_response(self, first: bytes) -> RtspResponse:
-        if self._reader is None:
-            raise RtspError("not connected")
-        head = first + await self._reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("utf-8", "replace").split("\r\n")
-        status_line = lines[0].split(" ", 2)
-        if (
-            len(status_line) < 2
-            or not status_line[0].startswith("RTSP/")
-            or not (status_line[1].isascii() and status_line[1].isdigit())
-        ):
-            raise RtspError("not an RTSP response")
-        headers: dict[str, str] = {}
-        challenges: list[str] = []
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if sep:
-                key = name.strip().lower()
-                headers[key] = value.strip()
-                if key == "www-authenticate" and len(challenges) < MAX_CHALLENGES:
-                    challenges.append(value.strip())
-        length = int(headers.get("content-length", "0") or 0)
-        if not 0 <= length <= MAX_BODY_BYTES:
-            raise RtspError("response body too large")
-        body = await self._reader.readexactly(length) if length else b""
-        reason = status_line[2] if len(status_line) > 2 else ""
-        return RtspResponse(int(status_line[1]), reason, headers, body, tuple(challenges))
+    async def packets(self, wait_s: float | None = None) -> list[tuple[int, bytes]]:
+        """Every interleaved (channel, packet) queued, waiting for one if none is; for one
+        reader. RtspError if the connection closed (or nothing came in `wait_s`)."""
+        await self._until_queued(wait_s)
+        batch = list(self._packets)
+        self._packets.clear()
+        self._queued_bytes = 0
+        return batch
+
+    async def _until_queued(self, wait_s: float | None) -> None:
+        """Return once a packet is queued: RtspError when the connection closes first, or
+        nothing comes within `wait_s`."""
+        if self._packets:
+            return
+        try:
+            async with asyncio.timeout(wait_s):
+                while not self._packets:
+                    if self._closed.is_set():
+                        raise RtspError("connection closed")
+                    self._wakeup = asyncio.get_running_loop().create_future()
+                    try:
+                        await self._wakeup
+                    finally:
+                        self._wakeup = None
+        except TimeoutError:
+            raise RtspError("no packet in time") from None
 
     async def packet(self, wait_s: float | None = None) -> tuple[int, bytes]:
         """The next interleaved (channel, RTP/RTCP packet), for one reader; RtspError if closed."""
-        # Hundreds of packets a second per stream: no task per packet, one future per wait,
-        # none at all while packets are queued.
-        if not self._packets and not self._closed.is_set():
-            self._wakeup = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(wait_s):
-                    await self._wakeup
-            except TimeoutError:
-                raise RtspError("no packet in time") from None
-            finally:
-                self._wakeup = None
-        if self._packets:
-            channel, data = self._packets.popleft()
-            self._queued_bytes -= len(data) + PACKET_OVERHEAD
-            return channel, data
-        raise RtspError("connection closed")
+        await self._until_queued(wait_s)
+        channel, data = self._packets.popleft()
+        self._queued_bytes -= len(data) + PACKET_OVERHEAD
+        return channel, data
 
     def _wake(self) -> None:
         if self._wakeup is not None and not self._wakeup.done():

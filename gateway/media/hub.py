@@ -244,33 +244,37 @@ class CameraStream:
             last_frame = self._clock.now()
             healthy = False
             while True:
-                channel, data = await client.packet(wait_s=VIDEO_TIMEOUT_S)
+                # All the packets that came in at once (a read holds dozens): one wake-up each.
+                batch = await client.packets(wait_s=VIDEO_TIMEOUT_S)
                 now = self._clock.now()
                 if now - last_frame > VIDEO_TIMEOUT_S:
                     raise RtspError(f"no video frame for {VIDEO_TIMEOUT_S:.0f} s")
-                if channel not in (VIDEO_CHANNEL, AUDIO_CHANNEL):
-                    continue  # RTCP
-                try:
-                    packet = parse_rtp(data)
-                except RtpError:
-                    continue
-                if channel == VIDEO_CHANNEL:
-                    for unit in depacketizer.push(packet.payload, packet.timestamp, packet.marker):
-                        last_frame = now
-                        if first_frame is None:
-                            first_frame = now
-                            self.last_error, self.unreachable = None, False
-                        self._publish(unit)
-                    played = 0.0 if first_frame is None else now - first_frame
-                    if not healthy and played >= HEALTHY_SESSION_S:
-                        healthy = True
-                        self._healthy()
-                elif audio is not None and packet.payload:
-                    chunk = AudioChunk(
-                        packet.payload, packet.timestamp, audio.encoding, audio.clock_rate
-                    )
-                    for consumer in list(self._consumers):
-                        consumer._offer_audio(chunk)
+                for channel, data in batch:
+                    if channel not in (VIDEO_CHANNEL, AUDIO_CHANNEL):
+                        continue  # RTCP
+                    try:
+                        packet = parse_rtp(data)
+                    except RtpError:
+                        continue
+                    if channel == VIDEO_CHANNEL:
+                        for unit in depacketizer.push(
+                            packet.payload, packet.timestamp, packet.marker
+                        ):
+                            last_frame = now
+                            if first_frame is None:
+                                first_frame = now
+                                self.last_error, self.unreachable = None, False
+                            self._publish(unit)
+                    elif audio is not None and packet.payload:
+                        chunk = AudioChunk(
+                            packet.payload, packet.timestamp, audio.encoding, audio.clock_rate
+                        )
+                        for consumer in list(self._consumers):
+                            consumer._offer_audio(chunk)
+                played = 0.0 if first_frame is None else now - first_frame
+                if not healthy and played >= HEALTHY_SESSION_S:
+                    healthy = True
+                    self._healthy()
 
     async def _setup_audio(self, client: RtspClient, media: list[SdpMedia]) -> SdpMedia | None:
         """Also take the camera's audio when it is G.711; a refusal leaves video alone."""

@@ -92,7 +92,14 @@ async def start_gateway(aiohttp_client: ClientFactory, tmp_path: Path) -> StartG
         cameras: list[dict[str, Any]], authenticator: Authenticator | None = None, **fields: Any
     ) -> Gateway:
         config = Config.model_validate(
-            {"storage": {"data_dir": tmp_path / "data"}, "cameras": cameras, **fields}
+            # Recording off unless a test asks for it: these gateways test events and adoption,
+            # and a recorder per camera only loads the machine (tests/recording records).
+            {
+                "storage": {"data_dir": tmp_path / "data"},
+                "cameras": cameras,
+                "recording": {"mode": "off"},
+                **fields,
+            }
         )
         app = await asyncio.to_thread(build_app, config)
         tap: list[Subscription[BusEvent]] = []

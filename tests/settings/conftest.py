@@ -74,7 +74,10 @@ def start_gateway(aiohttp_server: Any, aiohttp_client: Any, data_dir: Path) -> S
     """Start the gateway with these config.yaml sections (every run on the same data dir)."""
 
     async def start(**sections: Any) -> Gateway:
-        config = Config.model_validate({"storage": {"data_dir": data_dir}, **sections})
+        # Recording off unless a test asks for it (tests/recording records).
+        config = Config.model_validate(
+            {"storage": {"data_dir": data_dir}, "recording": {"mode": "off"}, **sections}
+        )
         app = await asyncio.to_thread(build_app, config)
         server = await aiohttp_server(app)
 

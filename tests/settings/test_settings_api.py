@@ -53,7 +53,7 @@ async def test_the_page_lists_each_section_with_its_schema_values_and_when_it_ap
     }  # fmt: skip
     assert retention["file_only"] == []
     recording = _section(page, "recording")
-    assert recording["value"]["mode"] == "events"
+    assert recording["value"]["mode"] == "off"  # what the test config sets
     assert recording["file_only"] == ["max_clip_s", "segment_s"]
     server = _section(page, "server")
     assert set(server["value"]) == {"tls", "hostnames"}
