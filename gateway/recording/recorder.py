@@ -41,6 +41,7 @@ STALL_S = 3.0  # no frame for this long: the stream broke, the clip ends at what
 WATCH_EVERY_S = 0.5
 ERROR_RETRY_S = 30.0  # after a disk error, the next clip is tried this much later
 PREROLL_BYTES = 48 * 1024 * 1024
+STOP_WAIT_S = 1.5
 G711_RATE = 8000  # the clock of G.711's static RTP payload types
 
 
@@ -153,7 +154,9 @@ class CameraRecorder:
             self._task = None
         self._end_clip()
         if self._writers:
-            await asyncio.wait(self._writers, timeout=10)
+            # Bounded, so a stop fits the gateway's shutdown budget: a clip still closing then
+            # is a `.part`, finished at the next start.
+            await asyncio.wait(self._writers, timeout=STOP_WAIT_S)
 
     def trigger(self, kind: str, active: bool | None) -> None:
         """An event of the camera: `active` True/False for a state, None for a momentary one."""

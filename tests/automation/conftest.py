@@ -78,7 +78,13 @@ async def start_mqtt_gateway(aiohttp_client: ClientFactory, tmp_path: Path) -> S
 
     async def start(cameras: list[dict[str, Any]], **fields: Any) -> Gateway:
         config = Config.model_validate(
-            {"storage": {"data_dir": tmp_path / "data"}, "cameras": cameras, **fields}
+            # Recording off unless asked for: these gateways test MQTT (tests/recording records).
+            {
+                "storage": {"data_dir": tmp_path / "data"},
+                "cameras": cameras,
+                "recording": {"mode": "off"},
+                **fields,
+            }
         )
         app = await asyncio.to_thread(build_app, config)
         tap: list[Subscription[BusEvent]] = []

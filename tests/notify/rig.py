@@ -41,6 +41,7 @@ def push_config(simulator: Simulator, data_dir: Path, receiver: PushReceiver) ->
     return Config.model_validate({
         "storage": {"data_dir": data_dir},
         "live": {"host_addresses": ["127.0.0.1"]},
+        "recording": {"mode": "off"},  # tests/recording records
         "push": {"contact": CONTACT, "allowed_endpoint_hosts": [receiver.origin]},
         "cameras": [
             {"id": "front", "name": "Front door", "host": doorbell.host,
