@@ -53,8 +53,7 @@ export function ClipCard({ clip, meta, name, selected, onPick }) {
       ? html`<img class="clip-poster" src=${clip.poster} alt="" loading="lazy" width="160" height="90" />`
       : html`<span class="clip-poster empty" aria-hidden="true"><${Icon} name="film" size=${26} /></span>`}
     <span class="clip-text">
-      <span class="clip-when"><time datetime=${clip.started_at} title=${exactly(clip.started_at)}>${new Date(clip.started_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}</time>
-        · ${clock(clip.duration_s)}</span>
+      <span class="clip-when"><time datetime=${clip.started_at} title=${exactly(clip.started_at)}>${new Date(clip.started_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}</time>${" · "}${clock(clip.duration_s)}</span>
       <span class="clip-what small">${name ? html`<strong>${name}</strong> · ` : null}${clipWhat(meta, clip)}</span>
       ${clip.held ? html`<span class="pill held"><${Icon} name="lock" size=${14} /> Held</span>` : null}
       ${clip.recovered ? html`<span class="pill">Recovered after a crash</span>` : null}
