@@ -27,6 +27,7 @@ process's CPU time is the gateway's (plus the small Playwright driver). Headless
   side) and decoded (browser side) over the window, which shows every viewer was really served.
 
 Usage: python bench/live.py [--runs 5] [--talk-seconds 5] [--cpu-seconds 15] [--json]
+       [--no-prepared]
 """
 
 from __future__ import annotations
@@ -226,12 +227,15 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:  # noqa: PLR091
             figures["median_ms_press_to_ring_banner"] = round(statistics.median(rings), 1)
             figures["max_ms_press_to_ring_banner"] = round(max(rings), 1)
             warm: list[float] = []
-            for _ in range(args.runs):
+            for _ in range(0 if args.no_prepared else args.runs):
                 await asyncio.sleep(3.5)  # the stream cold again before the press
                 warm.append(await answer_once(page, url, folder, app, prepared=True))
-            figures["median_ms_prepared_answer_to_first_frame"] = round(statistics.median(warm), 1)
-            figures["max_ms_prepared_answer_to_first_frame"] = round(max(warm), 1)
-            figures["runs_count_prepared_answer"] = len(warm)
+            if warm:
+                figures["median_ms_prepared_answer_to_first_frame"] = round(
+                    statistics.median(warm), 1
+                )
+                figures["max_ms_prepared_answer_to_first_frame"] = round(max(warm), 1)
+                figures["runs_count_prepared_answer"] = len(warm)
 
             # Talk: hold the button, read the pump's per-frame latencies.
             await asyncio.sleep(3.5)
@@ -297,6 +301,10 @@ def main() -> None:
     parser.add_argument("--talk-seconds", type=float, default=5.0)
     parser.add_argument("--cpu-seconds", type=float, default=15.0)
     parser.add_argument("--json", action="store_true", help="one flat JSON object")
+    parser.add_argument(
+        "--no-prepared", action="store_true",
+        help="leave out the prepared-answer case (to compare with a build that has none)",
+    )  # fmt: skip
     args = parser.parse_args()
     figures: Any = asyncio.run(measure(args))
     if args.json:

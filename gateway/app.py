@@ -36,7 +36,7 @@ from doorstep.gateway.live import LiveService
 from doorstep.gateway.live.viewers import LiveAudit
 from doorstep.gateway.media.hub import StreamHub
 from doorstep.gateway.notify.service import PushService
-from doorstep.gateway.recording.wiring import open_recording
+from doorstep.gateway.recording.wiring import open_recording, recording_defaults
 from doorstep.gateway.ringing import RingTracker
 from doorstep.gateway.settings import RuntimeSettings
 from doorstep.gateway.storage import CameraRecord
@@ -124,6 +124,14 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     yield
     await history.stop()
     await app[BUS].close()
+
+
+def _retry_stream(hub: StreamHub, camera_id: str) -> None:
+    """A camera that is back online: its streams waiting to retry try at once."""
+    for name in (f"{camera_id}/main", f"{camera_id}/sub"):
+        stream = hub.get(name)
+        if stream is not None:
+            stream.retry_now()
 
 
 def _ice_servers(config: LiveConfig) -> list[RTCIceServer]:
@@ -253,9 +261,11 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
             lambda camera_id, audio: hub.stream(
                 f"{camera_id}/main", facade.stream_target(camera_id)
             ).consume(audio),
+            lambda camera_id: _retry_stream(hub, camera_id),
         )  # fmt: skip
         app[RECORDING], app[CLIP_RETENTION] = recording, retention
         facade.recording = recording
+        facade.recording_defaults = lambda: recording_defaults(app[SETTINGS].config)
         app[SETTINGS].listen("recording", lambda _: recording.reapply())
         manager.start()
         retention.start()

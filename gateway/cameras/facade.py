@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable
+from typing import Any
 
 from doorstep.gateway.cameras.adoption import AdoptRequest, CameraService
 from doorstep.gateway.cameras.errors import (
@@ -76,6 +77,8 @@ class Cameras:
         self._snapshots: dict[str, tuple[float, bytes]] = {}
         self.recording: Recording | None = None
         """The recorders, once they are up (a camera's view then says what its recorder does)."""
+        self.recording_defaults: Callable[[], dict[str, Any]] = dict
+        """The gateway's recording and retention defaults a camera's own settings follow."""
 
     def _supervisor(self, camera_id: str, may_see: MaySee = _everyone) -> DeviceSupervisor:
         supervisor = self._devices.supervisors.get(camera_id)
@@ -157,7 +160,9 @@ class Cameras:
         camera = self._devices.cameras.get(camera_id)
         if camera is None:
             raise CameraNotFound(camera_id)
-        return self._settings.view(camera, [s.name for s in supervisor.streams])
+        view = self._settings.view(camera, [s.name for s in supervisor.streams])
+        view.recording_defaults = self.recording_defaults()
+        return view
 
     async def change(self, camera_id: str, change: CameraChange) -> tuple[CameraView, list[str]]:
         """Change a camera's settings; restarts that camera alone when the driver must see it.
@@ -168,6 +173,8 @@ class Cameras:
         changed = await self._settings.change(camera_id, change, self._devices)
         if changed:
             self._snapshots.pop(camera_id, None)
+        if self.recording is not None and any(f.startswith("recording.") for f in changed):
+            self.recording.ensure(camera_id)  # its recorder follows the new policy now
         return self.view(camera_id, _everyone, editor=True), changed
 
     def state(self, camera_id: str) -> CameraState:

@@ -32,12 +32,17 @@ _log = logging.getLogger(__name__)
 
 PLAIN_FIELDS = ("name", "enabled", "rtsp_allow_basic", "username")
 """Fields stored as their JSON value (the password is sealed; options are one row each)."""
+RECORDING = "recording."
+"""The prefix of a recording setting's row (one per field); an adopted camera keeps them as
+override rows too, its own row has no column for them."""
 
 
 def field_value(config: CameraConfig, field: str) -> Any:
     """A camera's value of a settings field ('name', 'options.doorbell_input', …)."""
     if field.startswith("options."):
         return config.options.get(field.removeprefix("options."))
+    if field.startswith(RECORDING):
+        return getattr(config.recording, field.removeprefix(RECORDING))
     return getattr(config, field)
 
 
@@ -89,9 +94,13 @@ class StoredSettings:
     ) -> CameraConfig:
         updates: dict[str, Any] = {}
         options = dict(base.options)
+        recording = base.recording.model_dump()
         for row in rows:
             if row.field == "live_stream":
                 self.live[base.id] = str(row.value)
+                continue
+            if row.field.startswith(RECORDING) and not declared:
+                recording[row.field.removeprefix(RECORDING)] = row.value
                 continue
             if not declared or not self._still_over(base, row):
                 if declared:  # the file's value changed since the owner's edit: the file wins
@@ -103,10 +112,12 @@ class StoredSettings:
                     )
                     await self._repository.drop_setting(base.id, row.field)
                 continue
-            if self._override(base.id, row, updates, options):
+            if self._override(base.id, row, updates, options, recording):
                 self.overridden[base.id].add(row.field)
         if options != base.options:
             updates["options"] = options
+        if recording != base.recording.model_dump():
+            updates["recording"] = recording
         try:  # re-validated: a stored value is data, like the file
             return CameraConfig.model_validate({**base.model_dump(), **updates})
         except ValidationError as exc:
@@ -125,6 +136,7 @@ class StoredSettings:
         row: CameraSetting,
         updates: dict[str, Any],
         options: dict[str, str | int | float | bool],
+        recording: dict[str, Any],
     ) -> bool:
         """Put one stored setting into `updates`/`options`; False if it cannot be used."""
         if row.field == "password":
@@ -139,6 +151,8 @@ class StoredSettings:
                 options.pop(name, None)
             else:
                 options[name] = row.value
+        elif row.field.startswith(RECORDING):
+            recording[row.field.removeprefix(RECORDING)] = row.value
         elif row.field in PLAIN_FIELDS:
             updates[row.field] = row.value
         else:
@@ -181,6 +195,7 @@ class StoredSettings:
         file = self._declared.get(camera_id)
         if file is None:
             await self._store_adopted(new, changed)
+            await self._store_adopted_recording(new, changed, now)
             return
         for field in changed:
             if field == "live_stream":
@@ -208,6 +223,16 @@ class StoredSettings:
             secret=None if password is None else self._box.seal(password),
             base_secret=None if file_password is None else self._box.seal(file_password),
         )  # fmt: skip
+
+    async def _store_adopted_recording(
+        self, new: CameraConfig, changed: list[str], now: datetime
+    ) -> None:
+        for field in (f for f in changed if f.startswith(RECORDING)):
+            value = field_value(new, field)
+            if value is None:  # the gateway's default again
+                await self._repository.drop_setting(new.id, field)
+            else:
+                await self._repository.put_setting(CameraSetting(new.id, field, value, now))
 
     async def _store_adopted(self, new: CameraConfig, changed: list[str]) -> None:
         record = await self._repository.get(new.id)

@@ -23,6 +23,7 @@ from doorstep.gateway.cameras.errors import CameraNotFound, SettingsRefused
 from doorstep.gateway.cameras.overrides import StoredSettings, first_problem, secret_of
 from doorstep.gateway.cameras.views import CameraSettingsView
 from doorstep.gateway.config.models import CameraConfig
+from doorstep.gateway.config.recording import CameraRecordingConfig
 from doorstep.gateway.devices import DeviceManager
 from doorstep.gateway.devices.registry import DriverRegistry
 from doorstep.gateway.keys.redaction import register_secret
@@ -33,6 +34,7 @@ from doorstep.sdk import DeviceInfo, options_model_of
 _log = logging.getLogger(__name__)
 
 LIVE_STREAMS = ("main", "sub")
+RECORDING_FIELDS = tuple(f"recording.{name}" for name in CameraRecordingConfig.model_fields)
 RESTARTS = frozenset({"enabled", "rtsp_allow_basic", "username", "password"})
 """Changes the driver sees: the camera restarts (as do option changes). A new name or live
 stream does not touch the connection."""
@@ -52,6 +54,9 @@ class CameraChange:
     """Driver options to set; None as a value unsets one (the driver's default applies)."""
     username: str | None = None
     password: str | None = None
+    recording: Mapping[str, Any] | None = None
+    """This camera's recording settings to set (`mode`, `audio`, `preroll_s`, …); None as a
+    value follows the gateway's default again. Applied at once, without a restart."""
 
 
 class CameraSettings:
@@ -101,7 +106,7 @@ class CameraSettings:
 
     def editable(self, config: CameraConfig, streams: Sequence[str]) -> list[str]:
         """What PATCH may change on this camera now (for the owner)."""
-        fields = ["name", "enabled"]
+        fields = ["name", "enabled", *RECORDING_FIELDS]
         factory = self._registry.get(config.driver)
         if factory is None:  # nothing to check credentials or options with
             return fields
@@ -128,6 +133,7 @@ class CameraSettings:
             username=config.username,
             password_set=bool(config.password),
             options=dict(config.options),
+            recording=config.recording.model_dump(exclude_none=True),
             options_schema=model.model_json_schema() if model is not None else None,
             overridden=self.overridden(config.id),
             editable=self.editable(config, streams),
@@ -166,6 +172,14 @@ class CameraSettings:
                     if options.get(k) != current.options.get(k)
                 ]
                 updates["options"] = options
+            if change.recording is not None:
+                recording = {**current.recording.model_dump(), **change.recording}
+                changed += [
+                    f"recording.{k}"
+                    for k in sorted(change.recording)
+                    if recording.get(k) != getattr(current.recording, k, None)
+                ]
+                updates["recording"] = recording
             live = change.live_stream
             if live is not None and live != self.live_stream(camera_id):
                 self._refuse_stream(live, [s.name for s in supervisor.streams])
@@ -254,5 +268,5 @@ class CameraSettings:
                 await devices.replace(new, owner_disabled=owner_disabled)
             except KeyError:  # removed while it stopped
                 raise CameraNotFound(new.id) from None
-        elif "name" in changed:
-            devices.rename(new.id, new.name)
+        elif "name" in changed or any(f.startswith("recording.") for f in changed):
+            devices.amend(new.id, name=new.name, recording=new.recording)

@@ -113,6 +113,14 @@ class CameraSettingsView(BaseModel):
     username: str | None
     password_set: bool = Field(description="A password is stored (it is never shown).")
     options: dict[str, Any] = Field(description="The driver options set for this camera.")
+    recording: dict[str, Any] = Field(
+        description="This camera's own recording settings (mode, audio, preroll_s, postroll_s, "
+        "events, clip_days, continuous_days); a field left out follows the gateway's default."
+    )
+    recording_defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The gateway's defaults those fields follow (Settings → Recording, Retention).",
+    )
     options_schema: dict[str, Any] | None = Field(
         description="JSON Schema of the driver's options (types, defaults, descriptions); "
         "None when the driver declares none (its options cannot be edited here)."

@@ -12,6 +12,7 @@ import aiohttp
 
 from doorstep.gateway.bus.event_bus import EventBus
 from doorstep.gateway.config.models import CameraConfig, SupervisorConfig
+from doorstep.gateway.config.recording import CameraRecordingConfig
 from doorstep.gateway.devices.backoff import Backoff
 from doorstep.gateway.devices.registry import DriverRegistry
 from doorstep.gateway.devices.supervisor import (
@@ -142,10 +143,13 @@ class DeviceManager:
         _log.info("camera %s restarted with new settings", camera.id)
         return supervisor
 
-    def rename(self, camera_id: str, name: str) -> None:
-        """Give a camera a new display name (no restart: nothing the driver sees changes)."""
+    def amend(self, camera_id: str, *, name: str, recording: CameraRecordingConfig) -> None:
+        """Change what the driver never sees, without a restart: the display name, and how the
+        camera records (its recorder follows once told)."""
         self.supervisors[camera_id].name = name
-        self.cameras[camera_id] = self.cameras[camera_id].model_copy(update={"name": name})
+        self.cameras[camera_id] = self.cameras[camera_id].model_copy(
+            update={"name": name, "recording": recording}
+        )
 
     async def remove(self, camera_id: str) -> None:
         """Stop supervising a camera and forget it."""

@@ -40,7 +40,9 @@ STREAM_BUDGET_BYTES = 32 * 1024 * 1024
 a whole cached GOP primes a viewer with room to spare."""
 LINGER_S = 10.0  # keep the upstream session this long after the last consumer leaves
 RETRY_MIN_S = 1.0
-RETRY_MAX_S = 30.0
+RETRY_MAX_S = 10.0
+"""The longest wait between two attempts (times a 0.5–1.0 jitter): a recorder is back within
+about 10 s of its camera's stream, whatever the outage lasted (Frigate's watchdog: 120 s)."""
 HEALTHY_SESSION_S = 30.0
 """A session must deliver frames this long before its camera's backoff (and outage) is over:
 a camera that accepts PLAY and drops keeps backing off, and is logged once."""
@@ -133,6 +135,26 @@ class CameraStream:
         """How many times the camera overran its byte budget (the cache was dropped)."""
         self._budget_warned = False
         self._delay = RETRY_MIN_S
+        self._poked = asyncio.Event()
+
+    def retry_now(self) -> None:
+        """The camera is back (it answered its driver again): end the wait before the next
+        attempt, and start the backoff over."""
+        self._delay = RETRY_MIN_S
+        self._poked.set()
+
+    async def _wait_to_retry(self) -> None:
+        """The backoff wait, cut short by `retry_now`."""
+        self._poked.clear()
+        waiting = asyncio.ensure_future(self._clock.sleep(self._delay * self._clock.jitter()))
+        poked = asyncio.ensure_future(self._poked.wait())
+        try:
+            await asyncio.wait({waiting, poked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+            poked.cancel()
+        if not self._poked.is_set():
+            self._delay = min(RETRY_MAX_S, self._delay * 2)
 
     @property
     def cached_bytes(self) -> int:
@@ -194,8 +216,7 @@ class CameraStream:
                 raise asyncio.CancelledError
             for consumer in self._consumers:
                 consumer._waiting_for_keyframe = True  # the next session starts a new GOP
-            await self._clock.sleep(self._delay * self._clock.jitter())
-            self._delay = min(RETRY_MAX_S, self._delay * 2)
+            await self._wait_to_retry()
 
     def _failed(self, reason: str, unreachable: bool = False) -> None:
         """One warning per outage; the retries that follow are logged at DEBUG."""

@@ -53,6 +53,7 @@ class Recording:
         clock_offset: Callable[[str], float | None] = lambda _: None,
         has_stream: Callable[[str], bool] = lambda _: True,
         disk_full: Callable[[], None] = lambda: None,
+        camera_back: Callable[[str], None] = lambda _: None,
     ) -> None:
         self._bus = bus
         self._consume = consume
@@ -64,6 +65,7 @@ class Recording:
         self._clock_offset = clock_offset
         self._has_stream = has_stream
         self._disk_full = disk_full
+        self._camera_back = camera_back
         self.recorders: dict[str, CameraRecorder] = {}
         self._cameras: set[str] = set()
         self._subscription: Subscription[BusEvent] | None = None
@@ -141,6 +143,7 @@ class Recording:
             if recorder is not None:
                 recorder.trigger(message.event.kind.value, message.event.active)
         elif isinstance(message, CameraStateChanged) and message.state is CameraState.ONLINE:
+            self._camera_back(message.camera_id)  # its stream stops waiting to retry
             self.ensure(message.camera_id)
 
     async def _register(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from doorstep.gateway.audit.log import AuditLog
 from doorstep.gateway.bus.event_bus import EventBus
+from doorstep.gateway.config.models import Config
 from doorstep.gateway.devices import DeviceManager
 from doorstep.gateway.recording.policy import RecordingPolicy, policy_from
 from doorstep.gateway.recording.reconcile import reconcile
@@ -15,6 +19,21 @@ from doorstep.gateway.storage import Storage
 MIB = 1024 * 1024
 
 
+def recording_defaults(config: Config) -> dict[str, Any]:
+    """What a camera's own recording settings fall back to: the gateway's recording and
+    retention settings, by the camera setting's field name."""
+    recording, retention = config.recording, config.retention
+    return {
+        "mode": recording.mode,
+        "events": list(recording.events),
+        "preroll_s": recording.preroll_s,
+        "postroll_s": recording.postroll_s,
+        "audio": recording.audio,
+        "clip_days": retention.clip_days,
+        "continuous_days": retention.continuous_days,
+    }
+
+
 async def open_recording(
     settings: RuntimeSettings,
     manager: DeviceManager,
@@ -22,6 +41,7 @@ async def open_recording(
     audit: AuditLog,
     bus: EventBus,
     consume: Consume,
+    camera_back: Callable[[str], None],
 ) -> tuple[Recording, ClipRetention]:
     """Reconcile the clip directory with the database, then build retention and recording
     (not started) on the owner's current settings and each camera's own."""
@@ -56,6 +76,6 @@ async def open_recording(
     recording = Recording(
         bus, consume, policy, storage.clips, storage.events, root,
         gate=retention.gate, clock_offset=clock_offset, has_stream=has_stream,
-        disk_full=retention.wake,
+        disk_full=retention.wake, camera_back=camera_back,
     )  # fmt: skip
     return recording, retention

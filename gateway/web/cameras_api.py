@@ -25,6 +25,7 @@ from doorstep.gateway.cameras.errors import (
 from doorstep.gateway.cameras.settings import CameraChange
 from doorstep.gateway.cameras.views import CameraSettingsView, CameraView, DiscoveredView
 from doorstep.gateway.config.fields import OptionValue, SafeText
+from doorstep.gateway.config.recording import CameraRecordingConfig
 from doorstep.gateway.web.api import add_api_route
 from doorstep.gateway.web.auth_api import body_of
 from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, CAMERAS, LIVE, SETTINGS
@@ -66,6 +67,13 @@ class AdoptBody(BaseModel):
 OptionName = Annotated[str, Field(min_length=1, max_length=64)]
 
 
+class RecordingChangeBody(CameraRecordingConfig):
+    """This camera's recording settings to change; a field sent as null follows the gateway's
+    default again, a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
 class CameraChangeBody(BaseModel):
     """What to change on a camera; a field left out (or null) stays as it is.
 
@@ -101,6 +109,11 @@ class CameraChangeBody(BaseModel):
     username: SafeText | None = Field(default=None, max_length=256)
     password: str | None = Field(
         default=None, min_length=1, max_length=256, description="Never returned."
+    )
+    recording: RecordingChangeBody | None = Field(
+        default=None,
+        description="How this camera records (mode, audio, pre-/post-roll, event kinds, "
+        "retention days); applied at once, without restarting the camera.",
     )
 
 
@@ -218,6 +231,12 @@ def _audit_detail(body: CameraChangeBody, changed: list[str]) -> dict[str, Any]:
     }
     if set_options:
         detail["options"] = set_options
+    recording = {
+        name: getattr(body.recording, name)
+        for name in (f.removeprefix("recording.") for f in changed if f.startswith("recording."))
+    }
+    if recording:
+        detail["recording"] = recording
     return detail
 
 
@@ -237,6 +256,9 @@ async def change_camera(request: web.Request) -> web.Response:
         name=body.name, enabled=body.enabled, live_stream=body.live_stream,
         rtsp_allow_basic=body.rtsp_allow_basic, options=body.options, username=body.username,
         password=body.password,
+        recording=None if body.recording is None else {
+            name: getattr(body.recording, name) for name in body.recording.model_fields_set
+        },
     )  # fmt: skip
     try:
         view, changed = await request.app[CAMERAS].change(camera_id, change)
@@ -267,11 +289,12 @@ async def camera_settings(request: web.Request) -> web.Response:
 
 
 CHANGE_SUMMARY = (
-    "Change a camera: rename, turn off/on, live stream (main/sub), driver options, credentials "
-    "(checked against the camera first; never returned). Applies without a gateway restart, "
-    "restarting that camera alone when its connection must change. For a camera from "
-    "config.yaml, changes are stored as overrides of the file's values (until that field is "
-    "edited in the file). 422 says why in plain words, with a hint, the raw detail and the field."
+    "Change a camera: rename, turn off/on, live stream (main/sub), recording, driver options, "
+    "credentials (checked against the camera first; never returned). Applies without a "
+    "gateway restart, restarting that camera alone when its connection must change. For a "
+    "camera from config.yaml, changes are stored as overrides of the file's values (until "
+    "that field is edited in the file). 422 says why in plain words, with a hint, the raw "
+    "detail and the field."
 )
 
 

@@ -25,6 +25,7 @@ from doorstep.gateway.recording.poster import POSTER_SUFFIX
 from doorstep.gateway.storage import ClipQuery, ClipRecord, Conflict
 from doorstep.gateway.web.api import Done, add_api_route
 from doorstep.gateway.web.auth_api import body_of, principal_of
+from doorstep.gateway.web.guarded_send import WatchedFileResponse
 from doorstep.gateway.web.keys import AUDIT, CLIP_RETENTION, STORAGE
 from doorstep.gateway.web.policy import Access, json_error
 from doorstep.gateway.web.responses import model_response
@@ -153,7 +154,7 @@ async def get_clip(request: web.Request) -> web.Response:
     return model_response(_view(await _clip(request)))
 
 
-async def _file(request: web.Request, clip: ClipRecord, suffix: str = "") -> web.FileResponse:
+async def _file(request: web.Request, clip: ClipRecord, suffix: str = "") -> WatchedFileResponse:
     root = request.app[CLIP_RETENTION].root
     try:
         path = await asyncio.to_thread(resolve, root, clip.path)
@@ -172,10 +173,10 @@ async def _file(request: web.Request, clip: ClipRecord, suffix: str = "") -> web
         refused = json_error(web.HTTPRequestRangeNotSatisfiable, "range", "an empty range")
         refused.headers["Content-Range"] = f"bytes */{size}"
         raise refused
-    return web.FileResponse(path, headers=NO_STORE)
+    return WatchedFileResponse(path, clip.camera_id, NO_STORE)
 
 
-async def clip_poster(request: web.Request) -> web.FileResponse:
+async def clip_poster(request: web.Request) -> web.StreamResponse:
     """GET /api/clips/{clip_id}/poster."""
     return await _file(request, await _clip(request), POSTER_SUFFIX)
 
@@ -204,8 +205,9 @@ def _download_name(clip: ClipRecord) -> str:
     return f"{clip.camera_id}-{clip.started_at.astimezone(UTC):%Y-%m-%d-%H%M%S}.mp4"
 
 
-async def clip_video(request: web.Request) -> web.FileResponse:
-    """GET /api/clips/{clip_id}/video: the MP4, with Range (206) for seeking."""
+async def clip_video(request: web.Request) -> web.StreamResponse:
+    """GET /api/clips/{clip_id}/video: the MP4, with Range (206) for seeking; cut off if the
+    caller loses the camera while it is sent."""
     clip = await _clip(request)
     response = await _file(request, clip)
     download = request.query.get("download") == "1"

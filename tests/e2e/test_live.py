@@ -30,7 +30,7 @@ from doorstep.simulator.profile import Quirk
 from ..gateway_client import doorbell_config, until_online
 from .test_webui import CHROMIUM, QUIET_FLAGS
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.alone]  # counts decoded video frames
 
 TONE_HZ = 1000.0
 # Test-only instrumentation: remember the page's peer connections so the test can read stats.

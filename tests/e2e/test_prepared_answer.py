@@ -29,7 +29,7 @@ from doorstep.simulator import Simulator
 from ..gateway_client import until_online
 from .walk import Watched, chromium, open_page  # noqa: F401  # chromium: a fixture
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.alone]  # counts decoded video frames
 
 PASSWORD = "resident password"  # test accounts
 # Test-only instrumentation: keep the page's peer connections (for their stats), and let the

@@ -5,6 +5,7 @@ raced."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from doorstep.gateway.media import hub as hub_module
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import HubClock, StreamHub, StreamTarget
 from doorstep.simulator import SimulatedDevice
 
 from .probes import StepClock, gateway_lines, wait_until
@@ -42,7 +43,8 @@ async def test_play_then_drop_warns_once_and_backs_off(
     assert len(warnings) <= 2, warnings
     assert stream.sessions_opened >= 3  # it does keep retrying
     # With a backoff, not once a second: each wait doubles, up to the cap.
-    assert clock.waits[:6] == [1.0, 2.0, 4.0, 8.0, 16.0, hub_module.RETRY_MAX_S], clock.waits
+    cap = hub_module.RETRY_MAX_S
+    assert clock.waits[:6] == [1.0, 2.0, 4.0, 8.0, cap, cap], clock.waits
     # While it waits to retry, the stream says why (a frame flowing again clears it).
     backoff = [e for e, w in zip(errors, clock.waits, strict=True) if w != hub_module.LINGER_S]
     assert backoff, clock.waits
@@ -108,4 +110,30 @@ async def test_a_dead_stream_port_is_unreachable_logged_once_and_backed_off(
     warnings = gateway_lines(caplog, logging.WARNING)
     assert len(warnings) == 1, warnings  # once per outage, however many retries
     assert "camera stream unreachable" in warnings[0]
-    assert clock.waits[:7] == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0], clock.waits
+    cap = hub_module.RETRY_MAX_S
+    assert clock.waits[:7] == [1.0, 2.0, 4.0, 8.0, cap, cap, cap], clock.waits
+
+
+async def test_a_camera_back_online_is_retried_at_once(camera: SimulatedDevice) -> None:
+    """`retry_now` (its camera answered its driver again) ends the backoff wait: the stream
+    does not sit out the rest of a long wait while the camera is back."""
+    settings = camera.rtsp_settings
+    settings.hostile = "play_then_drop"
+    waits: list[float] = []
+
+    async def never(seconds: float) -> None:  # a backoff wait that would last for ever
+        waits.append(seconds)
+        await asyncio.Event().wait()
+
+    hub = StreamHub(clock=HubClock(sleep=never, jitter=lambda: 1.0))
+    stream = hub.stream("camera-1/main", lambda: target(camera))
+    consumer = stream.consume()
+    assert await wait_until(lambda: bool(waits), 20)  # failed, and waiting to retry
+    settings.hostile = None  # the camera is back
+    before, frames = settings.connections, stream.frames
+    stream.retry_now()
+    assert await wait_until(lambda: settings.connections > before, 10)
+    assert await wait_until(lambda: stream.frames > frames + 30, 10)  # frames flow again
+    assert waits == [hub_module.RETRY_MIN_S]  # no second wait happened
+    consumer.close()
+    await hub.close()

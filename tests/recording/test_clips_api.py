@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from doorstep.gateway.recording.service import CLIPS_DIR
@@ -167,3 +168,44 @@ async def test_a_held_clip_cannot_be_deleted_until_released(gateway: Gateway) ->
     assert (await call(owner, "GET", f"/api/clips/{FRONT_CLIP}"))[0] == 404
     actions = [r.action for r in await gateway.app[STORAGE].audit.query(action_prefix="clip.")]
     assert actions == ["clip.delete", "clip.release", "clip.hold"]
+
+
+async def read_until_cut(content: aiohttp.StreamReader) -> tuple[int, bool]:
+    """Read a body to its end: (bytes read, whether it was cut off before its length)."""
+    received = 0
+    try:
+        while chunk := await content.read(1024 * 1024):
+            received += len(chunk)
+    except aiohttp.ClientPayloadError:
+        return received, True
+    return received, False
+
+
+async def test_a_download_stops_within_a_second_when_the_grant_is_withdrawn(
+    gateway: Gateway,
+) -> None:
+    root = gateway.app[STORAGE].database.path.parent / CLIPS_DIR
+    big = root / "front" / "big.mp4"
+    size = 64 * 1024 * 1024  # far more than the sockets between client and server hold
+    with big.open("wb") as file:
+        file.truncate(size)  # sparse: written at once
+    await gateway.app[STORAGE].clips.add(
+        ClipRecord("L" * 22, "front", "front/big.mp4", T0, T0, size_bytes=size)
+    )
+    rita = await resident(gateway, "rita", {"front"})
+    received = 0
+    async with rita.get(f"/api/clips/{'L' * 22}/video?download=1", headers=SAME_ORIGIN) as got:
+        assert got.status == 200
+        received += len(await got.content.readexactly(64 * 1024))  # a slow reader, mid-file
+        user = next(u for u, _ in await gateway.app[ACCOUNTS].list_users() if u.username == "rita")
+        await gateway.app[ACCOUNTS].update_user(CONSOLE, user.id, None, None, set(), "test")
+        withdrawn = asyncio.get_running_loop().time()
+        rest, cut = await read_until_cut(got.content)
+        cut_after = asyncio.get_running_loop().time() - withdrawn
+    assert cut  # the body ended short of its Content-Length
+    assert received + rest < size  # the rest of the file was never sent
+    assert cut_after < 1.0
+    # The owner's download of the same clip is whole.
+    owner, _ = await gateway.owner()
+    status, body, _ = await get(owner, f"/api/clips/{'L' * 22}/video")
+    assert (status, len(body)) == (200, size)

@@ -1,5 +1,6 @@
 // A camera's settings (owner only): its name, whether Doorstep uses it, the stream live view
-// opens, its credentials, and its driver's options (drawn from the schema the driver declares).
+// opens, how it records, its credentials, and its driver's options (drawn from the schema the
+// driver declares).
 import { api } from "../lib/api.js";
 import { html, useState } from "../lib/html.js";
 import { useLoad } from "../lib/load.js";
@@ -52,11 +53,45 @@ function changesOf(form, settings) {
   const options = {};
   for (const [key, value] of Object.entries(form.options)) if (value !== (settings.options[key] ?? null)) options[key] = value;
   if (Object.keys(options).length) body.options = options;
+  const recording = {};
+  for (const [key, value] of Object.entries(form.recording)) if (value !== (settings.recording[key] ?? null)) recording[key] = value;
+  if (Object.keys(recording).length) body.recording = recording;
   return body;
 }
 
+const MODE_WORDS = { events: "On events", continuous: "Around the clock", off: "Never" };
+const RECORDING_NUMBERS = [
+  ["preroll_s", "Keep from before an event (s)", 0, 30, "any"],
+  ["postroll_s", "Keep after it ends (s)", 0, 300, "any"],
+  ["clip_days", "Keep event clips (days)", 1, 3650, 1],
+  ["continuous_days", "Keep around-the-clock video (days)", 1, 3650, 1],
+];
+
+/** How this camera records: each field follows the gateway's setting until one is chosen here. */
+function RecordingFields({ form, defaults, disabled, onChange }) {
+  const value = form.recording;
+  const set = (key, v) => onChange({ ...value, [key]: v });
+  const dflt = (key, words = (v) => String(v)) => (key in defaults ? `Default: ${words(defaults[key])}` : "Default");
+  const audio = value.audio === true ? "on" : value.audio === false ? "off" : "";
+  return html`<fieldset class="options recording-options"><legend>Recording</legend>
+    <${Field} label="Record"><select name="recording-mode" value=${value.mode ?? ""} disabled=${disabled}
+      onChange=${(e) => set("mode", e.currentTarget.value || null)}>
+      <option value="">${dflt("mode", (m) => (MODE_WORDS[m] || m).toLowerCase())}</option>
+      ${Object.entries(MODE_WORDS).map(([m, words]) => html`<option value=${m}>${words}</option>`)}</select></${Field}>
+    <${Field} label="Sound"><select name="recording-audio" value=${audio} disabled=${disabled}
+      onChange=${(e) => set("audio", e.currentTarget.value === "" ? null : e.currentTarget.value === "on")}>
+      <option value="">${dflt("audio", (a) => (a ? "kept" : "not kept"))}</option>
+      <option value="on">Keep the camera's sound</option><option value="off">Video only</option></select></${Field}>
+    ${RECORDING_NUMBERS.map(([key, label, min, max, step]) => html`<${Field} key=${key} label=${label}>
+      <input name=${`recording-${key}`} type="number" min=${min} max=${max} step=${step} value=${value[key] ?? ""}
+        placeholder=${key in defaults ? String(defaults[key]) : ""} disabled=${disabled}
+        onInput=${(e) => set(key, e.currentTarget.value === "" ? null : Number(e.currentTarget.value))} /></${Field}>`)}
+    <p class="muted small">"Default" and empty fields follow the gateway's Recording and Retention settings. On events, a doorbell press always records.</p>
+  </fieldset>`;
+}
+
 function SettingsForm({ settings, saved, onSaved, onEdit }) {
-  const [form, setForm] = useState({ ...settings, password: "", options: { ...settings.options } });
+  const [form, setForm] = useState({ ...settings, password: "", options: { ...settings.options }, recording: { ...settings.recording } });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const may = (field) => settings.editable.includes(field);
@@ -91,6 +126,8 @@ function SettingsForm({ settings, saved, onSaved, onEdit }) {
       <input name="camera-password" type="password" autocomplete="new-password" value=${form.password} disabled=${!may("password")} onInput=${set("password")} /></${Field}>
     <label class="check"><input type="checkbox" name="camera-basic" checked=${form.rtsp_allow_basic} disabled=${!may("rtsp_allow_basic")} onChange=${set("rtsp_allow_basic")} />
       <span>Allow the password to be sent unencrypted if the stream asks for it (RTSP Basic)</span></label>
+    <${RecordingFields} form=${form} defaults=${settings.recording_defaults || {}} disabled=${!may("recording.mode")}
+      onChange=${(recording) => setForm({ ...form, recording })} />
     ${Object.keys(schema).length ? html`<fieldset class="options"><legend>Driver options</legend>
       ${Object.entries(schema).map(([name, s]) => html`<${OptionField} key=${name} name=${name} schema=${s} value=${form.options[name]}
         disabled=${!may("options")} onChange=${(v) => setForm({ ...form, options: { ...form.options, [name]: v } })} />`)}
@@ -109,7 +146,7 @@ export function CameraSettingsCard({ cameraId }) {
   const [saved, setSaved] = useState(false);
   const { data, error, reload } = useLoad((signal) => api("GET", `/api/cameras/${encodeURIComponent(cameraId)}/settings`, undefined, { signal }), [cameraId]);
   return html`<details class="card camera-settings" id="camera-settings">
-    <summary><${Icon} name="settings" /> Settings <span class="summary-hint">name, stream, password</span></summary>
+    <summary><${Icon} name="settings" /> Settings <span class="summary-hint">name, stream, recording, password</span></summary>
     ${error ? html`<${ErrorText} error=${error} />` : !data ? html`<${Loading} />`
       : html`<${SettingsForm} key=${JSON.stringify(data)} settings=${data} saved=${saved}
           onEdit=${() => setSaved(false)} onSaved=${({ changed }) => { setSaved(true); if (changed) reload(); }} />`}

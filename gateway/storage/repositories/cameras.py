@@ -50,7 +50,7 @@ class CameraSetting:
     camera_id: str
     field: str
     """'name', 'enabled', 'live_stream', 'rtsp_allow_basic', 'username', 'password',
-    'options.<name>' or 'removed'."""
+    'options.<name>', 'recording.<name>' or 'removed'."""
     value: Any
     """The JSON value (None for a password: it is in `secret`; None for an unset option)."""
     changed_at: datetime
