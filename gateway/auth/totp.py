@@ -7,7 +7,6 @@ import io
 import time
 
 import pyotp
-import segno
 
 ISSUER = "Doorstep"
 STEP_S = 30
@@ -27,6 +26,8 @@ def provisioning_uri(secret: str, username: str) -> str:
 def qr_code(uri: str) -> tuple[str, str]:
     """The URI as a QR code: inline SVG markup, and the same as a base64 `data:` URI for an
     <img> (blocking: a millisecond or two)."""
+    import segno  # noqa: PLC0415  # only at enrolment: the gateway need not carry it loaded
+
     code = segno.make(uri, error="m")
     inline = code.svg_inline(scale=4, omitsize=True, light="#fff")
     buffer = io.BytesIO()  # with its xmlns: an <img> shows no SVG without one

@@ -185,22 +185,29 @@ class Cameras:
         """Whether the camera has a speaker (None: unknown until tried)."""
         return self._supervisor(camera_id).talk
 
-    def stream_target(self, camera_id: str) -> Callable[[], StreamTarget]:
-        """Where to open the camera's live stream, read afresh on every (re)connect: the main
-        stream, or the sub stream when the owner chose it for live view (and the camera has it).
+    def live_stream_name(self, camera_id: str) -> str:
+        """The stream a live call opens now: the owner's choice ('main' or 'sub') if the camera
+        offers it, else 'main'."""
+        wanted = self._settings.live_stream(camera_id)
+        supervisor = self._devices.supervisors.get(camera_id)
+        offered = [s.name for s in supervisor.streams] if supervisor is not None else []
+        return wanted if wanted in offered else "main"
+
+    def stream_target(self, camera_id: str, stream: str = "main") -> Callable[[], StreamTarget]:
+        """Where to open one of the camera's streams ('main' by default: recording always
+        records it), read afresh on every (re)connect, so new credentials apply.
 
         `CameraNotFound`, or `CameraUnavailable` when the camera offers no stream now.
         """
         if not self._supervisor(camera_id).streams:
             raise CameraUnavailable("the camera offers no stream now")
-        return functools.partial(self._main_stream, camera_id)
+        return functools.partial(self._named_stream, camera_id, stream)
 
-    def _main_stream(self, camera_id: str) -> StreamTarget:
+    def _named_stream(self, camera_id: str, stream: str) -> StreamTarget:
         supervisor = self._devices.supervisors.get(camera_id)
         if supervisor is None or not supervisor.streams:
             raise CameraUnavailable("the camera offers no stream now")
-        wanted = self._settings.live_stream(camera_id)
-        chosen = next((s for s in supervisor.streams if s.name == wanted), supervisor.streams[0])
+        chosen = next((s for s in supervisor.streams if s.name == stream), supervisor.streams[0])
         password = chosen.password.get_secret_value() if chosen.password else None
         return StreamTarget(chosen.url, chosen.username, password, supervisor.rtsp_allow_basic)
 

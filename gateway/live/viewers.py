@@ -126,11 +126,14 @@ class LiveService:
         auth_session: str = "",
         ring_id: str | None = None,
         prepare: bool = False,
+        stream: str = "main",
     ) -> LiveSession:
         """Answer a browser's offer with the camera's video; the answer carries our candidates.
 
         On a ringing camera the call answers the ring (`ring_id` names it; else the camera's
         current one). `prepare`: connect, but send nothing until `answer()` (a ring is needed).
+        `stream`: which of the camera's streams `target` opens (a call on the main stream shares
+        the recorder's session).
         AlreadyInCall when this sign-in (`auth_session`) is in that call or prepared it.
         """
         kinds = offer_media(offer_sdp)
@@ -152,7 +155,8 @@ class LiveService:
             self._answering.add(page)
         try:
             session = await self._answer(
-                camera_id, target, offer_sdp, kinds, username, still_allowed, ip, slot, prepare
+                camera_id, target, offer_sdp, kinds, username, still_allowed, ip, slot, prepare,
+                stream,
             )  # fmt: skip
         finally:
             slot.release()
@@ -233,6 +237,7 @@ class LiveService:
         ip: str,
         slot: StartSlot,
         prepare: bool,
+        stream_name: str,
     ) -> LiveSession:
         # max-bundle: one transport for every section. With aiortc's default (balanced) a second
         # audio section ends up on a transport the bundle leaves unused, and hears nothing.
@@ -240,7 +245,7 @@ class LiveService:
             RTCConfiguration(iceServers=self.ice_servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         )
         wants_audio = any(k == "audio" and d in ("recvonly", "sendrecv") for k, d in kinds)
-        stream = self._hub.stream(f"{camera_id}/main", target)
+        stream = self._hub.stream(f"{camera_id}/{stream_name}", target)
         # Prepared: the tracks are paused and get their consumer when the call is answered.
         hold = WarmHold(stream, wants_audio) if prepare else None
         consumer = None if prepare else stream.consume(audio=wants_audio)

@@ -13,11 +13,12 @@ from fractions import Fraction
 from typing import Any
 
 import av
-import numpy as np
 
 AAC_FRAME_SAMPLES = 1024
 AAC_BIT_RATE = 32_000
 DECODERS = {"PCMU": "pcm_mulaw", "PCMA": "pcm_alaw"}
+SILENCE = {"PCMU": 0xFF, "PCMA": 0xD5}
+"""The G.711 byte of a zero sample: lost packets are filled with it (decoded like the rest)."""
 MAX_GAP_S = 2.0
 """A jump in the camera's audio timestamps longer than this is a restart, not lost packets:
 it is not filled with silence."""
@@ -42,6 +43,7 @@ class AudioTranscoder:
         decoder.sample_rate = sample_rate
         decoder.layout = "mono"
         self._decoder = decoder
+        self._silence = SILENCE[encoding]
         encoder: Any = av.CodecContext.create("aac", "w")
         encoder.sample_rate = sample_rate
         encoder.layout = "mono"
@@ -64,14 +66,15 @@ class AudioTranscoder:
     def encode(self, payloads: Sequence[AudioPayload]) -> list[bytes]:
         """AAC frames for these payloads (in arrival order); some samples stay buffered for the
         next call, as AAC frames are 1024 samples long."""
-        frames: list[bytes] = []
+        # G.711 is one byte per sample, each decoded alone: the fragment's payloads (and the
+        # silence for lost ones) are joined and decoded, resampled and encoded in one go.
+        g711 = bytearray()
         for payload in payloads:
             gap = self._gap(payload)
             if gap:
-                frames += self._samples(np.zeros(gap, dtype=np.int16))
-            for decoded in self._decoder.decode(av.Packet(payload.data)):
-                frames += self._frame(decoded)
-        return frames
+                g711 += bytes((self._silence,)) * gap
+            g711 += payload.data
+        return self._decode(bytes(g711)) if g711 else []
 
     def flush(self) -> list[bytes]:
         """The last AAC frames of the clip."""
@@ -89,10 +92,11 @@ class AudioTranscoder:
         missing = (payload.timestamp - expected) & 0xFFFFFFFF
         return missing if 0 < missing <= MAX_GAP_S * self.sample_rate else 0
 
-    def _samples(self, pcm: np.ndarray[Any, np.dtype[np.int16]]) -> list[bytes]:
-        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = self.sample_rate
-        return self._frame(frame)
+    def _decode(self, g711: bytes) -> list[bytes]:
+        frames: list[bytes] = []
+        for decoded in self._decoder.decode(av.Packet(g711)):
+            frames += self._frame(decoded)
+        return frames
 
     def _frame(self, frame: av.AudioFrame) -> list[bytes]:
         frame.pts = None

@@ -59,6 +59,11 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _datasync(fd: int) -> None:
+    sync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+    sync(fd)
+
+
 def make_dirs(root: Path, relative: Path) -> None:
     """Create the directories of `relative` under `root`, each new one made durable."""
     root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
@@ -140,7 +145,9 @@ class ClipFile:
         written = os.pwrite(self._fd, data, self._size)
         if written != len(data):
             raise OSError(f"short write: {written} of {len(data)} bytes")
-        os.fsync(self._fd)
+        # fdatasync: the data and the new size reach the disk (all a crash needs to keep the
+        # fragment), without also flushing the file's times for every fragment.
+        _datasync(self._fd)
         self._size += written
         self._video_end = job.base_time + job.ticks
         self.frames += len(samples)

@@ -173,8 +173,9 @@ async def start_live(request: web.Request) -> web.Response:
     if not principal.may_watch_live(camera_id):
         raise json_error(web.HTTPForbidden, "not_household", "live view is for the household")
     body = await body_of(request, LiveOffer, MAX_OFFER_BODY)
+    stream = cameras.live_stream_name(camera_id)
     try:
-        target = cameras.stream_target(camera_id)
+        target = cameras.stream_target(camera_id, stream)
     except CameraNotFound:  # removed while the offer was read
         raise json_error(web.HTTPNotFound, "no_such_camera", "no such camera") from None
     except CameraUnavailable as exc:
@@ -191,6 +192,7 @@ async def start_live(request: web.Request) -> web.Response:
         session = await request.app[LIVE].start(
             camera_id, target, body.sdp, principal.username, still_allowed, client_ip(request),
             auth_session=principal.session, ring_id=body.ring_id, prepare=body.prepare,
+            stream=stream,
         )  # fmt: skip
     except AlreadyInCall as exc:
         watcher.close()

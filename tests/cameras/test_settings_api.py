@@ -39,8 +39,11 @@ async def test_rename_and_live_stream_apply_at_once_without_a_restart(
     assert status == 200, view
     assert (view["name"], view["live_stream"], view["state"]) == ("Garden", "sub", "online")
     assert gateway.app[DEVICES].supervisors["camera-1"] is supervisor  # not restarted
-    target = gateway.app[CAMERAS].stream_target("camera-1")()
-    assert target.url.endswith("/stream/sub")
+    cameras = gateway.app[CAMERAS]
+    assert cameras.live_stream_name("camera-1") == "sub"
+    assert cameras.stream_target("camera-1", "sub")().url.endswith("/stream/sub")
+    # Recording keeps the main stream, whatever live view opens.
+    assert cameras.stream_target("camera-1")().url.endswith("/stream/main")
     status, listed = await get(gateway, "/api/cameras", as_role="resident")
     assert status == 200
     garden = next(c for c in listed["cameras"] if c["id"] == "camera-1")
@@ -54,7 +57,7 @@ async def test_rename_and_live_stream_apply_at_once_without_a_restart(
     assert status == 200
     assert len(await gateway.app[AUDIT].query(action="camera.update")) == 1
     status, _ = await patch(gateway, "camera-1", {"live_stream": "main"})
-    assert gateway.app[CAMERAS].stream_target("camera-1")().url.endswith("/stream/main")
+    assert cameras.live_stream_name("camera-1") == "main"
 
 
 async def test_only_the_owner_changes_cameras(
