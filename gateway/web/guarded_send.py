@@ -43,12 +43,12 @@ class WatchedFileResponse(web.FileResponse):
         accounts = request.app[ACCOUNTS]
         with accounts.changes.watch(principal.user_id) as watcher:
             sending = asyncio.ensure_future(super().prepare(request))
+            change: asyncio.Future[None] | None = None
             try:
                 while not sending.done():
                     change = asyncio.ensure_future(watcher.wait())
                     await asyncio.wait({sending, change}, return_when=asyncio.FIRST_COMPLETED)
                     if not change.done():
-                        change.cancel()
                         break
                     watcher.stale = False
                     current = await accounts.principal_for(session_token(request))
@@ -56,8 +56,9 @@ class WatchedFileResponse(web.FileResponse):
                         await self._cut(request, sending, principal.username)
                 return await sending  # the client going away raises as aiohttp expects
             finally:
-                if not sending.done():
-                    sending.cancel()
+                for task in (sending, change):  # a client gone mid-send cancels us here
+                    if task is not None and not task.done():
+                        task.cancel()
 
     async def _cut(self, request: web.Request, sending: asyncio.Future[Any], who: str) -> None:
         _log.info("a clip of %s stopped mid-send: %s's access ended", self.camera_id, who)
