@@ -72,7 +72,7 @@ async def gstreamer(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
 
 
 @pytest.mark.alone  # GStreamer prepares the x264 media before the backchannel: CPU-starved, it
-# drops the talk (1 run in 3 of the parallel suite), alone it takes it every time
+# drops what arrives before it plays (the loop below waits for that)
 async def test_a_tone_reaches_gstreamers_onvif_backchannel(gstreamer: tuple[str, Path]) -> None:
     url, out = gstreamer
     channel = await RtspBackchannel.open(url, "admin", "gst secret")
