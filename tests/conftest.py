@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 
+from tests.leak_names import pytest_runtest_protocol  # noqa: F401  # tags leaked transports
 from tests.shared_guard import reads_nothing_from_shared  # noqa: F401  # autouse fixture
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 
 from aiohttp import web
@@ -131,10 +132,45 @@ class _RingsSent:
         return True
 
 
-STREAMS = web.AppKey("event_streams", Counter[int])
-"""Open event streams per account (a resident opened 1000 before there was a cap)."""
 MAX_STREAMS_PER_USER = 8
 """Tabs and phones of one person; past it the oldest would have to be closed first."""
+
+
+class OpenStreams:
+    """The event streams open now: counted per account (a resident opened 1000 before there was
+    a cap), and ended all at once when the gateway shuts down (an open stream would otherwise
+    hold shutdown for the server's whole grace period)."""
+
+    def __init__(self) -> None:
+        self.per_user: Counter[int] = Counter()
+        self._tasks: set[asyncio.Task[object]] = set()
+
+    def __getitem__(self, user_id: int) -> int:
+        return self.per_user[user_id]
+
+    @contextlib.contextmanager
+    def opened(self, user_id: int) -> Iterator[None]:
+        """Count a stream of `user_id` (call before the first await) while it runs."""
+        self.per_user[user_id] += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+            self.per_user[user_id] -= 1
+            if self.per_user[user_id] <= 0:
+                del self.per_user[user_id]
+
+    async def end_all(self, _app: web.Application | None = None) -> None:
+        """End every open stream now (an `on_shutdown` handler)."""
+        for task in list(self._tasks):
+            task.cancel()
+
+
+STREAMS = web.AppKey("event_streams", OpenStreams)
 
 
 async def stream_events(request: web.Request) -> web.StreamResponse:
@@ -152,14 +188,11 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
             f"at most {MAX_STREAMS_PER_USER} event streams per account; close one first",
             {"Retry-After": "5"},
         )  # fmt: skip
-    open_streams[principal.user_id] += 1
-    try:
-        with request.app[ACCOUNTS].changes.watch(principal.user_id) as watcher:
-            return await _stream(request, principal, watcher)
-    finally:
-        open_streams[principal.user_id] -= 1
-        if open_streams[principal.user_id] <= 0:
-            del open_streams[principal.user_id]
+    with (
+        open_streams.opened(principal.user_id),
+        request.app[ACCOUNTS].changes.watch(principal.user_id) as watcher,
+    ):
+        return await _stream(request, principal, watcher)
 
 
 async def _open(

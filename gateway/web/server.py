@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from importlib import resources
 from pathlib import Path
 
@@ -49,7 +48,13 @@ from doorstep.gateway.web.cameras_api import (
 from doorstep.gateway.web.clips_api import add_clip_routes
 from doorstep.gateway.web.diagnostics_api import add_diagnostics_routes
 from doorstep.gateway.web.errors import add_security_headers, error_middleware, install_log_filter
-from doorstep.gateway.web.events_api import STREAMS, EventList, list_events, stream_events
+from doorstep.gateway.web.events_api import (
+    STREAMS,
+    EventList,
+    OpenStreams,
+    list_events,
+    stream_events,
+)
 from doorstep.gateway.web.health import HealthReport, health_handler
 from doorstep.gateway.web.hosts import host_middleware
 from doorstep.gateway.web.live_api import (
@@ -295,7 +300,8 @@ def create_web_app() -> web.Application:
     )  # fmt: skip
     add_settings_routes(app)
     add_clip_routes(app)
-    app[STREAMS] = Counter()
+    app[STREAMS] = OpenStreams()
+    app.on_shutdown.append(app[STREAMS].end_all)
     app.router.add_get("/", index_handler)
     allow(app, "GET", "/", Access.PUBLIC)
     allow(app, "HEAD", "/", Access.PUBLIC)

@@ -211,3 +211,18 @@ async def test_health_does_not_name_who_is_signed_in(
     assert response.status == 200
     assert RESIDENT[0] not in text  # before the fix: "sse:rita" among the subscribers
     reader.response.close()
+
+
+async def test_shutdown_ends_open_event_streams_instead_of_waiting_for_them(
+    aiohttp_server: Any, aiohttp_client: Any, app: web.Application
+) -> None:
+    # A grace period far longer than the test may take: only ending the streams beats it.
+    server = await aiohttp_server(app, shutdown_timeout=60.0)
+    owner: Client = await aiohttp_client(server)
+    await set_up_owner(owner)
+    readers = [await open_stream(owner) for _ in range(3)]
+    await asyncio.wait_for(server.close(), 20)  # before: the whole 60 s grace period
+    for reader in readers:
+        assert reader.task is not None
+        await asyncio.wait_for(reader.task, 5)
+        assert reader.ended_at is not None
