@@ -260,7 +260,7 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
             app[SETTINGS], manager, app[STORAGE], app[AUDIT], app[BUS],
             lambda camera_id, audio: hub.stream(
                 f"{camera_id}/main", facade.stream_target(camera_id)
-            ).consume(audio),
+            ).consume(audio, bulk=True),
             lambda camera_id: _retry_stream(hub, camera_id),
         )  # fmt: skip
         app[RECORDING], app[CLIP_RETENTION] = recording, retention

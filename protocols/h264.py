@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from doorstep.protocols.rtp import RtpError, parse_rtp
 from doorstep.protocols.sdp import SdpMedia
 
 START_CODE = b"\x00\x00\x00\x01"
@@ -84,6 +85,39 @@ class H264Depacketizer:
                 finished.append(self._flush())
             self._discarding = False
         return finished
+
+    def push_rtp(self, packet: bytes) -> list[AccessUnit]:
+        """Add one whole RTP packet (header included); returns the access units it completed.
+
+        The same as `parse_rtp` then `push`, with the common case done inline: most packets
+        of a frame are the middle pieces of one FU-A, and this is called ~400 times a second
+        per camera.
+        """
+        size = len(packet)
+        if size < 14:  # an RTP header (12 bytes) and an FU-A's two
+            return self._push_parsed(packet)
+        if packet[0] != 0x80 or packet[1] & 0x80 or packet[12] & 0x1F != FU_A:
+            # Not plain RTP (version 2; no padding, extension or CSRC), marked, or no FU-A.
+            return self._push_parsed(packet)
+        fragment = self._fragment
+        if (
+            packet[13] & 0xC0  # the first or the last piece
+            or fragment is None
+            or self._discarding
+            or int.from_bytes(packet[4:8], "big") != self._timestamp
+        ):
+            return self._push_parsed(packet)
+        fragment += packet[14:]  # the middle of a fragmented NAL unit
+        if self._size + len(fragment) > MAX_ACCESS_UNIT:
+            self._drop()
+        return []
+
+    def _push_parsed(self, packet: bytes) -> list[AccessUnit]:
+        try:
+            parsed = parse_rtp(packet)
+        except RtpError:
+            return []
+        return self.push(parsed.payload, parsed.timestamp, parsed.marker)
 
     def _unpack(self, payload: bytes) -> list[bytes]:
         kind = payload[0] & 0x1F if payload else 0

@@ -19,18 +19,17 @@ from doorstep.protocols.digest import (
     parse_params,
     split_scheme,
 )
+from doorstep.protocols.rtsp_connection import COALESCE_S, RtspConnection
 from doorstep.protocols.rtsp_framing import (
-    MAX_BUFFERED,
     RtspBasicRefused,
     RtspError,
     RtspResponse,
     RtspStatusError,
-    take_frames,
 )
 from doorstep.protocols.sdp import SdpMedia, parse_sdp
 
-__all__ = ["BACKCHANNEL", "PACKET_QUEUE_BYTES", "RtspBasicRefused", "RtspClient", "RtspError",
-           "RtspResponse", "RtspStatusError"]  # fmt: skip
+__all__ = ["BACKCHANNEL", "COALESCE_S", "PACKET_QUEUE_BYTES", "RtspBasicRefused", "RtspClient",
+           "RtspError", "RtspResponse", "RtspStatusError"]  # fmt: skip
 
 _log = logging.getLogger(__name__)
 
@@ -39,12 +38,8 @@ DEFAULT_TIMEOUT_S = 10.0
 PACKET_QUEUE_BYTES = 8 * 1024 * 1024
 """Received packets waiting for the reader, in bytes; past it the oldest are dropped."""
 PACKET_OVERHEAD = 100  # bytes charged per queued packet, so empty ones are not free
-READ_CHUNK = 256 * 1024
-COALESCE_S = 0.03
-"""How long media waits in the socket between reads: one frame at 30 fps. Measured with four
-1080p30 4 Mbit/s streams: 10.4 % of a core without it, 13 % at 10 ms (the pause costs more than
-it saves), 6.3 % at 20 ms, 4.9 % at 30 ms, 5.0 % at 50 ms."""
-COALESCE_AFTER_S = 1.0
+MAX_UNSENT_BYTES = 256 * 1024
+"""What may wait to go out to a camera (talk at 8 kB/s: half a minute) before sends are dropped."""
 
 
 class RtspClient:
@@ -82,102 +77,67 @@ class RtspClient:
         self._cseq = 0
         self._auth: dict[str, str] | None = None
         self._auth_scheme = ""
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._connection: RtspConnection | None = None
         self._pending: dict[int, asyncio.Future[RtspResponse]] = {}
         self._packets: deque[tuple[int, bytes]] = deque()
         self._queued_bytes = 0
-        self._read_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
         self._wakeup: asyncio.Future[None] | None = None
-        self._media_since: float | None = None
+        self._coalesce_s = COALESCE_S
         self.dropped = 0
+        self.unsent_dropped = 0
+        """Backchannel packets not sent because the camera had stopped reading."""
         self.keep_media = True
         """False: interleaved packets are read and thrown away (a backchannel sends, and a
-        camera's RTCP to it must not pile up unread)."""
+        camera's RTCP to it must not pile up unread). Set before `connect`."""
 
     async def connect(self) -> None:
         """Open the TCP connection."""
+        loop = asyncio.get_running_loop()
+        connection = RtspConnection(self._queue, self._answered, self._lost)
+        connection.keep_media = self.keep_media
+        connection.coalesce_s = self._coalesce_s
         try:
-            self._reader, self._writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port, limit=READ_CHUNK), self.timeout
+            await asyncio.wait_for(
+                loop.create_connection(lambda: connection, self.host, self.port), self.timeout
             )
         except (OSError, TimeoutError) as exc:
             raise RtspError(f"cannot connect to {self.host}:{self.port}: {exc}") from None
-        self._read_task = asyncio.create_task(
-            self._read_loop(), name=f"rtsp:{self.host}:{self.port}"
-        )
+        self._connection = connection
+
+    @property
+    def coalesce_s(self) -> float:
+        """How long media gathers in the socket between two reads (see `COALESCE_S`)."""
+        return self._coalesce_s
+
+    @coalesce_s.setter
+    def coalesce_s(self, seconds: float) -> None:
+        self._coalesce_s = seconds
+        if self._connection is not None:
+            self._connection.coalesce_s = seconds
 
     # -- reading -------------------------------------------------------------------------
-    async def _read_loop(self) -> None:
-        reader = self._reader
-        if reader is None:
-            return
-        buffer = bytearray()
-        try:
-            while True:
-                chunk = await reader.read(READ_CHUNK)
-                if not chunk:
-                    raise asyncio.IncompleteReadError(bytes(buffer), None)
-                buffer += chunk
-                # A chunk holds many interleaved packets: parse them all, wake the reader once.
-                queued = len(self._packets)
-                del buffer[: self._parse(buffer)]
-                if len(buffer) > MAX_BUFFERED:
-                    raise RtspError("an interleaved frame or response larger than allowed")
-                if len(self._packets) != queued:
-                    self._wake()
-                    if len(chunk) < READ_CHUNK:
-                        await self._coalesce()
-        except (
-            asyncio.IncompleteReadError,
-            ConnectionError,
-            RtspError,
-            ValueError,
-        ) as exc:
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_exception(RtspError(f"connection lost: {type(exc).__name__}"))
-            self._pending.clear()
-        finally:
-            self._closed.set()
-            self._wake()
-
-    async def _coalesce(self) -> None:
-        """Media flows: let packets gather in the socket before the next read. A camera sends
-        each RTP packet on its own, and a read (with its trip through the event loop) per
-        packet costs more than the packet. Not in the first second of media, so a stream's
-        first keyframe (what a new viewer waits for) is not held up."""
-        loop = asyncio.get_running_loop()
-        if self._media_since is None:
-            self._media_since = loop.time()
-        # The connection's transport both reads and writes; StreamWriter types it write-only.
-        transport: asyncio.BaseTransport | None = (
-            self._writer.transport if self._writer is not None else None
-        )
-        if loop.time() - self._media_since < COALESCE_AFTER_S or not isinstance(
-            transport, asyncio.ReadTransport
-        ):
-            return
-        transport.pause_reading()
-        try:
-            await asyncio.sleep(COALESCE_S)
-        finally:
-            if not transport.is_closing():
-                transport.resume_reading()
-
-    def _parse(self, buffer: bytearray) -> int:
-        """Queue the packets and answer the requests complete at the front of `buffer`;
-        returns the bytes they used."""
-        used, packets, responses = take_frames(buffer, self.keep_media)
+    def _queue(self, packets: list[tuple[int, bytes]]) -> None:
+        """A read's packets: queued within the byte budget; the reader is woken once."""
         for channel, data in packets:
             self._enqueue(channel, data)
-        for response in responses:
-            future = self._pending.pop(int(response.headers.get("cseq", "-1") or -1), None)
-            if future is not None and not future.done():
-                future.set_result(response)
-        return used
+        self._wake()
+
+    def _answered(self, response: RtspResponse) -> None:
+        cseq = response.headers.get("cseq", "")
+        future = self._pending.pop(int(cseq), None) if cseq.isascii() and cseq.isdigit() else None
+        if future is not None and not future.done():
+            future.set_result(response)
+
+    def _lost(self, exc: Exception | None) -> None:
+        why = type(exc).__name__ if exc is not None else "closed by the camera"
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(RtspError(f"connection lost: {why}"))
+        self._pending.clear()
+        self._closed.set()
+        self._wake()
 
     def _enqueue(self, channel: int, data: bytes) -> None:
         cost = len(data) + PACKET_OVERHEAD
@@ -271,8 +231,7 @@ class RtspClient:
     async def _send(
         self, method: str, uri: str, headers: dict[str, str], body: bytes
     ) -> RtspResponse:
-        if self._writer is None or self._closed.is_set():
-            raise RtspError("not connected")
+        transport = self._transport()
         self._cseq += 1
         lines = [f"{method} {uri} RTSP/1.0", f"CSeq: {self._cseq}", "User-Agent: Doorstep"]
         authorization = self._authorization(method, uri)
@@ -285,7 +244,7 @@ class RtspClient:
             lines.append(f"Content-Length: {len(body)}")
         future: asyncio.Future[RtspResponse] = asyncio.get_running_loop().create_future()
         self._pending[self._cseq] = future
-        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        transport.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         try:
             return await asyncio.wait_for(future, self.timeout)
         except TimeoutError:
@@ -358,9 +317,17 @@ class RtspClient:
 
     def send(self, channel: int, packet: bytes) -> None:
         """Send one RTP packet on an interleaved channel (the backchannel)."""
-        if self._writer is None or self._closed.is_set():
+        transport = self._transport()
+        if transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
+            self.unsent_dropped += 1  # the camera stopped reading: lose talk, not memory
+            return
+        transport.write(struct.pack("!cBH", b"$", channel, len(packet)) + packet)
+
+    def _transport(self) -> asyncio.Transport:
+        connection = self._connection
+        if connection is None or connection.transport is None or self._closed.is_set():
             raise RtspError("not connected")
-        self._writer.write(struct.pack("!cBH", b"$", channel, len(packet)) + packet)
+        return connection.transport
 
     async def close(self) -> None:
         """TEARDOWN (best effort) and close the connection.
@@ -377,18 +344,15 @@ class RtspClient:
             if self.session and not self._closed.is_set():
                 with contextlib.suppress(RtspError, TimeoutError):
                     await asyncio.wait_for(self.request("TEARDOWN", self.base_url), 2)
-            if self._writer is not None:
-                self._writer.close()
-                with contextlib.suppress(OSError, ConnectionError, TimeoutError):
-                    await asyncio.wait_for(self._writer.wait_closed(), 2)
+            connection = self._connection
+            if connection is not None and connection.transport is not None:
+                connection.transport.close()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(connection.closed), 2)
         finally:
-            if self._writer is not None:
-                self._writer.transport.abort()  # a no-op once closed; else drops it now
-            if self._read_task is not None:
-                self._read_task.cancel()
-        if self._read_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._read_task
+            connection = self._connection
+            if connection is not None and connection.transport is not None:
+                connection.transport.abort()  # a no-op once closed; else drops it now
 
     async def __aenter__(self) -> RtspClient:
         await self.connect()

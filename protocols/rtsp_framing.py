@@ -71,14 +71,22 @@ def parse_head(head: bytes) -> tuple[int, str, dict[str, str], list[str]]:
 
 
 def take_frames(
-    buffer: bytearray, keep_media: bool = True
+    buffer: bytearray, keep_media: bool = True, end: int | None = None
 ) -> tuple[int, list[tuple[int, bytes]], list[RtspResponse]]:
     """The complete interleaved packets (channel, bytes) and responses at the front of
-    `buffer`, and how many bytes they used (the rest waits for more). `keep_media=False`
-    skips the packets. RtspError for a response that is not RTSP or is too large."""
+    `buffer` (its first `end` bytes; all of it by default), and how many bytes they used (the
+    rest waits for more). `keep_media=False` skips the packets. RtspError for a response that
+    is not RTSP or is too large."""
+    with memoryview(buffer) as view:
+        return _take(buffer, view, keep_media, len(buffer) if end is None else end)
+
+
+def _take(
+    buffer: bytearray, view: memoryview, keep_media: bool, end: int
+) -> tuple[int, list[tuple[int, bytes]], list[RtspResponse]]:
     packets: list[tuple[int, bytes]] = []
     responses: list[RtspResponse] = []
-    pos, end = 0, len(buffer)
+    pos = 0
     while pos < end:
         if buffer[pos] == 0x24:  # "$": channel, 16-bit length, the packet
             if end - pos < 4:
@@ -87,10 +95,10 @@ def take_frames(
             if end - pos < 4 + length:
                 break
             if keep_media:
-                packets.append((buffer[pos + 1], bytes(buffer[pos + 4 : pos + 4 + length])))
+                packets.append((buffer[pos + 1], bytes(view[pos + 4 : pos + 4 + length])))
             pos += 4 + length
             continue
-        head_end = buffer.find(b"\r\n\r\n", pos)
+        head_end = buffer.find(b"\r\n\r\n", pos, end)
         if head_end == -1:
             if end - pos > MAX_HEADER_BYTES:
                 raise RtspError("response header too long")
@@ -98,8 +106,11 @@ def take_frames(
         if head_end - pos > MAX_HEADER_BYTES:
             raise RtspError("response header too long")
         status, reason, headers, challenges = parse_head(bytes(buffer[pos : head_end + 4]))
-        length = int(headers.get("content-length", "0") or 0)
-        if not 0 <= length <= MAX_BODY_BYTES:
+        declared = headers.get("content-length", "0") or "0"
+        if not (declared.isascii() and declared.isdigit()):
+            raise RtspError("response body length is not a number")
+        length = int(declared)
+        if length > MAX_BODY_BYTES:
             raise RtspError("response body too large")
         body_end = head_end + 4 + length
         if body_end > end:

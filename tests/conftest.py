@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -119,3 +121,17 @@ def start_gateway(tmp_path: Path) -> Iterator[StartGateway]:
 def unused_port() -> int:
     """A second free loopback port, where nothing listens."""
     return free_port()
+
+
+@pytest.fixture
+def loopback_mdns() -> Iterator[None]:
+    """The loopback interface's mDNS group is one network shared by every test worker: a test
+    that announces services on it has it to itself (another worker announcing the same names
+    makes zeroconf refuse them, and a browse would see the other test's services)."""
+    lock_path = Path(tempfile.gettempdir()) / "doorstep-tests-loopback-mdns.lock"
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

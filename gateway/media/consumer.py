@@ -39,8 +39,11 @@ class AudioChunk:
 class Consumer:
     """One reader of a camera stream; iterate it for access units."""
 
-    def __init__(self, stream: Source, audio: bool = False) -> None:
+    def __init__(self, stream: Source, audio: bool = False, bulk: bool = False) -> None:
         self._stream = stream
+        self.bulk = bulk
+        """Takes frames in batches and does not mind their delay (the recorder), unlike a
+        viewer: a stream read by bulk consumers only reads its camera less often."""
         self._queue: asyncio.Queue[AccessUnit] = asyncio.Queue()
         self._queued_bytes = 0
         self.max_bytes = stream.max_bytes + stream.max_bytes // 4

@@ -26,6 +26,7 @@ from doorstep.gateway.media.consumer import (
 from doorstep.protocols.h264 import AccessUnit, H264Depacketizer, parameter_sets
 from doorstep.protocols.rtp import RtpError, parse_rtp
 from doorstep.protocols.rtsp_client import (
+    COALESCE_S,
     PACKET_QUEUE_BYTES,
     RtspClient,
     RtspError,
@@ -48,6 +49,10 @@ HEALTHY_SESSION_S = 30.0
 a camera that accepts PLAY and drops keeps backing off, and is logged once."""
 RTSP_TIMEOUT_S = 10.0
 VIDEO_TIMEOUT_S = 10.0  # a session that sends packets but no video frame is dead
+BULK_COALESCE_S = 0.1
+"""How long a stream read only by recorders lets media gather between reads (a viewer's:
+`rtsp_connection.COALESCE_S`, 30 ms). Measured with four 1080p30 4 Mbit/s streams: a quarter
+less CPU than 30 ms; the recorder stamps frames 0.1 s late at most."""
 VIDEO_CHANNEL = 0
 AUDIO_CHANNEL = 2
 AUDIO_CODECS = ("PCMU", "PCMA")  # what viewers can be given; others are left unrequested
@@ -115,6 +120,7 @@ class CameraStream:
         """Byte budget of the GOP cache (consumers get a quarter more each)."""
         self.packet_queue_bytes = packet_queue_bytes
         self._consumers: set[Consumer] = set()
+        self._client: RtspClient | None = None
         self._gop: list[AccessUnit] = []
         self._gop_bytes = 0
         self._task: asyncio.Task[None] | None = None
@@ -161,15 +167,17 @@ class CameraStream:
         """Bytes held by the GOP cache."""
         return self._gop_bytes
 
-    def consume(self, audio: bool = False) -> Consumer:
+    def consume(self, audio: bool = False, *, bulk: bool = False) -> Consumer:
         """A new consumer, primed with the current GOP; starts the upstream session if needed.
 
-        With `audio`, the consumer also gets the camera's G.711 audio (`get_audio`).
+        With `audio`, the consumer also gets the camera's G.711 audio (`get_audio`); `bulk`:
+        see `Consumer.bulk`.
         """
-        consumer = Consumer(self, audio)
+        consumer = Consumer(self, audio, bulk)
         for unit in self._gop:
             consumer._offer(unit)
         self._consumers.add(consumer)
+        self._pace()
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
@@ -179,6 +187,7 @@ class CameraStream:
 
     def _remove(self, consumer: Consumer) -> None:
         self._consumers.discard(consumer)
+        self._pace()
         if not self._consumers and self._task is not None and self._linger is None:
             self._linger = asyncio.create_task(self._linger_then_idle(), name=f"linger:{self.name}")
 
@@ -191,6 +200,12 @@ class CameraStream:
             self._ending.add(task)
             task.add_done_callback(self._ending.discard)
             self._clear_gop()
+
+    def _pace(self) -> None:
+        """Read the camera less often while only bulk consumers (recorders) read the stream."""
+        if self._client is not None:
+            live = any(not c.bulk for c in self._consumers)
+            self._client.coalesce_s = COALESCE_S if live or not self._consumers else BULK_COALESCE_S
 
     def _clear_gop(self) -> None:
         self._gop, self._gop_bytes = [], 0
@@ -251,51 +266,59 @@ class CameraStream:
         )
         async with client:
             self._connected = True
-            media = await client.describe()
-            video = next((m for m in media if m.kind == "video" and m.encoding == "H264"), None)
-            if video is None:
-                raise RtspError("the stream has no H.264 video")
-            await client.setup(video, VIDEO_CHANNEL)
-            audio = await self._setup_audio(client, media)
-            self.audio_encoding = audio.encoding if audio is not None else None
-            await client.play()
-            self.sessions_opened += 1
-            depacketizer = H264Depacketizer(parameter_sets(video))
-            first_frame: float | None = None
-            last_frame = self._clock.now()
-            healthy = False
-            while True:
-                # All the packets that came in at once (a read holds dozens): one wake-up each.
-                batch = await client.packets(wait_s=VIDEO_TIMEOUT_S)
-                now = self._clock.now()
-                if now - last_frame > VIDEO_TIMEOUT_S:
-                    raise RtspError(f"no video frame for {VIDEO_TIMEOUT_S:.0f} s")
-                for channel, data in batch:
-                    if channel not in (VIDEO_CHANNEL, AUDIO_CHANNEL):
-                        continue  # RTCP
-                    try:
-                        packet = parse_rtp(data)
-                    except RtpError:
-                        continue
-                    if channel == VIDEO_CHANNEL:
-                        for unit in depacketizer.push(
-                            packet.payload, packet.timestamp, packet.marker
-                        ):
-                            last_frame = now
-                            if first_frame is None:
-                                first_frame = now
-                                self.last_error, self.unreachable = None, False
-                            self._publish(unit)
-                    elif audio is not None and packet.payload:
-                        chunk = AudioChunk(
-                            packet.payload, packet.timestamp, audio.encoding, audio.clock_rate
-                        )
-                        for consumer in list(self._consumers):
-                            consumer._offer_audio(chunk)
-                played = 0.0 if first_frame is None else now - first_frame
-                if not healthy and played >= HEALTHY_SESSION_S:
-                    healthy = True
-                    self._healthy()
+            self._client = client
+            self._pace()
+            try:
+                await self._play(client)
+            finally:
+                self._client = None
+
+    async def _play(self, client: RtspClient) -> None:
+        """DESCRIBE, SETUP and PLAY, then publish what the camera sends until it fails."""
+        media = await client.describe()
+        video = next((m for m in media if m.kind == "video" and m.encoding == "H264"), None)
+        if video is None:
+            raise RtspError("the stream has no H.264 video")
+        await client.setup(video, VIDEO_CHANNEL)
+        audio = await self._setup_audio(client, media)
+        self.audio_encoding = audio.encoding if audio is not None else None
+        await client.play()
+        self.sessions_opened += 1
+        depacketizer = H264Depacketizer(parameter_sets(video))
+        first_frame: float | None = None
+        last_frame = self._clock.now()
+        healthy = False
+        while True:
+            # All the packets that came in at once (a read holds dozens): one wake-up each.
+            batch = await client.packets(wait_s=VIDEO_TIMEOUT_S)
+            now = self._clock.now()
+            if now - last_frame > VIDEO_TIMEOUT_S:
+                raise RtspError(f"no video frame for {VIDEO_TIMEOUT_S:.0f} s")
+            for channel, data in batch:
+                if channel == VIDEO_CHANNEL:
+                    for unit in depacketizer.push_rtp(data):
+                        last_frame = now
+                        if first_frame is None:
+                            first_frame = now
+                            self.last_error, self.unreachable = None, False
+                        self._publish(unit)
+                    continue
+                if channel != AUDIO_CHANNEL or audio is None:
+                    continue  # RTCP
+                try:
+                    packet = parse_rtp(data)
+                except RtpError:
+                    continue
+                if packet.payload:
+                    chunk = AudioChunk(
+                        packet.payload, packet.timestamp, audio.encoding, audio.clock_rate
+                    )
+                    for consumer in list(self._consumers):
+                        consumer._offer_audio(chunk)
+            played = 0.0 if first_frame is None else now - first_frame
+            if not healthy and played >= HEALTHY_SESSION_S:
+                healthy = True
+                self._healthy()
 
     async def _setup_audio(self, client: RtspClient, media: list[SdpMedia]) -> SdpMedia | None:
         """Also take the camera's audio when it is G.711; a refusal leaves video alone."""

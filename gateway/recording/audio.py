@@ -50,6 +50,9 @@ class AudioTranscoder:
         encoder.format = "fltp"
         encoder.bit_rate = AAC_BIT_RATE
         encoder.time_base = Fraction(1, sample_rate)
+        # FFmpeg's default (two-loop) coder takes 0.2 % of a core per camera here, the fast
+        # one 0.09 %; for 8 kHz speech at 32 kbit/s it sounds the same.
+        encoder.options = {"aac_coder": "fast"}
         encoder.open()
         self._encoder = encoder
         self._resampler = av.AudioResampler(

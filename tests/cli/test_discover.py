@@ -19,7 +19,7 @@ DOORBELL = "Doorbell 5F2A"
 
 
 @pytest.fixture
-async def announced_doorbell() -> AsyncIterator[None]:
+async def announced_doorbell(loopback_mdns: None) -> AsyncIterator[None]:
     """A HomeKit doorbell announced over mDNS on loopback (found by mDNS only)."""
     announcer = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
     info = AsyncServiceInfo(

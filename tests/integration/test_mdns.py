@@ -26,7 +26,7 @@ def service(kind: str, name: str, port: int, properties: dict[str, str]) -> Asyn
 
 
 @pytest.fixture
-async def announced() -> AsyncIterator[None]:
+async def announced(loopback_mdns: None) -> AsyncIterator[None]:
     """A second zeroconf instance on loopback announcing three services (multicast stays on lo)."""
     announcer = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
     for info in (

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from doorstep.protocols.h264 import START_CODE, H264Depacketizer, parameter_sets
-from doorstep.protocols.rtp import h264_payloads
+from doorstep.protocols.rtp import RtpStream, h264_payloads, parse_rtp
 from doorstep.protocols.sdp import SdpMedia
 from doorstep.simulator.library import MediaLibrary
 
@@ -109,3 +112,55 @@ def test_the_per_frame_cap_is_4_mib() -> None:
             peak = max(peak, depacketizer.buffered_bytes)
         assert (len(units) == 1) is passes, size
         assert peak <= 4 * 1024 * 1024
+
+
+def rtp_packets(frames: list[tuple[bytes, ...]], variants: list[int]) -> list[bytes]:
+    """The frames as RTP packets, each with one of several header shapes (plain; with a CSRC;
+    with an extension; with padding) and some lost, as `variants` picks."""
+    stream = RtpStream(96, 0x1234, 0, 0)
+    packets = []
+    choice = iter(variants * 1000)
+    for index, nals in enumerate(frames):
+        stream.timestamp = index * 3000
+        for payload, marker in h264_payloads(nals):
+            packet = stream.packet(payload, marker)
+            shape = next(choice)
+            if shape == 1:  # one CSRC
+                packet = bytes([0x81]) + packet[1:12] + b"\0\0\0\7" + packet[12:]
+            elif shape == 2:  # a one-word header extension
+                packet = bytes([0x90]) + packet[1:12] + b"\xbe\xde\0\1\0\0\0\0" + packet[12:]
+            elif shape == 3:  # three bytes of padding
+                packet = bytes([0xA0]) + packet[1:] + b"\0\0\3"
+            elif shape == 4:
+                continue  # lost
+            packets.append(packet)
+    return packets
+
+
+@given(
+    sizes=st.lists(st.integers(1, 5000), min_size=1, max_size=12),
+    variants=st.lists(st.integers(0, 4), min_size=1, max_size=9),
+)
+def test_whole_packets_give_what_parsed_payloads_give(
+    sizes: list[int], variants: list[int]
+) -> None:
+    # The inline path for the middles of FU-A fragments must not change a single unit.
+    frames = [(bytes([0x65 if i == 0 else 0x41]) + bytes([i % 251]) * size,) for i, size in
+              enumerate(sizes)]  # fmt: skip
+    packets = rtp_packets(frames, variants)
+    whole, parsed = H264Depacketizer(), H264Depacketizer()
+    from_whole, from_parsed = [], []
+    for packet in packets:
+        from_whole += whole.push_rtp(packet)
+        rtp = parse_rtp(packet)
+        from_parsed += parsed.push(rtp.payload, rtp.timestamp, rtp.marker)
+    assert from_whole == from_parsed
+    assert whole.dropped == parsed.dropped
+    if 4 not in variants:  # nothing lost: every frame comes back
+        assert [u.data for u in from_whole] == [annexb(f) for f in frames]
+
+
+def test_a_whole_packet_that_is_not_rtp_is_ignored() -> None:
+    depacketizer = H264Depacketizer()
+    assert depacketizer.push_rtp(b"") == []
+    assert depacketizer.push_rtp(b"\x40" + bytes(20)) == []  # version 1

@@ -116,3 +116,24 @@ async def test_a_stream_whose_failing_session_swallows_the_cancel_still_stops(
     await hub.close()
     running = [t for t in asyncio.all_tasks() if t.get_name() == "stream:cam/main"]
     assert all(t.done() for t in running), running
+
+
+async def test_a_stream_read_by_recorders_alone_is_read_less_often(
+    doorbell: SimulatedDevice,
+) -> None:
+    hub = StreamHub()
+    stream = hub.stream("doorbell-1/main", lambda: target(doorbell))
+    recorder = stream.consume(bulk=True)
+    await take(recorder, 5)
+    client = stream._client
+    assert client is not None
+    assert client.coalesce_s == hub_module.BULK_COALESCE_S
+    viewer = stream.consume()  # a viewer waits for no batch
+    assert client.coalesce_s == hub_module.COALESCE_S < hub_module.BULK_COALESCE_S
+    assert (await take(viewer, 5))[0].keyframe
+    viewer.close()
+    assert client.coalesce_s == hub_module.BULK_COALESCE_S
+    await take(recorder, 5)  # the recorder reads on, from the same session
+    assert stream.sessions_opened == 1
+    recorder.close()
+    await hub.close()

@@ -1,11 +1,15 @@
 """G.711 made into AAC for clips: lost packets become silence (the audio keeps in step with the
-video), a restart of the camera's timestamps is not filled, and A-law works as µ-law does."""
+video), a restart of the camera's timestamps is not filled, A-law works as µ-law does, and a
+tone decodes back to its pitch."""
 
 from __future__ import annotations
 
+import av
+import numpy as np
 import pytest
 
 from doorstep.gateway.recording.audio import AAC_FRAME_SAMPLES, AudioPayload, AudioTranscoder
+from doorstep.simulator.media import dominant_frequency, tone_ulaw
 
 RATE = 8000
 PACKET = 160  # 20 ms
@@ -43,3 +47,18 @@ def test_a_timestamp_restart_is_not_filled() -> None:
 def test_an_unknown_encoding_is_refused() -> None:
     with pytest.raises(ValueError, match="no recording"):
         AudioTranscoder("opus", 48000)
+
+
+def test_a_tone_comes_out_of_the_aac_as_it_went_in() -> None:
+    tone = tone_ulaw(1000.0, 2)
+    payloads = [AudioPayload(tone[i : i + PACKET], i) for i in range(0, len(tone), PACKET)]
+    transcoder = AudioTranscoder("PCMU", RATE)
+    decoder = av.CodecContext.create("aac", "r")
+    decoder.extradata = transcoder.config
+    decoded = []
+    for frame in transcoder.encode(payloads) + transcoder.flush():
+        for out in decoder.decode(av.Packet(frame)):
+            decoded.append(out.to_ndarray().reshape(-1))
+    pcm = (np.concatenate(decoded) * 32767).astype(np.int16)
+    assert len(pcm) >= 1.9 * RATE
+    assert abs(dominant_frequency(pcm[RATE // 4 :], RATE) - 1000.0) < 10

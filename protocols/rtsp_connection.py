@@ -1,0 +1,121 @@
+"""The receiving end of an RTSP TCP connection: the socket reads straight into one fixed buffer,
+complete interleaved packets and responses are taken off it there, and media reads are spaced
+out so each one carries many packets.
+
+This is what an RTSP client spends most of its CPU on (a recording camera sends ~400 packets a
+second), so it is an `asyncio.BufferedProtocol`: no reader task to wake per read, no copy from a
+stream buffer, one trip through the event loop per read instead of three.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from doorstep.protocols.rtsp_framing import MAX_BUFFERED, RtspError, RtspResponse, take_frames
+
+READ_CHUNK = 256 * 1024
+"""The least room a read gets; the buffer holds a longest incomplete frame on top of it."""
+COALESCE_S = 0.03
+"""How long media waits in the socket between reads: one frame at 30 fps. Measured with four
+1080p30 4 Mbit/s streams: 10.4 % of a core without it, 13 % at 10 ms (the pause costs more than
+it saves), 6.3 % at 20 ms, 4.9 % at 30 ms, 5.0 % at 50 ms."""
+COALESCE_AFTER_S = 1.0
+"""Media is read as it comes for this long first, so a stream's first keyframe (what a new
+viewer waits for) is not held up."""
+
+PacketSink = Callable[[list[tuple[int, bytes]]], None]
+ResponseSink = Callable[[RtspResponse], None]
+LostSink = Callable[[Exception | None], None]
+
+
+class RtspConnection(asyncio.BufferedProtocol):
+    """Parses what arrives into (channel, packet) batches and responses for its client."""
+
+    def __init__(
+        self, on_packets: PacketSink, on_response: ResponseSink, on_lost: LostSink
+    ) -> None:
+        self._on_packets = on_packets
+        self._on_response = on_response
+        self._on_lost = on_lost
+        self._buffer = bytearray(MAX_BUFFERED + READ_CHUNK)
+        self._view = memoryview(self._buffer)
+        self._end = 0
+        """Bytes held at the front of the buffer: the start of a frame still arriving."""
+        self.keep_media = True
+        """False: interleaved packets are read and thrown away (a backchannel sends, and a
+        camera's RTCP to it must not pile up unread)."""
+        self.transport: asyncio.Transport | None = None
+        self.closed = asyncio.get_running_loop().create_future()
+        """Done (with no result) once the connection is gone."""
+        self._media_since: float | None = None
+        self._resume: asyncio.TimerHandle | None = None
+        self._error: Exception | None = None
+        self.coalesce_s = COALESCE_S
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if isinstance(transport, asyncio.Transport):  # always, for a TCP connection
+            self.transport = transport
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._view[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        end = self._end + nbytes
+        try:
+            used, packets, responses = take_frames(self._buffer, self.keep_media, end)
+        except RtspError as exc:
+            self._fail(exc)
+            return
+        rest = end - used
+        if rest > MAX_BUFFERED:
+            self._fail(RtspError("an interleaved frame or response larger than allowed"))
+            return
+        if used and rest:  # keep only the incomplete frame, at the front (usually part of a
+            # packet); copied out first, as source and destination may overlap
+            self._buffer[:rest] = bytes(self._view[used:end])
+        self._end = rest
+        for response in responses:
+            self._on_response(response)
+        if packets:
+            self._on_packets(packets)
+            if nbytes < READ_CHUNK:  # the socket was drained: let the next packets gather
+                self._coalesce()
+
+    def _coalesce(self) -> None:
+        """Pause reading for `coalesce_s`: a camera sends each RTP packet on its own, and a read
+        (with its trip through the event loop) per packet costs more than the packet."""
+        loop = asyncio.get_running_loop()
+        if self._media_since is None:
+            self._media_since = loop.time()
+        transport = self.transport
+        if (
+            loop.time() - self._media_since < COALESCE_AFTER_S
+            or transport is None
+            or self._resume is not None
+        ):
+            return
+        transport.pause_reading()
+        self._resume = loop.call_later(self.coalesce_s, self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        self._resume = None
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def _fail(self, exc: Exception) -> None:
+        """A protocol error: drop the connection (connection_lost reports it)."""
+        self._error = exc
+        if self.transport is not None:
+            self.transport.abort()
+
+    def eof_received(self) -> bool:
+        return False  # the camera hung up: close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
+        if not self.closed.done():
+            self.closed.set_result(None)
+        self._on_lost(self._error or exc)
