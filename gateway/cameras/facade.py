@@ -38,7 +38,8 @@ from doorstep.gateway.devices import DeviceManager
 from doorstep.gateway.devices.supervisor import DeviceSupervisor
 from doorstep.gateway.discovery import discover
 from doorstep.gateway.events import CameraState
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.gateway.recording.service import Recording
 from doorstep.sdk import DriverError, DriverFactory, TalkSink
 

@@ -33,7 +33,8 @@ from doorstep.gateway.live.peer import LiveSession, add_transceiver, close_peer,
 from doorstep.gateway.live.prepared import WarmHold
 from doorstep.gateway.live.talk import ActiveTalk, MicPump
 from doorstep.gateway.live.track import PassthroughVideoTrack
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.gateway.ringing import Ring, RingTracker
 from doorstep.sdk import DeviceUnavailable, TalkSink, Unsupported
 

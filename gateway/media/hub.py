@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
 from doorstep.gateway.media.consumer import (
     MAX_GOP_FRAMES,
     UNIT_OVERHEAD,
     AudioChunk,
     Consumer,
+)
+from doorstep.gateway.media.upstream import (
+    REAL_CLOCK,
+    RTSP_TIMEOUT_S,
+    HubClock,
+    StreamTarget,
+    unreachable_reason,
 )
 from doorstep.protocols.h264 import AccessUnit, H264Depacketizer, parameter_sets
 from doorstep.protocols.rtp import RtpError, parse_rtp
@@ -47,7 +50,6 @@ about 10 s of its camera's stream, whatever the outage lasted (Frigate's watchdo
 HEALTHY_SESSION_S = 30.0
 """A session must deliver frames this long before its camera's backoff (and outage) is over:
 a camera that accepts PLAY and drops keeps backing off, and is logged once."""
-RTSP_TIMEOUT_S = 10.0
 VIDEO_TIMEOUT_S = 10.0  # a session that sends packets but no video frame is dead
 BULK_COALESCE_S = 0.1
 """How long a stream read only by recorders lets media gather between reads (a viewer's:
@@ -56,50 +58,6 @@ less CPU than 30 ms; the recorder stamps frames 0.1 s late at most."""
 VIDEO_CHANNEL = 0
 AUDIO_CHANNEL = 2
 AUDIO_CODECS = ("PCMU", "PCMA")  # what viewers can be given; others are left unrequested
-
-
-def _jitter() -> float:
-    return random.uniform(0.5, 1.0)  # noqa: S311  # spreads retries, not a secret
-
-
-@dataclass(frozen=True, slots=True)
-class HubClock:
-    """Time as the hub sees it (retry waits, linger, health and silence): tests pass their own
-    instead of racing the real one."""
-
-    now: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    jitter: Callable[[], float] = _jitter
-    """The factor (0.5 to 1.0) each retry wait is multiplied by."""
-
-
-REAL_CLOCK = HubClock()
-
-
-def unreachable_reason(url: str, exc: BaseException) -> str:
-    """Why no connection to the camera's stream could be opened, for the page and the log."""
-    where = urlsplit(url).netloc.rpartition("@")[2]  # never credentials, even if some slipped in
-    cause = exc.__context__ if isinstance(exc, RtspError) else exc  # the client's own OSError
-    if isinstance(cause, ConnectionRefusedError):
-        why = "connection refused (nothing listens on that port)"
-    elif isinstance(cause, TimeoutError):
-        why = f"no answer within {RTSP_TIMEOUT_S:.0f} s"
-    elif isinstance(cause, OSError) and cause.strerror:
-        why = cause.strerror.lower()
-    else:
-        why = type(cause).__name__
-    return f"camera stream unreachable at {where}: {why}"
-
-
-@dataclass(frozen=True, slots=True)
-class StreamTarget:
-    """What to open: an RTSP URL (no credentials in it) and the credentials."""
-
-    url: str
-    username: str | None
-    password: str | None
-    allow_basic: bool = False
-    """Answer a Basic challenge over plain RTSP (the camera's `rtsp_allow_basic`)."""
 
 
 class CameraStream:

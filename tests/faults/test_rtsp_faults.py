@@ -11,7 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from doorstep.gateway.media import hub as hub_module
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.simulator import SimulatedDevice
 
 from ..media.probes import FrameCounter, wait_until

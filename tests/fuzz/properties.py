@@ -32,7 +32,8 @@ from doorstep.drivers.onvif.notification import (
 )
 from doorstep.gateway.config.models import ConfigError, parse_config
 from doorstep.gateway.live.viewers import LiveError, LiveService
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.protocols.h264 import MAX_ACCESS_UNIT, H264Depacketizer, parameter_sets
 from doorstep.protocols.rtp import RtpError, parse_rtp
 from doorstep.protocols.rtsp_client import RtspClient, RtspError

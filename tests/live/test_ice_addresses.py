@@ -13,7 +13,8 @@ from aiortc import RTCPeerConnection
 
 from doorstep.gateway.live import LiveService
 from doorstep.gateway.live.ice import aioice_is_original
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 
 
 def nowhere() -> StreamTarget:

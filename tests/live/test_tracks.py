@@ -8,7 +8,8 @@ import asyncio
 import itertools
 
 from doorstep.gateway.live.track import VIDEO_CLOCK, PassthroughVideoTrack, Timeline
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.simulator import SimulatedDevice
 
 FRAME = VIDEO_CLOCK // 15  # 15 fps

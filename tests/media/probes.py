@@ -14,7 +14,7 @@ from types import TracebackType
 import pytest
 
 from doorstep.gateway.media.consumer import Consumer
-from doorstep.gateway.media.hub import HubClock
+from doorstep.gateway.media.upstream import HubClock
 from doorstep.simulator import SimulatedDevice
 
 MIB = 1024 * 1024

@@ -11,7 +11,8 @@ import logging
 import pytest
 
 from doorstep.gateway.media import hub as hub_module
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.simulator import SimulatedDevice, Simulator
 from doorstep.simulator.rtsp_hostile import RTSP_HOSTILE_MODES
 

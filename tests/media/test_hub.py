@@ -12,7 +12,8 @@ import pytest
 
 from doorstep.gateway.media import hub as hub_module
 from doorstep.gateway.media.consumer import Consumer
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.protocols.h264 import AccessUnit
 from doorstep.protocols.rtsp_client import RtspError
 from doorstep.simulator import SimulatedDevice

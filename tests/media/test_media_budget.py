@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.simulator import SimulatedDevice, Simulator
 
 from .probes import FrameCounter, RssSampler, device_rate, gateway_lines, wait_until

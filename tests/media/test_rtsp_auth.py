@@ -15,7 +15,8 @@ from doorstep.gateway.bus.event_bus import EventBus
 from doorstep.gateway.config.models import Config
 from doorstep.gateway.devices.manager import DeviceManager
 from doorstep.gateway.devices.registry import DriverRegistry
-from doorstep.gateway.media.hub import StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.protocols.backchannel import RtspBackchannel
 from doorstep.protocols.rtsp_client import RtspBasicRefused, RtspClient
 from doorstep.simulator import SimulatedDevice

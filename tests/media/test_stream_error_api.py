@@ -11,7 +11,7 @@ from aiohttp import web
 
 from doorstep.gateway.auth import Principal
 from doorstep.gateway.events import CameraState
-from doorstep.gateway.media.hub import StreamTarget
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.gateway.web.keys import DEVICES, STREAMS
 from doorstep.simulator import SimulatedDevice, Simulator
 

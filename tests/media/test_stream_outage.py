@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from doorstep.gateway.media import hub as hub_module
-from doorstep.gateway.media.hub import HubClock, StreamHub, StreamTarget
+from doorstep.gateway.media.hub import StreamHub
+from doorstep.gateway.media.upstream import HubClock, StreamTarget
 from doorstep.simulator import SimulatedDevice
 
 from .probes import StepClock, gateway_lines, wait_until

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from doorstep.gateway.media.hub import CameraStream, StreamHub, StreamTarget
+from doorstep.gateway.media.hub import CameraStream, StreamHub
+from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.gateway.recording.clip_file import ClosedClip
 from doorstep.gateway.recording.policy import RecordingPolicy
 from doorstep.gateway.recording.recorder import CameraRecorder, ClipDraft
