@@ -64,6 +64,8 @@ ensure_venv() {
         return 0
     fi
     echo "doorstep: installing doorstep$([ -z "$extras" ] || echo "[$extras]") into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec"
+    # --no-compile: byte-compiling every installed package takes 20 s; Python compiles the
+    # modules it actually imports on first use.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile -e "$spec"
     printf '%s %s' "$hash" "$extras" >"$stamp"
 }
