@@ -1,0 +1,42 @@
+"""The RTSP client's connection: what it holds for a camera is bounded, in both directions."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from doorstep.protocols.rtsp_client import MAX_UNSENT_BYTES, RtspClient
+from doorstep.protocols.rtsp_framing import RtspError, take_frames
+
+
+async def test_talk_to_a_camera_that_stopped_reading_is_dropped_not_buffered() -> None:
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def never_reads(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(never_reads, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = RtspClient(f"rtsp://127.0.0.1:{port}/stream", None, None)
+    await client.connect()
+    try:
+        packet = bytes(1400)
+        for _ in range(40_000):  # 56 MB: far past what the kernel's buffers take
+            client.send(0, packet)
+        connection = client._connection
+        assert connection is not None
+        assert connection.transport is not None
+        assert client.unsent_dropped > 0
+        assert connection.transport.get_write_buffer_size() <= MAX_UNSENT_BYTES + 1404
+    finally:
+        await client.close()
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+def test_a_response_length_that_is_not_a_number_is_an_rtsp_error() -> None:
+    with pytest.raises(RtspError, match="not a number"):
+        take_frames(bytearray(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nContent-Length: 1e3\r\n\r\n"))
