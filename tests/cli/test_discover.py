@@ -26,7 +26,8 @@ async def announced_doorbell(loopback_mdns: None) -> AsyncIterator[None]:
         HOMEKIT, f"{DOORBELL}.{HOMEKIT}", addresses=[socket.inet_aton("127.0.0.1")],
         port=51827, properties={"ci": "18", "md": "Video Doorbell"}, server="doorbell.local.",
     )  # fmt: skip
-    await announcer.async_register_service(info)
+    # Registering returns a task that ends once the announcements are sent: wait for that too.
+    await (await announcer.async_register_service(info))
     yield
     await announcer.async_unregister_all_services()
     await announcer.async_close()
@@ -46,7 +47,8 @@ async def discover_with(config: Path) -> str:
 @pytest.mark.usefixtures("announced_doorbell")
 async def test_discover_uses_the_configs_mdns_setting(tmp_path: Path) -> None:
     config = tmp_path / "doorstep.yaml"
-    base = "version: 1\ndiscovery:\n  interfaces: ['127.0.0.1']\n  listen_s: 1.5\n"
+    # 3 s to listen: with 1.5 s a loaded machine (4 test workers on 2 cores) once found nothing.
+    base = "version: 1\ndiscovery:\n  interfaces: ['127.0.0.1']\n  listen_s: 3\n"
     config.write_text(base + "  mdns: true\n")
     with_mdns = await discover_with(config)
     assert DOORBELL in with_mdns

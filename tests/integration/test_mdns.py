@@ -34,7 +34,9 @@ async def announced(loopback_mdns: None) -> AsyncIterator[None]:
         service(HOMEKIT, "Doorbell 5F2A", 51827, {"ci": "18", "md": "Video Doorbell"}),
         service(HOMEKIT, "Lamp 77", 51828, {"ci": "5", "md": "Bulb"}),
     ):
-        await announcer.async_register_service(info)
+        # The call returns once the name is probed and answered for; the task it returns
+        # ends once the announcements are sent: wait for that too.
+        await (await announcer.async_register_service(info))
     yield
     await announcer.async_unregister_all_services()
     await announcer.async_close()
