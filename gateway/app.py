@@ -25,6 +25,7 @@ from doorstep.gateway.automation.outgoing_webhooks import OutgoingWebhooks
 from doorstep.gateway.bus.event_bus import EventBus
 from doorstep.gateway.cameras.adoption import CameraService
 from doorstep.gateway.cameras.facade import Cameras
+from doorstep.gateway.config.allocator import cap_malloc_arenas
 from doorstep.gateway.config.models import Config, LiveConfig
 from doorstep.gateway.devices import DeviceManager
 from doorstep.gateway.devices.registry import DriverRegistry, load_drivers
@@ -287,6 +288,7 @@ def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Appl
     Blocking (it reads driver metadata and the UI directory): call it before the event loop
     runs, or in a thread.
     """
+    cap_malloc_arenas()  # before the gateway starts its threads (see allocator.py)
     app = create_web_app()
     app[CONFIG] = config
     app[SETTINGS] = RuntimeSettings(config)
