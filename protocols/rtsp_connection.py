@@ -5,11 +5,17 @@ out so each one carries many packets.
 This is what an RTSP client spends most of its CPU on (a recording camera sends ~400 packets a
 second), so it is an `asyncio.BufferedProtocol`: no reader task to wake per read, no copy from a
 stream buffer, one trip through the event loop per read instead of three.
+
+Once media flows, the socket is not watched for readiness at all: the transport's reading stays
+paused and a timer reads whatever gathered every `coalesce_s`, straight from the socket. Pausing
+and resuming the transport for each read instead (two `epoll_ctl` calls and the selector's
+bookkeeping) cost ~70 µs of CPU per read measured in the gateway, 0.6 % of a core for 9 streams.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 
 from doorstep.protocols.rtsp_framing import MAX_BUFFERED, RtspError, RtspResponse, take_frames
@@ -61,16 +67,21 @@ class RtspConnection(asyncio.BufferedProtocol):
         return self._view[self._end :]
 
     def buffer_updated(self, nbytes: int) -> None:
+        if self._take(nbytes) and nbytes < READ_CHUNK:
+            self._coalesce()  # the socket was drained: let the next packets gather
+
+    def _take(self, nbytes: int) -> bool:
+        """Hand on what the buffer holds after `nbytes` more came in; True if media came."""
         end = self._end + nbytes
         try:
             used, packets, responses = take_frames(self._buffer, self.keep_media, end)
         except RtspError as exc:
             self._fail(exc)
-            return
+            return False
         rest = end - used
         if rest > MAX_BUFFERED:
             self._fail(RtspError("an interleaved frame or response larger than allowed"))
-            return
+            return False
         if used and rest:  # keep only the incomplete frame, at the front (usually part of a
             # packet); copied out first, as source and destination may overlap
             self._buffer[:rest] = bytes(self._view[used:end])
@@ -79,12 +90,12 @@ class RtspConnection(asyncio.BufferedProtocol):
             self._on_response(response)
         if packets:
             self._on_packets(packets)
-            if nbytes < READ_CHUNK:  # the socket was drained: let the next packets gather
-                self._coalesce()
+        return bool(packets)
 
     def _coalesce(self) -> None:
-        """Pause reading for `coalesce_s`: a camera sends each RTP packet on its own, and a read
-        (with its trip through the event loop) per packet costs more than the packet."""
+        """After the first second of media, stop the transport's reading for good and read on
+        a timer: a camera sends each RTP packet on its own, and a read (with its trip through
+        the event loop) per packet costs more than the packet."""
         loop = asyncio.get_running_loop()
         if self._media_since is None:
             self._media_since = loop.time()
@@ -96,12 +107,35 @@ class RtspConnection(asyncio.BufferedProtocol):
         ):
             return
         transport.pause_reading()
-        self._resume = loop.call_later(self.coalesce_s, self._resume_reading)
+        self._resume = loop.call_later(self.coalesce_s, self._read_gathered)
 
-    def _resume_reading(self) -> None:
+    def _read_gathered(self) -> None:
+        """Read what gathered in the socket (a whole buffer at a time), then wait again."""
         self._resume = None
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.resume_reading()
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        socket = transport.get_extra_info("socket")
+        while True:
+            room = self._view[self._end :]
+            try:
+                # readv fills our buffer in place: the transport's socket object offers no
+                # recv_into, and its reading is paused, so nothing else reads this socket.
+                nbytes = os.readv(socket.fileno(), [room])
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                self._fail(exc)
+                return
+            if nbytes == 0:
+                transport.close()  # the camera hung up (what eof_received does when watched)
+                return
+            self._take(nbytes)
+            if transport.is_closing():
+                return
+            if nbytes < len(room):
+                break
+        self._resume = asyncio.get_running_loop().call_later(self.coalesce_s, self._read_gathered)
 
     def _fail(self, exc: Exception) -> None:
         """A protocol error: drop the connection (connection_lost reports it)."""

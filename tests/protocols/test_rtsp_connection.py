@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from doorstep.protocols.rtsp_client import MAX_UNSENT_BYTES, RtspClient
+from doorstep.protocols.rtsp_connection import RtspConnection
 from doorstep.protocols.rtsp_framing import RtspError, take_frames
 
 
@@ -40,3 +41,43 @@ async def test_talk_to_a_camera_that_stopped_reading_is_dropped_not_buffered() -
 def test_a_response_length_that_is_not_a_number_is_an_rtsp_error() -> None:
     with pytest.raises(RtspError, match="not a number"):
         take_frames(bytearray(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nContent-Length: 1e3\r\n\r\n"))
+
+
+async def test_after_the_first_second_media_is_read_on_a_timer_until_the_camera_hangs_up() -> None:
+    """A camera sends 2.5 s of packets, one every 5 ms, then closes: every packet arrives,
+    the later ones read in batches a `coalesce_s` apart with the transport's reading paused,
+    and the hang-up is noticed at once though nothing watches the socket any more."""
+    sent = 500
+    done = asyncio.Event()
+
+    async def camera(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for number in range(sent):
+            writer.write(b"$\x00\x00\x04" + number.to_bytes(4, "big"))
+            await writer.drain()
+            await asyncio.sleep(0.005)
+        await done.wait()
+        writer.close()
+
+    server = await asyncio.start_server(camera, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    batches: list[int] = []
+    lost: list[Exception | None] = []
+    connection = RtspConnection(
+        lambda packets: batches.append(len(packets)), lambda response: None, lost.append
+    )
+    connection.coalesce_s = 0.1
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_connection(lambda: connection, "127.0.0.1", port)
+    try:
+        while sum(batches) < sent:  # the callbacks are what is measured
+            await asyncio.sleep(0.05)
+        assert not transport.is_reading()  # read by the timer, not by readiness
+        late = batches[-10:]
+        assert sum(late) / len(late) > 5  # ~20 packets per 0.1 s, not one read per packet
+        done.set()
+        await asyncio.wait_for(asyncio.shield(connection.closed), 1.0)
+        assert lost == [None]
+    finally:
+        transport.abort()
+        server.close()
+        await server.wait_closed()
