@@ -1,5 +1,5 @@
 """Live view and talk end to end in headless Chromium: the simulated doorbell's H.264 over
-WebRTC, decoded in the page with nothing dropped; a known tone as the fake microphone reaches
+WebRTC, decoded in the page with nothing lost; a known tone as the fake microphone reaches
 the doorbell's backchannel; releasing Talk tears the backchannel down; hang-up closes the server's
 peer connection at once; two viewers share one RTSP session to the camera."""
 
@@ -70,12 +70,13 @@ START = """async ({camera, username, password}) => {
 STATS = """async (pc) => {
   pc = pc || window.pc || window.__pcs[window.__pcs.length - 1];
   const stats = await pc.getStats();
-  const out = {decoded: 0, dropped: 0, codec: null, width: 0, audioPackets: 0};
+  const out = {decoded: 0, dropped: 0, lost: 0, codec: null, width: 0, audioPackets: 0};
   for (const report of stats.values()) {
     if (report.type === 'inbound-rtp' && report.kind === 'video') {
       const codec = stats.get(report.codecId);
       Object.assign(out, {decoded: report.framesDecoded || 0, dropped: report.framesDropped || 0,
-        codec: codec ? codec.mimeType : null, width: report.frameWidth || 0});
+        lost: report.packetsLost || 0, codec: codec ? codec.mimeType : null,
+        width: report.frameWidth || 0});
     }
     if (report.type === 'inbound-rtp' && report.kind === 'audio') {
       out.audioPackets = report.packetsReceived || 0;
@@ -284,7 +285,9 @@ async def test_live_view_decodes_h264_and_hangs_up(
         stats = await page.evaluate(STATS)
         assert stats["codec"] == "video/H264", stats
         assert stats["decoded"] >= 60, stats  # 15 fps for ~6 s
-        assert stats["dropped"] == 0, stats
+        # Nothing the gateway sent was lost. (Not `framesDropped`: that also counts frames
+        # Chromium's renderer had no CPU to show in time, seen once with two CPU hogs beside.)
+        assert stats["lost"] == 0, stats
         assert stats["width"] == 640, stats
     assert simulator.devices["doorbell-1"]._rtsp.active_sessions == 1  # one upstream for both
     assert await first.evaluate(HANG_UP) == 200
