@@ -241,6 +241,12 @@ class CameraRecorder:
         clip = self._clip
         if not self._wants(frame.at):
             if clip is not None:
+                # The first frame past the post-roll still goes in, and the clip ends after it:
+                # frames are stamped on arrival, a read after the camera sent them, so without
+                # it a clip could end a few ms short of its post-roll (seen on a loaded machine).
+                job = clip.timeline.add(frame)
+                if job is not None:
+                    clip.writer.write(job)
                 self._end_clip()
             self._trigger_at = None
             return
