@@ -244,7 +244,9 @@ class CameraRecorder:
                 # The first frame past the post-roll still goes in, and the clip ends after it:
                 # frames are stamped on arrival, a read after the camera sent them, so without
                 # it a clip could end a few ms short of its post-roll (seen on a loaded machine).
-                job = clip.timeline.add(frame)
+                # Not a keyframe of another picture size: the clip's decoder could not show it.
+                new_picture = frame.keyframe and self._sps_of(frame) not in (None, clip.sps)
+                job = None if new_picture else clip.timeline.add(frame)
                 if job is not None:
                     clip.writer.write(job)
                 self._end_clip()
