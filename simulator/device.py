@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from doorstep.simulator.http_app import create_device_app
+from doorstep.simulator.http_runner import StoppingRunner
 from doorstep.simulator.library import MediaLibrary
 from doorstep.simulator.profile import DeviceProfile, Quirk
 from doorstep.simulator.rtsp_server import RtspServer
@@ -42,7 +43,9 @@ class SimulatedDevice(DeviceState):
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         """Start the HTTP and RTSP servers; ports chosen on first start are kept across reboots."""
-        self._runner = web.AppRunner(create_device_app(self), access_log=None, shutdown_timeout=0.5)
+        self._runner = StoppingRunner(
+            create_device_app(self), access_log=None, shutdown_timeout=0.5
+        )
         await self._runner.setup()
         site = web.TCPSite(
             self._runner, self.profile.host, self.profile.onvif_port, reuse_address=True

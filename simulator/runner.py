@@ -22,6 +22,7 @@ from doorstep.simulator.discovery import (
     start_responder,
 )
 from doorstep.simulator.eventing import DeviceKind, Dialect
+from doorstep.simulator.http_runner import StoppingRunner
 from doorstep.simulator.library import MediaLibrary
 from doorstep.simulator.profile import DeviceProfile, Quirk
 
@@ -130,7 +131,7 @@ class Simulator:
         self._discovery = await start_responder(
             self.announcements, self.config.host, self.config.discovery_port, self.config.multicast
         )
-        self._control = web.AppRunner(
+        self._control = StoppingRunner(
             create_control_app(self), access_log=None, shutdown_timeout=0.5
         )
         await self._control.setup()

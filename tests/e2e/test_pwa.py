@@ -7,7 +7,8 @@ incognito contexts and hangs trying to reach Google's FCM in a persistent one. S
 `PushManager.prototype.subscribe`/`getSubscription` in the page (recording the key they are
 given), with an endpoint on a push receiver the test runs on 127.0.0.1, and hand the push
 message to the service worker through the DevTools protocol (`ServiceWorker.deliverPushMessage`)
-as a push service would. A trusted `notificationclick` cannot be made headless either (no CDP
+as a push service would, waiting for the worker's push event to finish (`BackgroundService`) and
+sending again when Chromium dropped it unseen, as a push service does. A trusted `notificationclick` cannot be made headless either (no CDP
 command; a script-made event may not open or focus windows), so the click's routing is driven by
 calling the worker's own functions.
 """
@@ -108,12 +109,16 @@ class PushReceiver:
 
 
 class PushChannel:
-    """Chromium's DevTools ServiceWorker domain: the registrations and delivering push data."""
+    """A push service's part, through Chromium's DevTools protocol: the worker's registrations
+    (ServiceWorker domain), handing it push data, and what became of each push event
+    (BackgroundService domain, which logs the events a push started and finished)."""
 
     def __init__(self, cdp: CDPSession) -> None:
         self.cdp = cdp
         self.registrations: dict[str, str] = {}
+        self.pushes: asyncio.Queue[tuple[str, dict[str, str]]] = asyncio.Queue()
         cdp.on("ServiceWorker.workerRegistrationUpdated", self._updated)
+        cdp.on("BackgroundService.backgroundServiceEventReceived", self._logged)
 
     def _updated(self, event: dict[str, Any]) -> None:
         for registration in event["registrations"]:
@@ -122,18 +127,39 @@ class PushChannel:
             else:
                 self.registrations[registration["scopeURL"]] = registration["registrationId"]
 
+    def _logged(self, event: dict[str, Any]) -> None:
+        logged = event["backgroundServiceEvent"]
+        details = {item["key"]: item["value"] for item in logged["eventMetadata"]}
+        self.pushes.put_nowait((logged["eventName"], details))
+
     async def start(self) -> None:
         await self.cdp.send("ServiceWorker.enable")
+        service = {"service": "pushMessaging"}
+        await self.cdp.send("BackgroundService.startObserving", service)
+        await self.cdp.send("BackgroundService.setRecording", {**service, "shouldRecord": True})
 
     async def deliver(self, origin: str, data: str) -> None:
+        """Hand `data` to the worker and wait until its push event has finished well.
+
+        Chromium drops a push it cannot dispatch without a word (the DevTools command answers
+        before the worker is even looked up): a push service sends a message again until it is
+        taken, and so does this, when the worker has not started its push event in 5 s."""
         for _ in range(100):
             if origin + "/" in self.registrations:
                 break
             await asyncio.sleep(0.1)
-        await self.cdp.send(
-            "ServiceWorker.deliverPushMessage",
-            {"origin": origin, "registrationId": self.registrations[origin + "/"], "data": data},
-        )
+        message = {"origin": origin, "registrationId": self.registrations[origin + "/"]}
+        for _ in range(3):
+            await self.cdp.send("ServiceWorker.deliverPushMessage", {**message, "data": data})
+            try:
+                name, details = await asyncio.wait_for(self.pushes.get(), 5)
+            except TimeoutError:
+                continue
+            assert (name, details.get("Payload")) == ("Push event dispatched", data)
+            name, details = await asyncio.wait_for(self.pushes.get(), 30)
+            assert (name, details) == ("Push event completed", {"Status": "Success"})
+            return
+        raise AssertionError("the service worker ran no push event for three deliveries")
 
 
 @pytest.fixture
