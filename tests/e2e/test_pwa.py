@@ -7,10 +7,10 @@ incognito contexts and hangs trying to reach Google's FCM in a persistent one. S
 `PushManager.prototype.subscribe`/`getSubscription` in the page (recording the key they are
 given), with an endpoint on a push receiver the test runs on 127.0.0.1, and hand the push
 message to the service worker through the DevTools protocol (`ServiceWorker.deliverPushMessage`)
-as a push service would, waiting for the worker's push event to finish (`BackgroundService`) and
-sending again when Chromium dropped it unseen, as a push service does. A trusted `notificationclick` cannot be made headless either (no CDP
-command; a script-made event may not open or focus windows), so the click's routing is driven by
-calling the worker's own functions.
+as a push service would: waiting for the worker's push event to finish (`BackgroundService`),
+and sending again when Chromium dropped the message unseen. A trusted `notificationclick` cannot
+be made headless either (no CDP command; a script-made event may not open or focus windows), so
+the click's routing is driven by calling the worker's own functions.
 """
 
 from __future__ import annotations
