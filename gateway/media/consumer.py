@@ -81,6 +81,16 @@ class Consumer:
         self._audio_bytes -= len(chunk.data) + UNIT_OVERHEAD
         return chunk
 
+    async def get_audio_batch(self) -> list[AudioChunk]:
+        """Every audio payload waiting, at least one (see `get_batch`)."""
+        if self._audio is None:
+            raise RuntimeError("this consumer did not ask for audio")
+        chunks = [await self._audio.get()]
+        while not self._audio.empty():
+            chunks.append(self._audio.get_nowait())
+        self._audio_bytes -= sum(len(chunk.data) for chunk in chunks) + UNIT_OVERHEAD * len(chunks)
+        return chunks
+
     def _offer(self, unit: AccessUnit) -> None:
         if self._waiting_for_keyframe and not unit.keyframe:
             self.skipped += 1
@@ -111,6 +121,15 @@ class Consumer:
         unit = await self._queue.get()
         self._queued_bytes -= len(unit.data) + UNIT_OVERHEAD
         return unit
+
+    async def get_batch(self) -> list[AccessUnit]:
+        """Every access unit waiting, at least one: a bulk reader wakes once per camera read
+        (the hub publishes all of a read's frames at once) instead of once per frame."""
+        units = [await self._queue.get()]
+        while not self._queue.empty():
+            units.append(self._queue.get_nowait())
+        self._queued_bytes -= sum(len(unit.data) for unit in units) + UNIT_OVERHEAD * len(units)
+        return units
 
     def __aiter__(self) -> AsyncIterator[AccessUnit]:
         return self._iterate()

@@ -200,14 +200,17 @@ class CameraRecorder:
         if self.policy.audio:
             tasks.append(asyncio.create_task(self._read_audio(consumer)))
         try:
-            async for unit in consumer:
-                now = self._now()
-                frame = Frame(unit, now, self._wall())
+            while True:
+                # A read's frames at once, stamped alike: they arrived together.
+                units = await consumer.get_batch()
+                now, wall = self._now(), self._wall()
                 if self._last_at is not None and now - self._last_at > STALL_S:
                     self._stalled()
                 self._last_at = now
-                self._preroll.add(frame)
-                self._step(frame)
+                for unit in units:
+                    frame = Frame(unit, now, wall)
+                    self._preroll.add(frame)
+                    self._step(frame)
         finally:
             for task in tasks:
                 task.cancel()
@@ -215,12 +218,14 @@ class CameraRecorder:
 
     async def _read_audio(self, consumer: Consumer) -> None:
         while True:
-            chunk = await consumer.get_audio()
-            self._audio_format = (chunk.encoding, chunk.clock_rate)
-            audio = TimedAudio(AudioPayload(chunk.data, chunk.timestamp), self._now())
-            self._preroll.add_audio(audio)
-            if self._clip is not None:
-                self._clip.timeline.add_audio(audio)
+            chunks = await consumer.get_audio_batch()
+            now = self._now()
+            for chunk in chunks:
+                self._audio_format = (chunk.encoding, chunk.clock_rate)
+                audio = TimedAudio(AudioPayload(chunk.data, chunk.timestamp), now)
+                self._preroll.add_audio(audio)
+                if self._clip is not None:
+                    self._clip.timeline.add_audio(audio)
 
     async def _watch(self) -> None:
         """End the clip of a stream that went quiet (no frame arrives to notice it)."""

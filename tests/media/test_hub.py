@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from fractions import Fraction
 
 import av
@@ -136,5 +137,29 @@ async def test_a_stream_read_by_recorders_alone_is_read_less_often(
     assert client.coalesce_s == hub_module.BULK_COALESCE_S
     await take(recorder, 5)  # the recorder reads on, from the same session
     assert stream.sessions_opened == 1
+    recorder.close()
+    await hub.close()
+
+
+async def test_a_bulk_reader_takes_each_read_in_one_batch(doorbell: SimulatedDevice) -> None:
+    """Once media is read on a timer, a batch holds every frame (and every audio payload) of a
+    read, in order, and taking it returns the queue's byte count to nothing."""
+    hub = StreamHub()
+    stream = hub.stream("doorbell-1/main", lambda: target(doorbell))
+    recorder = stream.consume(audio=True, bulk=True)
+    batches: list[list[AccessUnit]] = []
+    loop = asyncio.get_running_loop()
+    until = loop.time() + 3.0
+    while loop.time() < until:
+        batches.append(await asyncio.wait_for(recorder.get_batch(), 10))
+        assert recorder.queued_bytes == recorder.behind == 0
+    audio = await asyncio.wait_for(recorder.get_audio_batch(), 10)
+    assert len(audio) > 1  # 20 ms payloads, taken after the last video batch
+    assert [a.timestamp for a in audio] == sorted(a.timestamp for a in audio)
+    units = [unit for batch in batches for unit in batch]
+    assert units[0].keyframe
+    stamps = [unit.timestamp for unit in units]
+    assert all((b - a) & 0xFFFFFFFF < 90000 for a, b in itertools.pairwise(stamps)), stamps
+    assert max(len(batch) for batch in batches[-5:]) > 1  # read every 100 ms: several frames
     recorder.close()
     await hub.close()
