@@ -122,8 +122,8 @@ class RtspClient:
         """A read's packets: queued within the byte budget; the reader is woken once."""
         cost = sum([len(data) for _, data in packets]) + PACKET_OVERHEAD * len(packets)
         if self._queued_bytes + cost <= self.max_queue_bytes:
-            # The usual case, the reader keeping up: the whole read at once (a read holds
-            # ~40 packets, and a call per packet was a tenth of the hub's time).
+            # The usual case, the reader keeping up: the whole read at once. A read holds ~40
+            # packets; a call per packet was 7 % of the event loop's profile with 9 streams.
             self._packets.extend(packets)
             self._queued_bytes += cost
         else:
