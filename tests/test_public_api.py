@@ -34,6 +34,9 @@ def _all_modules() -> list[str]:
     return sorted(n for n in names if not n.endswith("__main__"))
 
 
+# Every module imported from nothing, one after another: 44 s on an idle 2-core machine and 89 s
+# with two CPU hogs beside the suite, near its 120 s guard.
+@pytest.mark.timeout(300)
 def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
     modules = _all_modules()
     assert "doorstep.gateway.storage.db" in modules
