@@ -13,6 +13,8 @@ from doorstep.protocols.sdp import SdpMedia
 START_CODE = b"\x00\x00\x00\x01"
 STAP_A, FU_A = 24, 28
 IDR, SPS, PPS = 5, 7, 8
+NO_TIMESTAMP = bytes(5)
+"""Matches no 4-byte RTP timestamp (the current one, as bytes, before any packet)."""
 MAX_ACCESS_UNIT = 4 * 1024 * 1024
 """Byte cap of one frame being assembled (NAL units plus an unfinished FU-A): a 4K I-frame at
 a high bitrate is 1-2 MiB, and a corrupt stream must not grow a frame without bound."""
@@ -63,7 +65,10 @@ class H264Depacketizer:
         self._fragment: bytearray | None = None
         self._sps_pps: dict[int, bytes] = {n[0] & 0x1F: n for n in sdp_parameter_sets or []}
         self._discarding = False  # the current frame overran the cap: drop it to its end
+        self._timestamp_bytes = NO_TIMESTAMP
         self.dropped = 0
+        self.completed: list[AccessUnit] = []
+        """What `push_from` completed, for its owner to take (and empty)."""
 
     @property
     def buffered_bytes(self) -> int:
@@ -77,7 +82,10 @@ class H264Depacketizer:
             if self._nals:
                 finished.append(self._flush())  # a new timestamp: the previous frame is complete
             self._discarding = False
-        self._timestamp = timestamp
+        if timestamp != self._timestamp:
+            self._timestamp = timestamp
+            in_rtp = 0 <= timestamp <= 0xFFFFFFFF
+            self._timestamp_bytes = timestamp.to_bytes(4, "big") if in_rtp else NO_TIMESTAMP
         for nal in self._unpack(payload):
             self._add(nal)
         if marker:
@@ -111,6 +119,33 @@ class H264Depacketizer:
         if self._size + len(fragment) > MAX_ACCESS_UNIT:
             self._drop()
         return []
+
+    def push_from(self, buffer: bytearray, view: memoryview, start: int, stop: int) -> None:
+        """Add the RTP packet at `buffer[start:stop]` (`view` is a memoryview of `buffer`)
+        where it lies, in a connection's read buffer: what it completes goes to `completed`.
+
+        The same as `push_rtp`, without first copying the packet out: a FU-A middle piece (most
+        packets) goes from the read buffer straight into its fragment. Nothing of `buffer` is
+        kept, so it may be reused as soon as this returns.
+        """
+        fragment = self._fragment
+        if (
+            fragment is not None
+            and stop - start >= 14
+            and buffer[start] == 0x80  # version 2; no padding, extension or CSRC
+            and not buffer[start + 1] & 0x80  # not marked
+            and buffer[start + 12] & 0x1F == FU_A
+            and not buffer[start + 13] & 0xC0  # neither the first nor the last piece
+            and not self._discarding
+            and buffer.startswith(self._timestamp_bytes, start + 4, start + 8)
+        ):
+            fragment += view[start + 14 : stop]
+            if self._size + len(fragment) > MAX_ACCESS_UNIT:
+                self._drop()
+            return
+        units = self.push_rtp(bytes(view[start:stop]))
+        if units:
+            self.completed += units
 
     def _push_parsed(self, packet: bytes) -> list[AccessUnit]:
         try:

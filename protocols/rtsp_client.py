@@ -19,6 +19,7 @@ from doorstep.protocols.digest import (
     parse_params,
     split_scheme,
 )
+from doorstep.protocols.h264 import AccessUnit, H264Depacketizer
 from doorstep.protocols.rtsp_connection import COALESCE_S, RtspConnection
 from doorstep.protocols.rtsp_framing import (
     RtspBasicRefused,
@@ -80,12 +81,19 @@ class RtspClient:
         self._connection: RtspConnection | None = None
         self._pending: dict[int, asyncio.Future[RtspResponse]] = {}
         self._packets: deque[tuple[int, bytes]] = deque()
-        self._queued_bytes = 0
+        self._units: deque[AccessUnit] = deque()
+        self._video: tuple[int, H264Depacketizer] | None = None
+        self._media_reads = 0
+        self._packet_bytes = 0
+        self._unit_bytes = 0
+        """Bytes of the packets and of the access units queued (with their overhead); the
+        byte budget is for the two together."""
         self._keepalive_task: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
         self._wakeup: asyncio.Future[None] | None = None
         self._coalesce_s = COALESCE_S
         self.dropped = 0
+        """Packets and frames a reader that fell behind lost to the byte budget."""
         self.unsent_dropped = 0
         """Backchannel packets not sent because the camera had stopped reading."""
         self.keep_media = True
@@ -98,6 +106,8 @@ class RtspClient:
         connection = RtspConnection(self._queue, self._answered, self._lost)
         connection.keep_media = self.keep_media
         connection.coalesce_s = self._coalesce_s
+        if self._video is not None:
+            connection.sinks[self._video[0]] = self._video[1].push_from
         try:
             await asyncio.wait_for(
                 loop.create_connection(lambda: connection, self.host, self.port), self.timeout
@@ -118,18 +128,62 @@ class RtspClient:
             self._connection.coalesce_s = seconds
 
     # -- reading -------------------------------------------------------------------------
+    def receive_video(self, channel: int, depacketizer: H264Depacketizer) -> None:
+        """Depacketize the H.264 video of `channel` as it is read: its access units come from
+        `media`, its packets never from `packets`.
+
+        Each packet goes from the read buffer into its frame, with no copy or queue entry of
+        its own: the video is ~90 % of a camera's packets, and this is most of what reading a
+        stream costs."""
+        self._video = (channel, depacketizer)
+        if self._connection is not None:
+            self._connection.sinks[channel] = depacketizer.push_from
+
     def _queue(self, packets: list[tuple[int, bytes]]) -> None:
-        """A read's packets: queued within the byte budget; the reader is woken once."""
+        """A read's packets and completed frames: queued within the byte budget; the reader
+        is woken once."""
+        self._media_reads += 1
+        if self._video is not None and self._video[1].completed:
+            depacketizer = self._video[1]
+            units, depacketizer.completed = depacketizer.completed, []
+            for unit in units:  # a few per read (a frame is dozens of packets)
+                self._enqueue_unit(unit)
+        if packets:
+            self._queue_packets(packets)
+        self._wake()
+
+    @property
+    def _queued_bytes(self) -> int:
+        return self._packet_bytes + self._unit_bytes
+
+    def _enqueue_unit(self, unit: AccessUnit) -> None:
+        cost = len(unit.data) + PACKET_OVERHEAD
+        self._make_room(cost)
+        self._units.append(unit)
+        self._unit_bytes += cost
+
+    def _make_room(self, cost: int) -> None:
+        """A stalled reader loses the oldest of what is queued (frames, then packets), so the
+        queue never holds more than its budget."""
+        while self._units and self._queued_bytes + cost > self.max_queue_bytes:
+            old = self._units.popleft()
+            self._unit_bytes -= len(old.data) + PACKET_OVERHEAD
+            self.dropped += 1
+        while self._packets and self._queued_bytes + cost > self.max_queue_bytes:
+            _, data = self._packets.popleft()
+            self._packet_bytes -= len(data) + PACKET_OVERHEAD
+            self.dropped += 1
+
+    def _queue_packets(self, packets: list[tuple[int, bytes]]) -> None:
         cost = sum([len(data) for _, data in packets]) + PACKET_OVERHEAD * len(packets)
         if self._queued_bytes + cost <= self.max_queue_bytes:
             # The usual case, the reader keeping up: the whole read at once. A read holds ~40
             # packets; a call per packet was 7 % of the event loop's profile with 9 streams.
             self._packets.extend(packets)
-            self._queued_bytes += cost
+            self._packet_bytes += cost
         else:
             for channel, data in packets:
                 self._enqueue(channel, data)
-        self._wake()
 
     def _answered(self, response: RtspResponse) -> None:
         cseq = response.headers.get("cseq", "")
@@ -148,31 +202,46 @@ class RtspClient:
 
     def _enqueue(self, channel: int, data: bytes) -> None:
         cost = len(data) + PACKET_OVERHEAD
-        while self._packets and self._queued_bytes + cost > self.max_queue_bytes:
-            # A stalled reader loses the oldest packets, never more than the budget.
-            _, old = self._packets.popleft()
-            self._queued_bytes -= len(old) + PACKET_OVERHEAD
-            self.dropped += 1
+        self._make_room(cost)
         self._packets.append((channel, data))
-        self._queued_bytes += cost
+        self._packet_bytes += cost
 
     async def packets(self, wait_s: float | None = None) -> list[tuple[int, bytes]]:
         """Every interleaved (channel, packet) queued, waiting for one if none is; for one
         reader. RtspError if the connection closed (or nothing came in `wait_s`)."""
         await self._until_queued(wait_s)
+        return self._take_packets()
+
+    async def media(
+        self, wait_s: float | None = None
+    ) -> tuple[list[AccessUnit], list[tuple[int, bytes]]]:
+        """Every access unit of `receive_video`'s channel and every other packet queued,
+        waiting for one of either if none is; for one reader. RtspError as for `packets`."""
+        await self._until_queued(wait_s, units=True)
+        units = list(self._units)
+        self._units.clear()
+        self._unit_bytes = 0
+        return units, self._take_packets()
+
+    def _take_packets(self) -> list[tuple[int, bytes]]:
         batch = list(self._packets)
         self._packets.clear()
-        self._queued_bytes = 0
+        self._packet_bytes = 0
         return batch
 
-    async def _until_queued(self, wait_s: float | None) -> None:
-        """Return once a packet is queued: RtspError when the connection closes first, or
-        nothing comes within `wait_s`."""
-        if self._packets:
+    async def _until_queued(self, wait_s: float | None, units: bool = False) -> None:
+        """Return once a packet (or, with `units`, an access unit) is queued: RtspError when
+        the connection closes first, or nothing comes within `wait_s`."""
+
+        def queued() -> bool:
+            return bool(self._packets) or (units and bool(self._units))
+
+        if queued():
             return
+        reads = self._media_reads
         try:
             async with asyncio.timeout(wait_s):
-                while not self._packets:
+                while not queued():
                     if self._closed.is_set():
                         raise RtspError("connection closed")
                     self._wakeup = asyncio.get_running_loop().create_future()
@@ -181,13 +250,15 @@ class RtspClient:
                     finally:
                         self._wakeup = None
         except TimeoutError:
+            if units and self._media_reads != reads:  # video came, but not one whole frame
+                raise RtspError(f"no video frame for {wait_s:.0f} s") from None
             raise RtspError("no packet in time") from None
 
     async def packet(self, wait_s: float | None = None) -> tuple[int, bytes]:
         """The next interleaved (channel, RTP/RTCP packet), for one reader; RtspError if closed."""
         await self._until_queued(wait_s)
         channel, data = self._packets.popleft()
-        self._queued_bytes -= len(data) + PACKET_OVERHEAD
+        self._packet_bytes -= len(data) + PACKET_OVERHEAD
         return channel, data
 
     def _wake(self) -> None:

@@ -19,7 +19,13 @@ import asyncio
 import os
 from collections.abc import Callable
 
-from doorstep.protocols.rtsp_framing import MAX_BUFFERED, RtspError, RtspResponse, take_frames
+from doorstep.protocols.rtsp_framing import (
+    MAX_BUFFERED,
+    PacketSink,
+    RtspError,
+    RtspResponse,
+    take_frames,
+)
 
 READ_CHUNK = 256 * 1024
 """The least room a read gets; the buffer holds a longest incomplete frame on top of it."""
@@ -31,17 +37,18 @@ COALESCE_AFTER_S = 1.0
 """Media is read as it comes for this long first, so a stream's first keyframe (what a new
 viewer waits for) is not held up."""
 
-PacketSink = Callable[[list[tuple[int, bytes]]], None]
+MediaSink = Callable[[list[tuple[int, bytes]]], None]
 ResponseSink = Callable[[RtspResponse], None]
 LostSink = Callable[[Exception | None], None]
 
 
 class RtspConnection(asyncio.BufferedProtocol):
-    """Parses what arrives into (channel, packet) batches and responses for its client."""
+    """Parses what arrives into (channel, packet) batches and responses for its client; the
+    packets of a channel in `sinks` go to its sink instead, where they lie in the buffer.
+    `on_packets` is called once per read that held media (with an empty list when all of it
+    went to sinks)."""
 
-    def __init__(
-        self, on_packets: PacketSink, on_response: ResponseSink, on_lost: LostSink
-    ) -> None:
+    def __init__(self, on_packets: MediaSink, on_response: ResponseSink, on_lost: LostSink) -> None:
         self._on_packets = on_packets
         self._on_response = on_response
         self._on_lost = on_lost
@@ -60,6 +67,7 @@ class RtspConnection(asyncio.BufferedProtocol):
         """The timer of the next read, once media is read on a timer (see `_coalesce`)."""
         self._error: Exception | None = None
         self.coalesce_s = COALESCE_S
+        self.sinks: dict[int, PacketSink] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if isinstance(transport, asyncio.Transport):  # always, for a TCP connection
@@ -76,7 +84,9 @@ class RtspConnection(asyncio.BufferedProtocol):
         """Hand on what the buffer holds after `nbytes` more came in; True if media came."""
         end = self._end + nbytes
         try:
-            used, packets, responses = take_frames(self._buffer, self.keep_media, end)
+            used, packets, responses, sunk = take_frames(
+                self._buffer, self.keep_media, end, self.sinks
+            )
         except RtspError as exc:
             self._fail(exc)
             return False
@@ -90,9 +100,9 @@ class RtspConnection(asyncio.BufferedProtocol):
         self._end = rest
         for response in responses:
             self._on_response(response)
-        if packets:
+        if packets or sunk:
             self._on_packets(packets)
-        return bool(packets)
+        return bool(packets or sunk)
 
     def _coalesce(self) -> None:
         """After the first second of media, stop the transport's reading for good and read on

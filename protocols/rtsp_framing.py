@@ -4,6 +4,7 @@ anything waits for it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MAX_HEADER_BYTES = 16 * 1024
@@ -11,6 +12,11 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_CHALLENGES = 8
 MAX_BUFFERED = 4 + 65535 + MAX_HEADER_BYTES + MAX_BODY_BYTES
 """What may wait for the rest of a frame or a response; more means the camera lies."""
+
+
+PacketSink = Callable[[bytearray, memoryview, int, int], None]
+"""Takes the packet at `buffer[start:stop]` in place: (buffer, a memoryview of it, start, stop).
+It must copy what it keeps, as the buffer is reused."""
 
 
 class RtspError(Exception):
@@ -71,51 +77,71 @@ def parse_head(head: bytes) -> tuple[int, str, dict[str, str], list[str]]:
 
 
 def take_frames(
-    buffer: bytearray, keep_media: bool = True, end: int | None = None
-) -> tuple[int, list[tuple[int, bytes]], list[RtspResponse]]:
+    buffer: bytearray,
+    keep_media: bool = True,
+    end: int | None = None,
+    sinks: dict[int, PacketSink] | None = None,
+) -> tuple[int, list[tuple[int, bytes]], list[RtspResponse], int]:
     """The complete interleaved packets (channel, bytes) and responses at the front of
-    `buffer` (its first `end` bytes; all of it by default), and how many bytes they used (the
-    rest waits for more). `keep_media=False` skips the packets. RtspError for a response that
-    is not RTSP or is too large."""
+    `buffer` (its first `end` bytes; all of it by default), how many bytes they used (the
+    rest waits for more), and how many packets went to `sinks`: a channel there has its packets
+    handed to its sink where they lie instead of listed. `keep_media=False` skips the packets.
+    RtspError for a response that is not RTSP or is too large."""
     with memoryview(buffer) as view:
-        return _take(buffer, view, keep_media, len(buffer) if end is None else end)
+        return _take(buffer, view, keep_media, len(buffer) if end is None else end, sinks or {})
 
 
 def _take(
-    buffer: bytearray, view: memoryview, keep_media: bool, end: int
-) -> tuple[int, list[tuple[int, bytes]], list[RtspResponse]]:
+    buffer: bytearray, view: memoryview, keep_media: bool, end: int, sinks: dict[int, PacketSink]
+) -> tuple[int, list[tuple[int, bytes]], list[RtspResponse], int]:
     packets: list[tuple[int, bytes]] = []
     responses: list[RtspResponse] = []
+    sunk = 0
     pos = 0
     while pos < end:
         if buffer[pos] == 0x24:  # "$": channel, 16-bit length, the packet
             if end - pos < 4:
                 break
             length = (buffer[pos + 2] << 8) | buffer[pos + 3]
-            if end - pos < 4 + length:
+            stop = pos + 4 + length
+            if stop > end:
                 break
             if keep_media:
-                packets.append((buffer[pos + 1], bytes(view[pos + 4 : pos + 4 + length])))
-            pos += 4 + length
+                channel = buffer[pos + 1]
+                sink = sinks.get(channel)
+                if sink is not None:
+                    sink(buffer, view, pos + 4, stop)
+                    sunk += 1
+                else:
+                    packets.append((channel, bytes(view[pos + 4 : stop])))
+            pos = stop
             continue
-        head_end = buffer.find(b"\r\n\r\n", pos, end)
-        if head_end == -1:
-            if end - pos > MAX_HEADER_BYTES:
-                raise RtspError("response header too long")
+        taken = _response(buffer, pos, end)
+        if taken is None:
             break
-        if head_end - pos > MAX_HEADER_BYTES:
+        response, pos = taken
+        responses.append(response)
+    return pos, packets, responses, sunk
+
+
+def _response(buffer: bytearray, pos: int, end: int) -> tuple[RtspResponse, int] | None:
+    """The response at `pos` and where it ends, or None while it is incomplete."""
+    head_end = buffer.find(b"\r\n\r\n", pos, end)
+    if head_end == -1:
+        if end - pos > MAX_HEADER_BYTES:
             raise RtspError("response header too long")
-        status, reason, headers, challenges = parse_head(bytes(buffer[pos : head_end + 4]))
-        declared = headers.get("content-length", "0") or "0"
-        if not (declared.isascii() and declared.isdigit()):
-            raise RtspError("response body length is not a number")
-        length = int(declared)
-        if length > MAX_BODY_BYTES:
-            raise RtspError("response body too large")
-        body_end = head_end + 4 + length
-        if body_end > end:
-            break
-        body = bytes(buffer[head_end + 4 : body_end])
-        responses.append(RtspResponse(status, reason, headers, body, tuple(challenges)))
-        pos = body_end
-    return pos, packets, responses
+        return None
+    if head_end - pos > MAX_HEADER_BYTES:
+        raise RtspError("response header too long")
+    status, reason, headers, challenges = parse_head(bytes(buffer[pos : head_end + 4]))
+    declared = headers.get("content-length", "0") or "0"
+    if not (declared.isascii() and declared.isdigit()):
+        raise RtspError("response body length is not a number")
+    length = int(declared)
+    if length > MAX_BODY_BYTES:
+        raise RtspError("response body too large")
+    body_end = head_end + 4 + length
+    if body_end > end:
+        return None
+    body = bytes(buffer[head_end + 4 : body_end])
+    return RtspResponse(status, reason, headers, body, tuple(challenges)), body_end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -44,13 +45,18 @@ class Consumer:
         self.bulk = bulk
         """Takes frames in batches and does not mind their delay (the recorder), unlike a
         viewer: a stream read by bulk consumers only reads its camera less often."""
-        self._queue: asyncio.Queue[AccessUnit] = asyncio.Queue()
+        self._units: deque[AccessUnit] = deque()
         self._queued_bytes = 0
         self.max_bytes = stream.max_bytes + stream.max_bytes // 4
-        self._audio: asyncio.Queue[AudioChunk] | None = asyncio.Queue() if audio else None
+        self._audio: deque[AudioChunk] | None = deque() if audio else None
         self._audio_bytes = 0
         self._waiting_for_keyframe = False
         self.skipped = 0
+        # The task waiting in `get`, `get_audio` or `get_media`: a viewer reads its video and
+        # its audio from two tasks, and each wakes for its own kind only.
+        self._video_waiter: asyncio.Future[None] | None = None
+        self._audio_waiter: asyncio.Future[None] | None = None
+        self._media_waiter: asyncio.Future[None] | None = None
 
     @property
     def audio_encoding(self) -> str | None:
@@ -60,36 +66,39 @@ class Consumer:
     @property
     def behind(self) -> int:
         """Access units waiting to be read (more than zero: the reader is behind live)."""
-        return self._queue.qsize()
+        return len(self._units)
 
     def _offer_audio(self, chunk: AudioChunk) -> None:
-        if self._audio is None:
+        audio = self._audio
+        if audio is None:
             return
         cost = len(chunk.data) + UNIT_OVERHEAD
-        while not self._audio.empty() and (
-            self._audio.qsize() >= AUDIO_QUEUE or self._audio_bytes + cost > AUDIO_BUDGET_BYTES
+        while audio and (
+            len(audio) >= AUDIO_QUEUE or self._audio_bytes + cost > AUDIO_BUDGET_BYTES
         ):
-            self._audio_bytes -= len(self._audio.get_nowait().data) + UNIT_OVERHEAD
-        self._audio.put_nowait(chunk)
+            self._audio_bytes -= len(audio.popleft().data) + UNIT_OVERHEAD
+        audio.append(chunk)
         self._audio_bytes += cost
+        _wake(self._audio_waiter)
+        _wake(self._media_waiter)
 
     async def get_audio(self) -> AudioChunk:
         """The next audio payload (waits forever on a camera without audio)."""
-        if self._audio is None:
-            raise RuntimeError("this consumer did not ask for audio")
-        chunk = await self._audio.get()
+        audio = self._need_audio()
+        while not audio:
+            self._audio_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._audio_waiter
+            finally:
+                self._audio_waiter = None
+        chunk = audio.popleft()
         self._audio_bytes -= len(chunk.data) + UNIT_OVERHEAD
         return chunk
 
-    async def get_audio_batch(self) -> list[AudioChunk]:
-        """Every audio payload waiting, at least one (see `get_batch`)."""
+    def _need_audio(self) -> deque[AudioChunk]:
         if self._audio is None:
             raise RuntimeError("this consumer did not ask for audio")
-        chunks = [await self._audio.get()]
-        while not self._audio.empty():
-            chunks.append(self._audio.get_nowait())
-        self._audio_bytes -= sum(len(chunk.data) for chunk in chunks) + UNIT_OVERHEAD * len(chunks)
-        return chunks
+        return self._audio
 
     def _offer(self, unit: AccessUnit) -> None:
         if self._waiting_for_keyframe and not unit.keyframe:
@@ -97,19 +106,20 @@ class Consumer:
             return
         self._waiting_for_keyframe = False
         cost = len(unit.data) + UNIT_OVERHEAD
-        if self._queue.qsize() >= CONSUMER_QUEUE or self._queued_bytes + cost > self.max_bytes:
+        if len(self._units) >= CONSUMER_QUEUE or self._queued_bytes + cost > self.max_bytes:
             # Behind by a whole queue: drop what is queued and resume at the next keyframe,
             # as dropping single frames would leave the decoder with broken references.
-            while not self._queue.empty():
-                self._queue.get_nowait()
-                self.skipped += 1
+            self.skipped += len(self._units)
+            self._units.clear()
             self._queued_bytes = 0
             if not unit.keyframe or cost > self.max_bytes:
                 self._waiting_for_keyframe = True
                 self.skipped += 1
                 return
-        self._queue.put_nowait(unit)
+        self._units.append(unit)
         self._queued_bytes += cost
+        _wake(self._video_waiter)
+        _wake(self._media_waiter)
 
     @property
     def queued_bytes(self) -> int:
@@ -118,18 +128,36 @@ class Consumer:
 
     async def get(self) -> AccessUnit:
         """The next access unit."""
-        unit = await self._queue.get()
+        while not self._units:
+            self._video_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._video_waiter
+            finally:
+                self._video_waiter = None
+        unit = self._units.popleft()
         self._queued_bytes -= len(unit.data) + UNIT_OVERHEAD
         return unit
 
-    async def get_batch(self) -> list[AccessUnit]:
-        """Every access unit waiting, at least one: a bulk reader wakes once per camera read
-        (the hub publishes all of a read's frames at once) instead of once per frame."""
-        units = [await self._queue.get()]
-        while not self._queue.empty():
-            units.append(self._queue.get_nowait())
-        self._queued_bytes -= sum(len(unit.data) for unit in units) + UNIT_OVERHEAD * len(units)
-        return units
+    async def get_media(self) -> tuple[list[AccessUnit], list[AudioChunk]]:
+        """Every access unit and audio payload waiting, at least one of either: a bulk reader
+        (the recorder) wakes once per camera read, as the hub publishes all of a read at once,
+        instead of once per frame and once per audio packet."""
+        audio = self._audio
+        while not self._units and not audio:
+            self._media_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._media_waiter
+            finally:
+                self._media_waiter = None
+        units = list(self._units)
+        self._units.clear()
+        self._queued_bytes = 0
+        chunks: list[AudioChunk] = []
+        if audio:
+            chunks = list(audio)
+            audio.clear()
+            self._audio_bytes = 0
+        return units, chunks
 
     def __aiter__(self) -> AsyncIterator[AccessUnit]:
         return self._iterate()
@@ -141,3 +169,8 @@ class Consumer:
     def close(self) -> None:
         """Stop reading (the upstream session closes after the last consumer, with a linger)."""
         self._stream._remove(self)
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)

@@ -240,27 +240,27 @@ class CameraStream:
         await client.setup(video, VIDEO_CHANNEL)
         audio = await self._setup_audio(client, media)
         self.audio_encoding = audio.encoding if audio is not None else None
+        # The video is depacketized as the connection reads it; frames come out whole.
+        client.receive_video(VIDEO_CHANNEL, H264Depacketizer(parameter_sets(video)))
         await client.play()
         self.sessions_opened += 1
-        depacketizer = H264Depacketizer(parameter_sets(video))
         first_frame: float | None = None
         last_frame = self._clock.now()
         healthy = False
         while True:
-            # All the packets that came in at once (a read holds dozens): one wake-up each.
-            batch = await client.packets(wait_s=VIDEO_TIMEOUT_S)
+            # All that came in at once (a read holds a few frames): one wake-up each.
+            units, packets = await client.media(wait_s=VIDEO_TIMEOUT_S)
             now = self._clock.now()
             if now - last_frame > VIDEO_TIMEOUT_S:
                 raise RtspError(f"no video frame for {VIDEO_TIMEOUT_S:.0f} s")
-            for channel, data in batch:
-                if channel == VIDEO_CHANNEL:
-                    for unit in depacketizer.push_rtp(data):
-                        last_frame = now
-                        if first_frame is None:
-                            first_frame = now
-                            self.last_error, self.unreachable = None, False
-                        self._publish(unit)
-                    continue
+            if units:
+                last_frame = now
+                if first_frame is None:
+                    first_frame = now
+                    self.last_error, self.unreachable = None, False
+                for unit in units:
+                    self._publish(unit)
+            for channel, data in packets:
                 if channel != AUDIO_CHANNEL or audio is None:
                     continue  # RTCP
                 try:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from doorstep.gateway.media.consumer import Consumer
+from doorstep.gateway.media.consumer import AudioChunk, Consumer
 from doorstep.gateway.recording.audio import AudioPayload
 from doorstep.gateway.recording.clip_file import ClipFile, ClosedClip
 from doorstep.gateway.recording.frames import Frame, Preroll, TimedAudio
@@ -196,36 +196,33 @@ class CameraRecorder:
         except Exception as exc:  # the camera offers no stream now: started again when it is online
             _log.info("recording %s: waiting for the camera's stream (%s)", self.camera_id, exc)
             return
-        tasks = [asyncio.create_task(self._watch(), name=f"recorder-watch:{self.camera_id}")]
-        if self.policy.audio:
-            tasks.append(asyncio.create_task(self._read_audio(consumer)))
+        watch = asyncio.create_task(self._watch(), name=f"recorder-watch:{self.camera_id}")
         try:
             while True:
-                # A read's frames at once, stamped alike: they arrived together.
-                units = await consumer.get_batch()
+                # A read's frames and audio at once, stamped alike: they arrived together.
+                units, chunks = await consumer.get_media()
                 now, wall = self._now(), self._wall()
-                if self._last_at is not None and now - self._last_at > STALL_S:
-                    self._stalled()
-                self._last_at = now
+                if units:
+                    if self._last_at is not None and now - self._last_at > STALL_S:
+                        self._stalled()
+                    self._last_at = now
                 for unit in units:
                     frame = Frame(unit, now, wall)
                     self._preroll.add(frame)
                     self._step(frame)
+                if chunks:
+                    self._add_audio(chunks, now)
         finally:
-            for task in tasks:
-                task.cancel()
+            watch.cancel()
             consumer.close()
 
-    async def _read_audio(self, consumer: Consumer) -> None:
-        while True:
-            chunks = await consumer.get_audio_batch()
-            now = self._now()
-            for chunk in chunks:
-                self._audio_format = (chunk.encoding, chunk.clock_rate)
-                audio = TimedAudio(AudioPayload(chunk.data, chunk.timestamp), now)
-                self._preroll.add_audio(audio)
-                if self._clip is not None:
-                    self._clip.timeline.add_audio(audio)
+    def _add_audio(self, chunks: list[AudioChunk], now: float) -> None:
+        for chunk in chunks:
+            self._audio_format = (chunk.encoding, chunk.clock_rate)
+            audio = TimedAudio(AudioPayload(chunk.data, chunk.timestamp), now)
+            self._preroll.add_audio(audio)
+            if self._clip is not None:
+                self._clip.timeline.add_audio(audio)
 
     async def _watch(self) -> None:
         """End the clip of a stream that went quiet (no frame arrives to notice it)."""

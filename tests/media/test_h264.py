@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from doorstep.protocols.h264 import START_CODE, H264Depacketizer, parameter_sets
 from doorstep.protocols.rtp import RtpStream, h264_payloads, parse_rtp
+from doorstep.protocols.rtsp_framing import take_frames
 from doorstep.protocols.sdp import SdpMedia
 from doorstep.simulator.library import MediaLibrary
 
@@ -158,6 +159,67 @@ def test_whole_packets_give_what_parsed_payloads_give(
     assert whole.dropped == parsed.dropped
     if 4 not in variants:  # nothing lost: every frame comes back
         assert [u.data for u in from_whole] == [annexb(f) for f in frames]
+
+
+def taken_in_place(packets: list[bytes], read_sizes: list[int]) -> H264Depacketizer:
+    """The packets, interleaved with an audio packet after each, read in pieces of
+    `read_sizes` into one reused buffer and handed to a depacketizer where they lie."""
+    interleaved = b"".join(
+        b"$\x00" + len(p).to_bytes(2, "big") + p + b"$\x02\x00\x03abc" for p in packets
+    )
+    depacketizer = H264Depacketizer()
+    buffer, held, other = bytearray(80_000), 0, []
+    sizes = iter(read_sizes * len(interleaved))
+    sent = 0
+    while sent < len(interleaved):
+        chunk = interleaved[sent : sent + next(sizes)]
+        sent += len(chunk)
+        buffer[held : held + len(chunk)] = chunk
+        end = held + len(chunk)
+        used, listed, _, _ = take_frames(buffer, True, end, {0: depacketizer.push_from})
+        other += listed
+        rest = bytes(buffer[used:end])
+        buffer[: len(rest)] = rest
+        buffer[len(rest) : end] = bytes(end - len(rest))  # what a next read would overwrite
+        held = len(rest)
+    assert other == [(2, b"abc")] * len(packets)
+    return depacketizer
+
+
+@given(
+    sizes=st.lists(st.integers(1, 5000), min_size=1, max_size=12),
+    variants=st.lists(st.integers(0, 4), min_size=1, max_size=9),
+    read_sizes=st.lists(st.integers(1, 9000), min_size=1, max_size=7),
+)
+def test_packets_taken_where_they_lie_give_what_whole_packets_give(
+    sizes: list[int], variants: list[int], read_sizes: list[int]
+) -> None:
+    # A connection hands video packets to the depacketizer inside its read buffer, which it
+    # then reuses: reads cut anywhere, audio in between, the same units must come out.
+    frames = [(bytes([0x65 if i == 0 else 0x41]) + bytes([i % 251]) * size,) for i, size in
+              enumerate(sizes)]  # fmt: skip
+    packets = rtp_packets(frames, variants)
+    whole = H264Depacketizer()
+    expected = [unit for packet in packets for unit in whole.push_rtp(packet)]
+    in_place = taken_in_place(packets, read_sizes)
+    assert in_place.completed == expected
+    assert in_place.dropped == whole.dropped
+
+
+def test_frames_that_lost_pieces_come_out_in_place_as_from_whole_packets() -> None:
+    # Frame 1 loses its slice's last piece, frame 2 its SEI and its slice's first piece: frame
+    # 2's middle piece (a new timestamp) meets frame 1's open fragment, and frame 1's complete
+    # SEI must still come out on its own.
+    frames = [(b"\x06\x05\x01", bytes([0x65]) + bytes(4000)),
+              (b"\x06\x05\x02", bytes([0x41]) + bytes(4000))]  # fmt: skip
+    packets = rtp_packets(frames, [0])
+    per_frame = len(packets) // 2
+    assert per_frame >= 4  # SEI, first, middle(s), last piece
+    kept = packets[: per_frame - 1] + packets[per_frame + 2 :]
+    whole = H264Depacketizer()
+    expected = [unit for packet in kept for unit in whole.push_rtp(packet)]
+    assert expected[0].data == START_CODE + b"\x06\x05\x01"
+    assert taken_in_place(kept, [1500]).completed == expected
 
 
 def test_a_whole_packet_that_is_not_rtp_is_ignored() -> None:

@@ -12,7 +12,7 @@ import av
 import pytest
 
 from doorstep.gateway.media import hub as hub_module
-from doorstep.gateway.media.consumer import Consumer
+from doorstep.gateway.media.consumer import AudioChunk, Consumer
 from doorstep.gateway.media.hub import StreamHub
 from doorstep.gateway.media.upstream import StreamTarget
 from doorstep.protocols.h264 import AccessUnit
@@ -142,24 +142,29 @@ async def test_a_stream_read_by_recorders_alone_is_read_less_often(
 
 
 async def test_a_bulk_reader_takes_each_read_in_one_batch(doorbell: SimulatedDevice) -> None:
-    """Once media is read on a timer, a batch holds every frame (and every audio payload) of a
-    read, in order, and taking it returns the queue's byte count to nothing."""
+    """Once media is read on a timer, a batch holds every frame and every audio payload of a
+    read, in order, and taking it returns the queues' byte counts to nothing."""
     hub = StreamHub()
     stream = hub.stream("doorbell-1/main", lambda: target(doorbell))
     recorder = stream.consume(audio=True, bulk=True)
     batches: list[list[AccessUnit]] = []
+    audio: list[AudioChunk] = []
     loop = asyncio.get_running_loop()
     until = loop.time() + 3.0
+    late = 0  # batches in the last 1.5 s (the first second is read as it comes)
     while loop.time() < until:
-        batches.append(await asyncio.wait_for(recorder.get_batch(), 10))
-        assert recorder.queued_bytes == recorder.behind == 0
-    audio = await asyncio.wait_for(recorder.get_audio_batch(), 10)
-    assert len(audio) > 1  # 20 ms payloads, taken after the last video batch
+        units, chunks = await asyncio.wait_for(recorder.get_media(), 10)
+        batches.append(units)
+        audio += chunks
+        late += loop.time() > until - 1.5
+        assert recorder.queued_bytes == recorder.behind == recorder._audio_bytes == 0
+    assert len(audio) > 50  # 20 ms payloads for 3 s
     assert [a.timestamp for a in audio] == sorted(a.timestamp for a in audio)
-    units = [unit for batch in batches for unit in batch]
+    units = [unit for batch in batches if batch for unit in batch]
     assert units[0].keyframe
     stamps = [unit.timestamp for unit in units]
     assert all((b - a) & 0xFFFFFFFF < 90000 for a, b in itertools.pairwise(stamps)), stamps
     assert max(len(batch) for batch in batches[-5:]) > 1  # read every 100 ms: several frames
+    assert late <= 1.5 / 0.1 + 5  # a batch per read: not 45 frames and 75 payloads
     recorder.close()
     await hub.close()

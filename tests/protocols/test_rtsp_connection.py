@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from doorstep.protocols.h264 import H264Depacketizer
 from doorstep.protocols.rtsp_client import MAX_UNSENT_BYTES, RtspClient
 from doorstep.protocols.rtsp_connection import RtspConnection
 from doorstep.protocols.rtsp_framing import RtspError, take_frames
@@ -79,5 +80,82 @@ async def test_after_the_first_second_media_is_read_on_a_timer_until_the_camera_
         assert lost == [None]
     finally:
         transport.abort()
+        server.close()
+        await server.wait_closed()
+
+
+async def serve_interleaved(packets: list[bytes], every_s: float) -> asyncio.Server:
+    """A camera that, once connected, sends these video packets (channel 0), then idles."""
+
+    async def camera(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            for packet in packets:
+                writer.write(b"$\x00" + len(packet).to_bytes(2, "big") + packet)
+                await writer.drain()
+                await asyncio.sleep(every_s)
+            await reader.read()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(camera, "127.0.0.1", 0)
+
+
+def rtp(sequence: int, timestamp: int, payload: bytes, marker: bool = True) -> bytes:
+    header = bytes([0x80, 0xE0 if marker else 0x60]) + sequence.to_bytes(2, "big")
+    return header + timestamp.to_bytes(4, "big") + bytes(4) + payload
+
+
+@pytest.mark.parametrize(
+    ("packets", "error"),
+    [
+        # FU-A middle pieces whose first piece never came: video, but never a frame
+        ([rtp(n, n, b"\x7c\x01" + bytes(100), marker=False) for n in range(20)],
+         "no video frame for 1 s"),
+        ([], "no packet in time"),
+    ],
+)  # fmt: skip
+async def test_a_stream_with_no_whole_frame_says_whether_video_came(
+    packets: list[bytes], error: str
+) -> None:
+    server = await serve_interleaved(packets, 0.01)
+    port = server.sockets[0].getsockname()[1]
+    client = RtspClient(f"rtsp://127.0.0.1:{port}/stream", None, None)
+    client.receive_video(0, H264Depacketizer())
+    await client.connect()
+    try:
+        with pytest.raises(RtspError, match=error):
+            await client.media(wait_s=1.0)
+    finally:
+        await client.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_frames_a_stalled_reader_leaves_stay_within_the_byte_budget() -> None:
+    # Whole frames (single-NAL packets, marked) keep coming while nobody reads: the oldest are
+    # dropped, the queue never holds more than its budget, the newest are what is read.
+    frames = [rtp(n, n * 3000, b"\x41" + bytes([n % 256]) * 999) for n in range(300)]
+    server = await serve_interleaved(frames, 0.0)
+    port = server.sockets[0].getsockname()[1]
+    budget = 20_000
+    client = RtspClient(f"rtsp://127.0.0.1:{port}/stream", None, None, max_queue_bytes=budget)
+    client.receive_video(0, H264Depacketizer())
+    await client.connect()
+    try:
+        deadline = asyncio.get_running_loop().time() + 5
+        peak = 0
+        while client.dropped < 100:
+            assert asyncio.get_running_loop().time() < deadline, "frames never piled up"
+            peak = max(peak, client._queued_bytes)
+            await asyncio.sleep(0)
+        units, others = await client.media()
+        assert peak <= budget
+        assert 0 < len(units) <= budget // 1000
+        assert others == []
+        assert [u.timestamp for u in units] == sorted(u.timestamp for u in units)
+    finally:
+        await client.close()
         server.close()
         await server.wait_closed()
