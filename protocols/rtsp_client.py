@@ -429,8 +429,14 @@ class RtspClient:
                     await asyncio.wait_for(asyncio.shield(connection.closed), 2)
         finally:
             connection = self._connection
-            if connection is not None and connection.transport is not None:
-                connection.transport.abort()  # a no-op once closed; else drops it now
+            if (
+                connection is not None
+                and connection.transport is not None
+                and not connection.closed.done()
+            ):
+                # Not once it is gone: a transport that closed by draining what it had to send
+                # has no loop left, and aborting it raises (CPython 3.11).
+                connection.transport.abort()
 
     async def __aenter__(self) -> RtspClient:
         await self.connect()

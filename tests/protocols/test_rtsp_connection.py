@@ -39,6 +39,40 @@ async def test_talk_to_a_camera_that_stopped_reading_is_dropped_not_buffered() -
         await server.wait_closed()
 
 
+async def test_closing_with_talk_unsent_lets_it_drain_and_releases_the_connection() -> None:
+    # The camera reads again while the client closes: the transport closes by sending what it
+    # held, and closing must not then fail on the transport it already released.
+    received = bytearray()
+    start_reading, ended = asyncio.Event(), asyncio.Event()
+
+    async def slow_reader(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await start_reading.wait()
+        while chunk := await reader.read(1 << 20):
+            received.extend(chunk)
+        ended.set()
+        writer.close()
+
+    server = await asyncio.start_server(slow_reader, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = RtspClient(f"rtsp://127.0.0.1:{port}/stream", None, None)
+    await client.connect()
+    try:
+        for _ in range(40_000):
+            client.send(0, bytes(1400))
+        connection = client._connection
+        assert connection is not None
+        assert connection.transport is not None
+        assert connection.transport.get_write_buffer_size() > 0  # held, waiting for the camera
+        asyncio.get_running_loop().call_later(0.2, start_reading.set)
+        await client.close()
+        assert connection.closed.done()
+        await asyncio.wait_for(ended.wait(), 5)  # the camera saw the end of the stream
+        assert len(received) % 1404 == 0  # whole packets only
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 def test_a_response_length_that_is_not_a_number_is_an_rtsp_error() -> None:
     with pytest.raises(RtspError, match="not a number"):
         take_frames(bytearray(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nContent-Length: 1e3\r\n\r\n"))
