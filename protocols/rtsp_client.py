@@ -10,7 +10,6 @@ import contextlib
 import logging
 import re
 import struct
-from collections import deque
 from urllib.parse import urljoin, urlsplit
 
 from doorstep.protocols.digest import (
@@ -27,6 +26,7 @@ from doorstep.protocols.rtsp_framing import (
     RtspResponse,
     RtspStatusError,
 )
+from doorstep.protocols.rtsp_media_queue import MediaQueue
 from doorstep.protocols.sdp import SdpMedia, parse_sdp
 
 __all__ = ["BACKCHANNEL", "COALESCE_S", "PACKET_QUEUE_BYTES", "RtspBasicRefused", "RtspClient",
@@ -38,7 +38,6 @@ BACKCHANNEL = "www.onvif.org/ver20/backchannel"
 DEFAULT_TIMEOUT_S = 10.0
 PACKET_QUEUE_BYTES = 8 * 1024 * 1024
 """Received packets waiting for the reader, in bytes; past it the oldest are dropped."""
-PACKET_OVERHEAD = 100  # bytes charged per queued packet, so empty ones are not free
 MAX_UNSENT_BYTES = 256 * 1024
 """What may wait to go out to a camera (talk at 8 kB/s: half a minute) before sends are dropped."""
 
@@ -71,7 +70,6 @@ class RtspClient:
         """Answer a Basic challenge. Off by default: over plain rtsp:// (the only scheme
         supported so far; Basic over rtsps:// would be safe) it hands the password to whoever
         answers as the camera."""
-        self.max_queue_bytes = max_queue_bytes
         self.session: str | None = None
         self.session_timeout = 60
         self.base_url = url
@@ -80,20 +78,10 @@ class RtspClient:
         self._auth_scheme = ""
         self._connection: RtspConnection | None = None
         self._pending: dict[int, asyncio.Future[RtspResponse]] = {}
-        self._packets: deque[tuple[int, bytes]] = deque()
-        self._units: deque[AccessUnit] = deque()
+        self._received = MediaQueue(max_queue_bytes)
         self._video: tuple[int, H264Depacketizer] | None = None
-        self._media_reads = 0
-        self._packet_bytes = 0
-        self._unit_bytes = 0
-        """Bytes of the packets and of the access units queued (with their overhead); the
-        byte budget is for the two together."""
         self._keepalive_task: asyncio.Task[None] | None = None
-        self._closed = asyncio.Event()
-        self._wakeup: asyncio.Future[None] | None = None
         self._coalesce_s = COALESCE_S
-        self.dropped = 0
-        """Packets and frames a reader that fell behind lost to the byte budget."""
         self.unsent_dropped = 0
         """Backchannel packets not sent because the camera had stopped reading."""
         self.keep_media = True
@@ -103,7 +91,7 @@ class RtspClient:
     async def connect(self) -> None:
         """Open the TCP connection."""
         loop = asyncio.get_running_loop()
-        connection = RtspConnection(self._queue, self._answered, self._lost)
+        connection = RtspConnection(self._received.add, self._answered, self._lost)
         connection.keep_media = self.keep_media
         connection.coalesce_s = self._coalesce_s
         if self._video is not None:
@@ -136,54 +124,35 @@ class RtspClient:
         its own: the video is ~90 % of a camera's packets, and this is most of what reading a
         stream costs."""
         self._video = (channel, depacketizer)
+        self._received.video = depacketizer
         if self._connection is not None:
             self._connection.sinks[channel] = depacketizer.push_from
 
-    def _queue(self, packets: list[tuple[int, bytes]]) -> None:
-        """A read's packets and completed frames: queued within the byte budget; the reader
-        is woken once."""
-        self._media_reads += 1
-        if self._video is not None and self._video[1].completed:
-            depacketizer = self._video[1]
-            units, depacketizer.completed = depacketizer.completed, []
-            for unit in units:  # a few per read (a frame is dozens of packets)
-                self._enqueue_unit(unit)
-        if packets:
-            self._queue_packets(packets)
-        self._wake()
+    @property
+    def dropped(self) -> int:
+        """Packets and frames a reader that fell behind lost to the byte budget."""
+        return self._received.dropped
 
     @property
-    def _queued_bytes(self) -> int:
-        return self._packet_bytes + self._unit_bytes
+    def queued_bytes(self) -> int:
+        """Bytes of packets and frames waiting for the reader."""
+        return self._received.queued_bytes
 
-    def _enqueue_unit(self, unit: AccessUnit) -> None:
-        cost = len(unit.data) + PACKET_OVERHEAD
-        self._make_room(cost)
-        self._units.append(unit)
-        self._unit_bytes += cost
+    async def packets(self, wait_s: float | None = None) -> list[tuple[int, bytes]]:
+        """Every interleaved (channel, packet) queued, waiting for one if none is; for one
+        reader. RtspError if the connection closed (or nothing came in `wait_s`)."""
+        return await self._received.packets(wait_s)
 
-    def _make_room(self, cost: int) -> None:
-        """A stalled reader loses the oldest of what is queued (frames, then packets), so the
-        queue never holds more than its budget."""
-        while self._units and self._queued_bytes + cost > self.max_queue_bytes:
-            old = self._units.popleft()
-            self._unit_bytes -= len(old.data) + PACKET_OVERHEAD
-            self.dropped += 1
-        while self._packets and self._queued_bytes + cost > self.max_queue_bytes:
-            _, data = self._packets.popleft()
-            self._packet_bytes -= len(data) + PACKET_OVERHEAD
-            self.dropped += 1
+    async def media(
+        self, wait_s: float | None = None
+    ) -> tuple[list[AccessUnit], list[tuple[int, bytes]]]:
+        """Every access unit of `receive_video`'s channel and every other packet queued,
+        waiting for one of either if none is; for one reader. RtspError as for `packets`."""
+        return await self._received.media(wait_s)
 
-    def _queue_packets(self, packets: list[tuple[int, bytes]]) -> None:
-        cost = sum([len(data) for _, data in packets]) + PACKET_OVERHEAD * len(packets)
-        if self._queued_bytes + cost <= self.max_queue_bytes:
-            # The usual case, the reader keeping up: the whole read at once. A read holds ~40
-            # packets; a call per packet was 7 % of the event loop's profile with 9 streams.
-            self._packets.extend(packets)
-            self._packet_bytes += cost
-        else:
-            for channel, data in packets:
-                self._enqueue(channel, data)
+    async def packet(self, wait_s: float | None = None) -> tuple[int, bytes]:
+        """The next interleaved (channel, RTP/RTCP packet), for one reader; RtspError if closed."""
+        return await self._received.packet(wait_s)
 
     def _answered(self, response: RtspResponse) -> None:
         cseq = response.headers.get("cseq", "")
@@ -197,73 +166,7 @@ class RtspClient:
             if not future.done():
                 future.set_exception(RtspError(f"connection lost: {why}"))
         self._pending.clear()
-        self._closed.set()
-        self._wake()
-
-    def _enqueue(self, channel: int, data: bytes) -> None:
-        cost = len(data) + PACKET_OVERHEAD
-        self._make_room(cost)
-        self._packets.append((channel, data))
-        self._packet_bytes += cost
-
-    async def packets(self, wait_s: float | None = None) -> list[tuple[int, bytes]]:
-        """Every interleaved (channel, packet) queued, waiting for one if none is; for one
-        reader. RtspError if the connection closed (or nothing came in `wait_s`)."""
-        await self._until_queued(wait_s)
-        return self._take_packets()
-
-    async def media(
-        self, wait_s: float | None = None
-    ) -> tuple[list[AccessUnit], list[tuple[int, bytes]]]:
-        """Every access unit of `receive_video`'s channel and every other packet queued,
-        waiting for one of either if none is; for one reader. RtspError as for `packets`."""
-        await self._until_queued(wait_s, units=True)
-        units = list(self._units)
-        self._units.clear()
-        self._unit_bytes = 0
-        return units, self._take_packets()
-
-    def _take_packets(self) -> list[tuple[int, bytes]]:
-        batch = list(self._packets)
-        self._packets.clear()
-        self._packet_bytes = 0
-        return batch
-
-    async def _until_queued(self, wait_s: float | None, units: bool = False) -> None:
-        """Return once a packet (or, with `units`, an access unit) is queued: RtspError when
-        the connection closes first, or nothing comes within `wait_s`."""
-
-        def queued() -> bool:
-            return bool(self._packets) or (units and bool(self._units))
-
-        if queued():
-            return
-        reads = self._media_reads
-        try:
-            async with asyncio.timeout(wait_s):
-                while not queued():
-                    if self._closed.is_set():
-                        raise RtspError("connection closed")
-                    self._wakeup = asyncio.get_running_loop().create_future()
-                    try:
-                        await self._wakeup
-                    finally:
-                        self._wakeup = None
-        except TimeoutError:
-            if units and self._media_reads != reads:  # video came, but not one whole frame
-                raise RtspError(f"no video frame for {wait_s:.0f} s") from None
-            raise RtspError("no packet in time") from None
-
-    async def packet(self, wait_s: float | None = None) -> tuple[int, bytes]:
-        """The next interleaved (channel, RTP/RTCP packet), for one reader; RtspError if closed."""
-        await self._until_queued(wait_s)
-        channel, data = self._packets.popleft()
-        self._packet_bytes -= len(data) + PACKET_OVERHEAD
-        return channel, data
-
-    def _wake(self) -> None:
-        if self._wakeup is not None and not self._wakeup.done():
-            self._wakeup.set_result(None)
+        self._received.close()
 
     # -- requests ------------------------------------------------------------------------
     def _authorization(self, method: str, uri: str) -> str | None:
@@ -403,7 +306,7 @@ class RtspClient:
 
     def _transport(self) -> asyncio.Transport:
         connection = self._connection
-        if connection is None or connection.transport is None or self._closed.is_set():
+        if connection is None or connection.transport is None or self._received.closed:
             raise RtspError("not connected")
         return connection.transport
 
@@ -419,7 +322,7 @@ class RtspClient:
                 with contextlib.suppress(asyncio.CancelledError, RtspError):
                     await self._keepalive_task
                 self._keepalive_task = None
-            if self.session and not self._closed.is_set():
+            if self.session and not self._received.closed:
                 with contextlib.suppress(RtspError, TimeoutError):
                     await asyncio.wait_for(self.request("TEARDOWN", self.base_url), 2)
             connection = self._connection

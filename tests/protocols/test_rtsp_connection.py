@@ -182,7 +182,7 @@ async def test_frames_a_stalled_reader_leaves_stay_within_the_byte_budget() -> N
         peak = 0
         while client.dropped < 100:
             assert asyncio.get_running_loop().time() < deadline, "frames never piled up"
-            peak = max(peak, client._queued_bytes)
+            peak = max(peak, client.queued_bytes)
             await asyncio.sleep(0)
         units, others = await client.media()
         assert peak <= budget
