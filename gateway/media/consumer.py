@@ -38,7 +38,8 @@ class AudioChunk:
 
 
 class Consumer:
-    """One reader of a camera stream; iterate it for access units."""
+    """One reader of a camera stream; iterate it for access units. One task waits on each
+    kind at a time (`get`, `get_audio`, `get_media`)."""
 
     def __init__(self, stream: Source, audio: bool = False, bulk: bool = False) -> None:
         self._stream = stream
