@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from zeroconf import IPVersion, ServiceStateChange, Zeroconf
+from zeroconf import DNSQuestionType, IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 RESOLVE_TIMEOUT_MS = 2000
@@ -47,7 +47,12 @@ async def browse(
         if state_change is ServiceStateChange.Added and len(seen) < MAX_SERVICES:
             seen.append((service_type, name))
 
-    browser = AsyncServiceBrowser(zeroconf.zeroconf, types, handlers=[on_change])
+    # Every query multicast (QM), the first too: a QU query's unicast answer goes to port 5353 on
+    # this host, where the kernel hands it to any one socket bound there (avahi's, another
+    # browser's), so answers came only with the second query, a second later.
+    browser = AsyncServiceBrowser(
+        zeroconf.zeroconf, types, handlers=[on_change], question_type=DNSQuestionType.QM
+    )
     try:
         await asyncio.sleep(listen_s)
         results = await asyncio.gather(*(_resolve(zeroconf, t, n) for t, n in seen))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 
@@ -15,6 +16,7 @@ from doorstep.gateway.discovery import discover
 from doorstep.simulator import Simulator
 
 LOOPBACK = socket.inet_aton("127.0.0.1")
+ANNOUNCEMENT_PROTECTION_S = 1.1
 
 
 def service(kind: str, name: str, port: int, properties: dict[str, str]) -> AsyncServiceInfo:
@@ -29,14 +31,20 @@ def service(kind: str, name: str, port: int, properties: dict[str, str]) -> Asyn
 async def announced(loopback_mdns: None) -> AsyncIterator[None]:
     """A second zeroconf instance on loopback announcing three services (multicast stays on lo)."""
     announcer = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
-    for info in (
+    infos = (
         service(AXIS_VIDEO, "AXIS M1065-LW - ACCC8E000001", 80, {"macaddress": "ACCC8E000001"}),
         service(HOMEKIT, "Doorbell 5F2A", 51827, {"ci": "18", "md": "Video Doorbell"}),
         service(HOMEKIT, "Lamp 77", 51828, {"ci": "5", "md": "Bulb"}),
-    ):
-        # The call returns once the name is probed and answered for; the task it returns
-        # ends once the announcements are sent: wait for that too.
-        await (await announcer.async_register_service(info))
+    )
+    # Each call returns once its name is probed and answered for (~1 s of probes, so the three
+    # at once); the task it returns ends once the announcements are sent: wait for those too.
+    announcing = await asyncio.gather(*(announcer.async_register_service(i) for i in infos))
+    await asyncio.gather(*announcing)
+    # A responder answers a query for a record it multicast less than a second ago only a
+    # second later (RFC 6762 section 14; zeroconf's `mcast_aggregate_last_second`): that put
+    # the answer at ~1.2 s of a 1.5 s window, past it on a loaded machine. A camera on a real
+    # network announced long before anyone browses; so do these before the browse starts.
+    await asyncio.sleep(ANNOUNCEMENT_PROTECTION_S)
     yield
     await announcer.async_unregister_all_services()
     await announcer.async_close()
