@@ -9,7 +9,7 @@ one, so this process's CPU time is the gateway's. Headless Chromium (Debian's) i
 - cpu: the gateway with N cameras (1, then 8) and recording off, then the same gateway with
   every camera recording continuously; `cpu_pct_per_recording_camera_N_cameras` is the
   difference divided by N (what recording costs), beside the totals. Then, with 8 recording,
-  one Chromium live viewer of one camera. `--cpu-seconds` each.
+  one Chromium live viewer of one camera. `--cpu-seconds` each, the median of its thirds.
 - press_to_clip_file: the simulated doorbell (events mode, 5 s pre-roll) is pressed through the
   simulator's control API; the time until its clip's `.part` file exists. Median of `--runs`.
 - preroll_s_captured: how far before the press the clip starts (the pre-roll asked: 5 s).
@@ -137,10 +137,15 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/"
 
 
-async def cpu_window(seconds: float) -> float:
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    await asyncio.sleep(seconds)
-    return (time.process_time() - cpu0) / (time.perf_counter() - wall0) * 100
+async def cpu_window(seconds: float, parts: int = 3) -> float:
+    """This process's CPU (% of a core) over `seconds`: the median of `parts` equal windows,
+    so a burst of other work (a camera's reconnect, a retention pass) moves no figure."""
+    shares = []
+    for _ in range(parts):
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        await asyncio.sleep(seconds / parts)
+        shares.append((time.process_time() - cpu0) / (time.perf_counter() - wall0) * 100)
+    return statistics.median(shares)
 
 
 async def wait_for(predicate: Any, within_s: float, what: str) -> None:

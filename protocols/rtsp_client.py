@@ -115,6 +115,11 @@ class RtspClient:
         if self._connection is not None:
             self._connection.coalesce_s = seconds
 
+    def read_soon(self) -> None:
+        """Read what the camera sent without waiting for the pace (see `RtspConnection`)."""
+        if self._connection is not None:
+            self._connection.read_soon()
+
     # -- reading -------------------------------------------------------------------------
     def receive_video(self, channel: int, depacketizer: H264Depacketizer) -> None:
         """Depacketize the H.264 video of `channel` as it is read: its access units come from

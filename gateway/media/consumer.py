@@ -26,6 +26,8 @@ class Source(Protocol):
 
     def _remove(self, consumer: Consumer) -> None: ...
 
+    def hurry(self) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class AudioChunk:
@@ -63,6 +65,10 @@ class Consumer:
     def audio_encoding(self) -> str | None:
         """The camera's audio codec as last seen on its stream (None: none, or not seen yet)."""
         return self._stream.audio_encoding
+
+    def hurry(self) -> None:
+        """Have the stream read its camera now (a bulk consumer that needs its next frame)."""
+        self._stream.hurry()
 
     @property
     def behind(self) -> int:

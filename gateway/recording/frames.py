@@ -8,12 +8,30 @@ as well as in seconds: a camera sending huge frames loses its own pre-roll, noth
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from doorstep.gateway.recording.audio import AudioPayload
 from doorstep.protocols.h264 import AccessUnit
 
 FRAME_OVERHEAD = 128  # bytes charged per kept frame or audio payload, so empty ones are not free
+MAX_AGE_S = 1.0
+"""The most a read's media is dated back; a longer RTP step is a jump, not a wait."""
+
+
+def sent_before_last(timestamps: Sequence[int], clock_rate: int) -> list[float]:
+    """How long before the last of these (one read's media, in arrival order) each was sent,
+    in seconds, by its RTP timestamp. Never more for a later one (B-frames, a jump in the
+    camera's clock: it counts as sent with the one after it), so arrival times stay in order."""
+    ages = [0.0] * len(timestamps)
+    if not timestamps:
+        return ages
+    last, age = timestamps[-1], 0.0
+    for index in range(len(timestamps) - 2, -1, -1):
+        step = ((last - timestamps[index]) & 0xFFFFFFFF) / clock_rate
+        age = min(max(age, step), MAX_AGE_S) if step <= MAX_AGE_S else age
+        ages[index] = age
+    return ages
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 from doorstep.gateway.media.consumer import AudioChunk, Consumer
 from doorstep.gateway.recording.audio import AudioPayload
 from doorstep.gateway.recording.clip_file import ClipFile, ClosedClip
-from doorstep.gateway.recording.frames import Frame, Preroll, TimedAudio
+from doorstep.gateway.recording.frames import Frame, Preroll, TimedAudio, sent_before_last
 from doorstep.gateway.recording.policy import RecordingPolicy
 from doorstep.gateway.recording.retention import DISK_FULL
 from doorstep.gateway.recording.timeline import ClipTimeline
@@ -43,6 +43,7 @@ ERROR_RETRY_S = 30.0  # after a disk error, the next clip is tried this much lat
 PREROLL_BYTES = 48 * 1024 * 1024
 STOP_WAIT_S = 1.5
 G711_RATE = 8000  # the clock of G.711's static RTP payload types
+VIDEO_CLOCK = 90_000  # H.264's RTP clock
 
 
 @dataclass(slots=True)
@@ -121,6 +122,9 @@ class CameraRecorder:
         self._trigger_at: float | None = None
         self._kinds_seen: set[str] = set()
         self._last_at: float | None = None
+        """When the last read with video came (the stall watch)."""
+        self._dated = float("-inf")
+        """The arrival time given to the newest frame."""
         self._audio_format: tuple[str, int] | None = None
         self._consumer: Consumer | None = None
         self._error_until = 0.0
@@ -175,6 +179,8 @@ class CameraRecorder:
             return
         if self._clip is None and self._trigger_at is None:
             self._trigger_at = now
+            if self._consumer is not None:
+                self._consumer.hurry()  # the clip opens on the next frame: read it now
         self._kinds_seen.add(kind)
         if active:
             self._active.add(kind)
@@ -199,17 +205,20 @@ class CameraRecorder:
         watch = asyncio.create_task(self._watch(), name=f"recorder-watch:{self.camera_id}")
         try:
             while True:
-                # A read's frames and audio at once, stamped alike: they arrived together.
+                # A read's frames and audio at once: up to a quarter second of media that
+                # arrived together, each dated back from now by its RTP timestamp.
                 units, chunks = await consumer.get_media()
                 now, wall = self._now(), self._wall()
                 if units:
                     if self._last_at is not None and now - self._last_at > STALL_S:
                         self._stalled()
                     self._last_at = now
-                for unit in units:
-                    frame = Frame(unit, now, wall)
-                    self._preroll.add(frame)
-                    self._step(frame)
+                    ages = sent_before_last([u.timestamp for u in units], VIDEO_CLOCK)
+                    for unit, age in zip(units, ages, strict=True):
+                        at = self._dated = max(now - age, self._dated)  # never before the last
+                        frame = Frame(unit, at, wall - (now - at))
+                        self._preroll.add(frame)
+                        self._step(frame)
                 if chunks:
                     self._add_audio(chunks, now)
         finally:
@@ -217,9 +226,10 @@ class CameraRecorder:
             consumer.close()
 
     def _add_audio(self, chunks: list[AudioChunk], now: float) -> None:
-        for chunk in chunks:
+        ages = sent_before_last([c.timestamp for c in chunks], chunks[-1].clock_rate)
+        for chunk, age in zip(chunks, ages, strict=True):
             self._audio_format = (chunk.encoding, chunk.clock_rate)
-            audio = TimedAudio(AudioPayload(chunk.data, chunk.timestamp), now)
+            audio = TimedAudio(AudioPayload(chunk.data, chunk.timestamp), now - age)
             self._preroll.add_audio(audio)
             if self._clip is not None:
                 self._clip.timeline.add_audio(audio)

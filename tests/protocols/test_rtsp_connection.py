@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 
+from doorstep.protocols import rtsp_connection
 from doorstep.protocols.h264 import H264Depacketizer
 from doorstep.protocols.rtsp_client import MAX_UNSENT_BYTES, RtspClient
 from doorstep.protocols.rtsp_connection import RtspConnection
@@ -112,6 +114,93 @@ async def test_after_the_first_second_media_is_read_on_a_timer_until_the_camera_
         done.set()
         await asyncio.wait_for(asyncio.shield(connection.closed), 1.0)
         assert lost == [None]
+    finally:
+        transport.abort()
+        server.close()
+        await server.wait_closed()
+
+
+async def connect_counting_reads(
+    port: int, receive_buffer: int | None = None
+) -> tuple[RtspConnection, asyncio.Transport, list[tuple[float, int]]]:
+    """A connection to the camera on `port` that notes (when, packets) for every read."""
+    loop = asyncio.get_running_loop()
+    reads: list[tuple[float, int]] = []
+    connection = RtspConnection(
+        lambda packets: reads.append((loop.time(), len(packets))), lambda r: None, lambda e: None
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    if receive_buffer is not None:  # a fixed buffer: the kernel does not grow it
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    transport, _ = await loop.create_connection(lambda: connection, sock=sock)
+    return connection, transport, reads
+
+
+async def test_reads_come_sooner_than_the_pace_while_the_socket_buffer_is_too_small() -> None:
+    """A second between reads would let 2 MB/s fill a 64 KiB buffer many times over (the
+    camera blocked, its frames lost): the reads come often enough to keep a third of it free."""
+    packet = bytes(16_000)
+    server = await serve_interleaved([packet] * 2000, 0.008)
+    port = server.sockets[0].getsockname()[1]
+    connection, transport, reads = await connect_counting_reads(port, receive_buffer=32 * 1024)
+    connection.coalesce_s = 1.0
+    try:
+        await asyncio.sleep(rtsp_connection.COALESCE_AFTER_S + 3.0)
+        assert not transport.is_reading()  # read by the timer
+        since = asyncio.get_running_loop().time() - 2.0
+        assert len([at for at, _ in reads if at >= since]) >= 8  # not 2: one a second
+    finally:
+        transport.abort()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_quicker_pace_takes_effect_at_once_not_after_the_slow_read_due(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rtsp_connection, "RAMP", 10.0)  # 30 ms, 0.3 s, 3 s, 5 s between reads
+    server = await serve_interleaved([b"\x80" * 12] * 4000, 0.005)
+    port = server.sockets[0].getsockname()[1]
+    connection, transport, reads = await connect_counting_reads(port)
+    connection.coalesce_s = 5.0
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.sleep(rtsp_connection.COALESCE_AFTER_S + 3.5)
+        assert len(reads) >= 2
+        assert reads[-1][0] - reads[-2][0] > 2.5  # the slow pace was reached
+        before = len(reads)
+        connection.coalesce_s = 0.03  # a live viewer came
+        asked = loop.time()
+        while len(reads) == before:
+            assert loop.time() - asked < 2.0, "the next read waited for the slow pace"
+            await asyncio.sleep(0.01)
+    finally:
+        transport.abort()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_read_soon_reads_at_once_and_then_ramps_up_to_the_pace_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rtsp_connection, "RAMP", 10.0)
+    server = await serve_interleaved([b"\x80" * 12] * 4000, 0.005)
+    port = server.sockets[0].getsockname()[1]
+    connection, transport, reads = await connect_counting_reads(port)
+    connection.coalesce_s = 5.0
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.sleep(rtsp_connection.COALESCE_AFTER_S + 3.5)
+        assert reads[-1][0] - reads[-2][0] > 2.5  # the slow pace was reached
+        before = len(reads)
+        connection.read_soon()  # a recorder's event
+        asked = loop.time()
+        while len(reads) < before + 2:  # the read now, and the next one a pace step later
+            assert loop.time() - asked < 2.0, "read_soon waited for the slow pace"
+            await asyncio.sleep(0.01)
+        assert connection.coalesce_s == 5.0  # the pace itself is unchanged
     finally:
         transport.abort()
         server.close()
