@@ -45,7 +45,7 @@ may find gathered. Past it the reads come twice as often; below it they slow by 
 (cameras drop frames when their socket backs up). The kernel grows the buffer as reads get
 bigger, so a slow pace is reached in steps."""
 RAMP = 1.5
-MIN_COALESCE_S = 0.005
+MIN_COALESCE_S = 0.005  # the quickest pace the buffer guard goes down to
 
 MediaSink = Callable[[list[tuple[int, bytes]]], None]
 ResponseSink = Callable[[RtspResponse], None]

@@ -205,7 +205,7 @@ class CameraRecorder:
         watch = asyncio.create_task(self._watch(), name=f"recorder-watch:{self.camera_id}")
         try:
             while True:
-                # A read's frames and audio at once: up to a quarter second of media that
+                # A read's frames and audio at once: up to half a second of media that
                 # arrived together, each dated back from now by its RTP timestamp.
                 units, chunks = await consumer.get_media()
                 now, wall = self._now(), self._wall()
