@@ -142,13 +142,24 @@ def prepared(app: web.Application, username: str) -> list[LiveSession]:
     ]
 
 
-async def live_audit(app: web.Application, username: str) -> list[tuple[str, dict[str, Any]]]:
-    """The user's live.* audit rows, oldest first: (action, detail)."""
-    rows = await app[DATABASE].durable.fetchall(
-        "SELECT action, detail FROM audit WHERE actor = ? AND action LIKE 'live.%' ORDER BY seq",
-        (username,),
-    )
-    return [(action, json.loads(detail)) for action, detail in rows]
+async def live_audit(
+    app: web.Application, username: str, count: int = 0
+) -> list[tuple[str, dict[str, Any]]]:
+    """The user's live.* audit rows, oldest first: (action, detail), once there are `count`.
+
+    A row is written after what it records shows (a call is answered, then audited: its video
+    may play first), so a test waits for the rows it expects, then checks they are exactly
+    those."""
+    deadline = time.monotonic() + WITHIN_S
+    while True:
+        rows = await app[DATABASE].durable.fetchall(
+            "SELECT action, detail FROM audit WHERE actor = ? AND action LIKE 'live.%'"
+            " ORDER BY seq",
+            (username,),
+        )
+        if len(rows) >= count or time.monotonic() > deadline:
+            return [(action, json.loads(detail)) for action, detail in rows]
+        await asyncio.sleep(0.05)
 
 
 async def ring(simulator: Simulator, *pages: Page) -> None:
@@ -184,7 +195,7 @@ async def test_a_ring_prepares_the_call_and_answer_shows_the_visitor_from_it(
     hold = session.hold
     assert hold is not None
     await until(lambda: hold.discarded >= 15, "the doorbell's stream flows to the hold")
-    assert [a for a, _ in await live_audit(app, "rita")] == ["live.prepared"]
+    assert [a for a, _ in await live_audit(app, "rita", 1)] == ["live.prepared"]
     before = await video(page)
     assert before["pcs"] == 1
     assert before["states"] == ["connected"]
@@ -211,7 +222,7 @@ async def test_a_ring_prepares_the_call_and_answer_shows_the_visitor_from_it(
         "async () => (await fetch('/api/live/calls?camera_id=front')).json()"
     )
     assert [p["username"] for p in calls["calls"][0]["participants"]] == ["rita"]
-    audit = await live_audit(app, "rita")
+    audit = await live_audit(app, "rita", 2)
     assert [a for a, _ in audit] == ["live.prepared", "live.start"]
     assert audit[1][1]["prepared"] is True
     assert audit[1][1]["session"] == session.id[:8]
@@ -255,7 +266,7 @@ async def test_someone_else_answering_closes_this_pages_prepared_call(
     assert [s.username for s in app[LIVE].sessions.values()] == ["sam"]
     await here.page.wait_for_function("() => window.__pcs[0].connectionState === 'closed'")
     assert (await video(here.page))["decoded"] == 0  # it never showed anything
-    ended = await live_audit(app, "rita")
+    ended = await live_audit(app, "rita", 2)
     assert [a for a, _ in ended] == ["live.prepared", "live.stop"]
     assert ended[1][1]["prepared"] is True  # never answered
     assert ended[1][1]["reason"] == "hang-up"  # the page closed it, at once
@@ -282,7 +293,7 @@ async def test_a_ring_nobody_answers_closes_the_prepared_call_when_it_ends(
     await page.locator("#ring[hidden]").wait_for(state="attached", timeout=WITHIN_S * 1000)
     await page.wait_for_function("() => window.__pcs[0].connectionState === 'closed'")
     assert await page.get_by_text("Answered by").count() == 0
-    ended = await live_audit(app, "rita")
+    ended = await live_audit(app, "rita", 2)
     assert [a for a, _ in ended] == ["live.prepared", "live.stop"]
     assert ended[1][1]["reason"] == "ring ended"
     assert ended[1][1]["frames"] == 0
@@ -311,7 +322,7 @@ async def test_a_hidden_page_prepares_nothing_and_its_answer_makes_the_call(
     the_ring = app[RINGS].current("front")
     assert the_ring is not None
     assert the_ring.answered_by == "rita"
-    audit = await live_audit(app, "rita")
+    audit = await live_audit(app, "rita", 1)
     assert [a for a, _ in audit] == ["live.start"]
     assert "prepared" not in audit[0][1]
     await page.click("#hangup")
@@ -349,7 +360,7 @@ async def test_answering_twice_changes_nothing(
     )
     assert list(app[LIVE].sessions) == [session.id]
     assert (await video(page))["pcs"] == 1
-    assert [a for a, _ in await live_audit(app, "rita")] == ["live.prepared", "live.start"]
+    assert [a for a, _ in await live_audit(app, "rita", 2)] == ["live.prepared", "live.start"]
     assert page.url.endswith("#/live/front")  # the second tap went nowhere
     await page.click("#hangup")
     await page.wait_for_url("**/#/camera/front")
@@ -380,7 +391,7 @@ async def test_a_page_out_of_sight_lets_its_prepared_call_go_and_prepares_again_
     await until_shown(page)
     assert list(app[LIVE].sessions) == [second.id]
     assert not second.prepared
-    actions = [a for a, _ in await live_audit(app, "rita")]
+    actions = [a for a, _ in await live_audit(app, "rita", 4)]
     assert actions == ["live.prepared", "live.stop", "live.prepared", "live.start"]
     await page.click("#hangup")
     await page.wait_for_url("**/#/camera/front")
