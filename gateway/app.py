@@ -37,9 +37,11 @@ from doorstep.gateway.live import LiveService
 from doorstep.gateway.live.viewers import LiveAudit
 from doorstep.gateway.media.hub import StreamHub
 from doorstep.gateway.notify.service import PushService
+from doorstep.gateway.recording.service import CLIPS_DIR
 from doorstep.gateway.recording.wiring import open_recording, recording_defaults
 from doorstep.gateway.ringing import RingTracker
 from doorstep.gateway.settings import RuntimeSettings
+from doorstep.gateway.sharing.service import SHARES_DIR, ShareService
 from doorstep.gateway.storage import CameraRecord
 from doorstep.gateway.web import create_web_app
 from doorstep.gateway.web.denials import DenialAuditor
@@ -63,6 +65,7 @@ from doorstep.gateway.web.keys import (
     RINGS,
     SECRET_BOX,
     SETTINGS,
+    SHARES,
     STORAGE,
     STREAMS,
 )
@@ -282,6 +285,20 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
         await manager.stop()
 
 
+async def _sharing(app: web.Application) -> AsyncIterator[None]:
+    # Before the cameras (their clips are the masters; only the files are read); copies are
+    # made one at a time on a thread.
+    data_dir = app[CONFIG].storage.data_dir
+    shares = ShareService(
+        app[STORAGE], app[AUDIT], app[REFUSALS], app[BUS], data_dir / CLIPS_DIR,
+        data_dir / SHARES_DIR,
+    )  # fmt: skip
+    app[SHARES] = shares
+    await shares.start()
+    yield
+    await shares.stop()
+
+
 def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Application:
     """The whole gateway as an aiohttp application (components start with the app).
 
@@ -298,7 +315,7 @@ def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Appl
     app[ALLOWED_HOSTS] = known_names(config.server.hostnames)
     app.cleanup_ctx.extend(
         [_storage, _settings, _retention, _accounts, _bus, _outgoing_webhooks, _mqtt, _push,
-         _webhooks, _devices]
+         _webhooks, _sharing, _devices]
     )  # fmt: skip
     return app
 

@@ -86,3 +86,18 @@ class RingEnded(BusEvent):
     ended_at: datetime
     answered_by: str | None = None
     answered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShareAccessed(BusEvent):
+    """Someone watched or downloaded a share (the owner's pages say so as it happens)."""
+
+    share_id: str
+    title: str
+    kind: str
+    """`view` or `download`."""
+    via: str
+    """`link` (anyone holding it) or `account` (a neighbour signed in)."""
+    client: str
+    """Coarse: "Chrome on Android"; never an address."""
+    at: datetime

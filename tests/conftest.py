@@ -80,8 +80,9 @@ class GatewayProcess:
         """Everything the process wrote so far."""
         return self.log_path.read_text()
 
-    def wait_for_output(self, needle: str, timeout: float = 20.0) -> None:
-        """Block until `needle` appears in the output (the process must stay alive)."""
+    def wait_for_output(self, needle: str, timeout: float = 60.0) -> None:
+        """Block until `needle` appears in the output (the process must stay alive). A hang
+        guard: the demo starts in ~5 s idle here, and took over 20 s beside two CPU hogs."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if needle in self.output():

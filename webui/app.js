@@ -5,7 +5,7 @@ import { html, render, useEffect } from "./lib/html.js";
 import { go, parseHash, useRoute } from "./lib/router.js";
 import { boot, refreshMe, signedOutHere } from "./lib/session.js";
 import { store, useStore } from "./lib/store.js";
-import { inHousehold } from "./lib/words.js";
+import { inHousehold, receivesShares } from "./lib/words.js";
 import { askIdentity, ReauthDialog } from "./components/dialogs.js";
 import { RingBanner } from "./components/ring-banner.js";
 import { Nav, navItems, Notice, Topbar } from "./components/shell.js";
@@ -20,6 +20,9 @@ import { LiveView } from "./views/live.js";
 import { NotFoundView, OwnerOnlyView, UnreachableView } from "./views/misc.js";
 import { NotificationsView } from "./views/notifications.js";
 import { SettingsView } from "./views/settings.js";
+import { SharedView } from "./views/shared.js";
+import { SharesView } from "./views/shares.js";
+import { SharingSettingsView } from "./views/sharing-settings.js";
 import { SetupView } from "./views/setup.js";
 import { SignInView } from "./views/signin.js";
 import { UsersView } from "./views/users.js";
@@ -39,6 +42,9 @@ const PAGES = {
   notifications: { view: NotificationsView, title: "Notifications" },
   webhooks: { view: WebhooksView, title: "Webhooks", owner: true },
   gateway: { view: GatewaySettingsView, title: "Gateway settings", owner: true },
+  shares: { view: SharesView, title: "Shares", owner: true },
+  sharing: { view: SharingSettingsView, title: "Sharing settings", owner: true },
+  shared: { view: SharedView, title: "Shared with me", recipient: true },
 };
 
 /** What a route shows for this session: {redirect} or {view, props, title}. */
@@ -54,10 +60,16 @@ export function decide(route, { session, me, meta }) {
   if (session !== "signed-in" || !me) return { redirect: "#/signin" };
   const mustSettle = me.must_enroll_totp || me.must_change_password;
   if (mustSettle && page !== "settings") return { redirect: "#/settings" };
-  if (!inHousehold(meta, me.role) && page !== "settings") return { redirect: "#/settings" };
+  // Which page is an account's own depends on its role's words: wait for them.
+  if (!meta && !inHousehold(meta, me.role)) return { view: null, title: "Doorstep" };
+  const recipient = receivesShares(meta, me.role);
+  if (!inHousehold(meta, me.role) && page !== "settings" && !(recipient && page === "shared")) {
+    return { redirect: recipient ? "#/shared" : "#/settings" };
+  }
   const known = PAGES[page];
   if (!known) return { view: NotFoundView, title: "Not found" };
   if (known.owner && me.role !== "owner") return { view: OwnerOnlyView, props: { title: known.title }, title: known.title };
+  if (known.recipient && !recipient) return { view: NotFoundView, title: "Not found" };
   const props = page === "camera" || page === "live" ? { id: route.arg } : page === "activity" || page === "clips" ? { cameraId: route.arg } : {};
   return { view: known.view, props, title: known.title };
 }

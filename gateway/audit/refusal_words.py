@@ -23,6 +23,8 @@ REFUSALS: dict[tuple[str, str], tuple[str, str, str]] = {
                                      "attempts refused (too many tries)", " changing the password"),
     ("setup", "denied"): ("set-up attempt with a wrong token", "set-up attempts with a wrong token",
                           ""),
+    ("share.refused", "denied"): ("refused share link (unknown or ended)",
+                                  "refused share links (unknown or ended)", ""),
     ("setup", "throttled"): ("set-up attempt refused (too many tries)",
                              "set-up attempts refused (too many tries)", ""),
 }  # fmt: skip

@@ -134,9 +134,23 @@ def setup_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # aiohttp's access log repeats every request at INFO; keep it for debugging only.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    # aioice logs every ICE candidate-pair check of every call at INFO (a dozen lines a call).
-    logging.getLogger("aioice").setLevel(logging.WARNING)
+    quiet_noisy_loggers()
     logging.captureWarnings(True)
     return handler
+
+
+QUIET_LOGGERS = {
+    # aiohttp's access log repeats every request (and a share link's token) at INFO.
+    "aiohttp.access": logging.WARNING,
+    # aioice logs every ICE candidate-pair check of every call at INFO (a dozen lines a call).
+    "aioice": logging.WARNING,
+    # aiosqlite's DEBUG lines quote every statement's parameters: hashes, sealed secrets, the
+    # home's coordinates. Never logged, whatever the level asked for.
+    "aiosqlite": logging.INFO,
+}
+
+
+def quiet_noisy_loggers() -> None:
+    """Hold the libraries that log too much (or data) at their quieter levels."""
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)

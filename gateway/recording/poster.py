@@ -47,10 +47,8 @@ def render_poster(keyframe: bytes) -> bytes:
     return b"".join(bytes(p) for p in [*encoder.encode(scaled), *encoder.encode(None)])
 
 
-def write_poster(clip: Path, keyframe: bytes) -> Path:
-    """Render and write a clip's poster (atomically: a reader never sees half an image)."""
-    target = poster_path(clip)
-    data = render_poster(keyframe)
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write a small file so that a reader never sees half of it (fsynced, mode 0640)."""
     temporary = target.with_name(target.name + ".tmp")
     with temporary.open("wb") as f:
         f.write(data)
@@ -58,6 +56,12 @@ def write_poster(clip: Path, keyframe: bytes) -> Path:
         os.fsync(f.fileno())
     os.chmod(temporary, 0o640)
     os.replace(temporary, target)
+
+
+def write_poster(clip: Path, keyframe: bytes) -> Path:
+    """Render and write a clip's poster (atomically: a reader never sees half an image)."""
+    target = poster_path(clip)
+    write_atomically(target, render_poster(keyframe))
     return target
 
 

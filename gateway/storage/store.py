@@ -14,6 +14,7 @@ from doorstep.gateway.storage.repositories import (
     PushSubscriptionRepository,
     SessionRepository,
     SettingsRepository,
+    ShareRepository,
     UserRepository,
     WebhookRuleRepository,
 )
@@ -34,6 +35,7 @@ class Storage:
         self.push = PushSubscriptionRepository.of(database)
         self.settings = SettingsRepository.of(database)
         self.webhook_rules = WebhookRuleRepository.of(database)
+        self.shares = ShareRepository.of(database)
 
     @classmethod
     async def open(cls, data_dir: Path) -> Storage:

@@ -23,6 +23,7 @@ from doorstep.gateway.events import (
     RingAnswered,
     RingEnded,
     RingStarted,
+    ShareAccessed,
 )
 from doorstep.gateway.storage import EventRecord
 from doorstep.gateway.web.auth_api import principal_of
@@ -105,7 +106,23 @@ def _message(event: BusEvent) -> tuple[str, str, str] | None:
         return event.camera_id, "camera-state", json.dumps(data)
     if isinstance(event, RingStarted | RingAnswered | RingEnded):
         return event.camera_id, "ring", ring_event_view(event).model_dump_json()
+    if isinstance(event, ShareAccessed):
+        data = {
+            "share_id": event.share_id, "title": event.title, "kind": event.kind,
+            "via": event.via, "client": event.client, "at": event.at.isoformat(),
+        }  # fmt: skip
+        return OWNER_ONLY, "share-access", json.dumps(data)
     return None
+
+
+OWNER_ONLY = ""
+"""The "camera" of a message only the owner receives (a share was watched)."""
+
+
+def _may_receive(principal: Principal, camera_id: str) -> bool:
+    if camera_id == OWNER_ONLY:
+        return principal.role == "owner"
+    return principal.may_see(camera_id)
 
 
 def _sse(name: str, data: str) -> bytes:
@@ -202,7 +219,14 @@ async def _open(
     Then the rings going on now, first: a phone that opens the app mid-ring shows the banner."""
     subscription = request.app[BUS].stream(
         "sse",
-        (CameraEventReceived, CameraStateChanged, RingStarted, RingAnswered, RingEnded),
+        (
+            CameraEventReceived,
+            CameraStateChanged,
+            RingStarted,
+            RingAnswered,
+            RingEnded,
+            ShareAccessed,
+        ),
         STREAM_QUEUE,
     )
     try:
@@ -251,7 +275,11 @@ async def _stream(
             if next_event in done:
                 event, next_event = next_event.result(), None
                 message = _message(event)
-                if message is not None and current.may_see(message[0]) and not sent.stale(event):
+                if (
+                    message is not None
+                    and _may_receive(current, message[0])
+                    and not sent.stale(event)
+                ):
                     await response.write(_sse(message[1], message[2]))
             elif not done:
                 await response.write(b": heartbeat\n\n")

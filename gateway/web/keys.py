@@ -22,6 +22,7 @@ from doorstep.gateway.recording.retention import ClipRetention
 from doorstep.gateway.recording.service import Recording
 from doorstep.gateway.ringing import RingTracker
 from doorstep.gateway.settings import RuntimeSettings
+from doorstep.gateway.sharing.service import ShareService
 from doorstep.gateway.storage import Database, Storage
 
 CONFIG = web.AppKey("config", Config)
@@ -54,3 +55,5 @@ RINGS = web.AppKey("rings", RingTracker)
 """Doorbell rings going on now: the banner on every page, and the calls that answer them."""
 SETTINGS = web.AppKey("settings", RuntimeSettings)
 """The gateway settings the owner changes from the UI, over config.yaml's (always present)."""
+SHARES = web.AppKey("shares", ShareService)
+"""Shares of clips with neighbours (links and neighbour accounts)."""

@@ -14,6 +14,7 @@ from doorstep.gateway.auth.principal import (
     CAMERA_ROLES,
     HOUSEHOLD_ROLES,
     ROLES_WITH_REQUIRED_TOTP,
+    SHARE_ROLES,
 )
 from doorstep.gateway.events import CameraState
 from doorstep.gateway.storage.repositories.users import ROLES
@@ -40,6 +41,7 @@ class RoleView(BaseModel):
     may: list[str] = Field(description="What an account with this role may do, in sentences")
     household: bool = Field(description="Reaches cameras, events and live view")
     camera_grants: bool = Field(description="Sees only the cameras granted to it")
+    receives_shares: bool = Field(description="Receives the shares addressed to it, nothing else")
     second_factor_required: bool
 
 
@@ -107,7 +109,14 @@ _ROLES: dict[str, tuple[str, str, list[str]]] = {
             "Is rung when someone presses a doorbell they may see",
         ],
     ),
-    "neighbour": ("Neighbour", "Has an account, but no cameras", ["Manages their own account"]),
+    "neighbour": (
+        "Neighbour",
+        "Has an account, but no cameras",
+        [
+            "Watches the clips the owner shares with this account, until each share ends",
+            "Manages their own account",
+        ],
+    ),
     "agency": (
         "Agency",
         "An outside service, kept apart from the household",
@@ -158,6 +167,7 @@ def build_meta() -> Meta:
             may=_ROLES[role][2],
             household=role in HOUSEHOLD_ROLES,
             camera_grants=role in CAMERA_ROLES,
+            receives_shares=role in SHARE_ROLES,
             second_factor_required=role in ROLES_WITH_REQUIRED_TOTP,
         )
         for role in ROLES

@@ -29,9 +29,19 @@ class Access(StrEnum):
     never reach these routes, whatever grants they might hold."""
     OWNER = "owner"
     """The household owner only."""
+    NEIGHBOUR = "neighbour"
+    """Neighbour accounts only: the shares addressed to them, nothing of the household's."""
 
 
-_ROLES_FOR = {Access.HOUSEHOLD: HOUSEHOLD_ROLES, Access.OWNER: frozenset({"owner"})}
+_ROLES_FOR = {
+    Access.HOUSEHOLD: HOUSEHOLD_ROLES,
+    Access.OWNER: frozenset({"owner"}),
+    Access.NEIGHBOUR: frozenset({"neighbour"}),
+}
+_REFUSALS = {
+    Access.OWNER: ("owner_only", "owner only"),
+    Access.NEIGHBOUR: ("neighbour_only", "only neighbour accounts receive shares"),
+}
 
 
 Authenticator = Callable[[web.Request], Awaitable[Principal | None]]
@@ -139,10 +149,8 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
             )
         allowed_roles = _ROLES_FOR.get(access)
         if allowed_roles is not None and principal.role not in allowed_roles:
-            code, reason = (
-                ("owner_only", "owner only")
-                if access is Access.OWNER
-                else ("household_only", "only the household (owner and residents) may do this")
+            code, reason = _REFUSALS.get(
+                access, ("household_only", "only the household (owner and residents) may do this")
             )
             await _refuse(request, principal, json_error(web.HTTPForbidden, code, reason))
         route = (

@@ -76,6 +76,8 @@ from doorstep.gateway.web.push_api import add_push_routes
 from doorstep.gateway.web.pwa import add_pwa_routes
 from doorstep.gateway.web.rings_api import add_ring_routes
 from doorstep.gateway.web.settings_api import add_settings_routes
+from doorstep.gateway.web.share_public_api import add_public_share_routes
+from doorstep.gateway.web.shares_api import add_share_routes
 from doorstep.gateway.web.users_api import (
     NewUser,
     UserChange,
@@ -300,6 +302,8 @@ def create_web_app() -> web.Application:
     )  # fmt: skip
     add_settings_routes(app)
     add_clip_routes(app)
+    add_share_routes(app)
+    add_public_share_routes(app, webui_dir() / "share.html")
     app[STREAMS] = OpenStreams()
     app.on_shutdown.append(app[STREAMS].end_all)
     app.router.add_get("/", index_handler)

@@ -43,6 +43,7 @@ ALLOWED = {
     "signed_in": set(ROLES) - {"anonymous"},
     "household": {"owner", "resident_granted", "resident"},
     "owner": {"owner"},
+    "neighbour": {"neighbour"},
 }
 """x-doorstep-access → the roles under test that may get a 2xx."""
 

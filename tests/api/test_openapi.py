@@ -16,13 +16,13 @@ CREATED = {
     ("post", "/api/setup"), ("post", "/api/users"), ("post", "/api/cameras"),
     ("post", "/api/live/{camera_id}"), ("post", "/api/live/session/{session_id}/talk"),
     ("post", "/api/push/subscriptions"), ("post", "/api/automations/webhooks"),
-    ("post", "/api/clips/{clip_id}/hold"),
+    ("post", "/api/clips/{clip_id}/hold"), ("post", "/api/shares"),
 }  # fmt: skip
 OK_BODY = {
     ("delete", "/api/session"), ("post", "/api/session/confirm"), ("post", "/api/me/password"),
     ("post", "/api/me/totp/confirm"), ("delete", "/api/users/{user_id}"),
     ("delete", "/api/cameras/{camera_id}"), ("delete", "/api/live/session/{session_id}"),
-    ("delete", "/api/clips/{clip_id}"),
+    ("delete", "/api/clips/{clip_id}"), ("delete", "/api/shares/{share_id}"),
 }  # fmt: skip
 
 

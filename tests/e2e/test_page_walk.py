@@ -107,6 +107,10 @@ async def test_every_page_at_both_sizes_in_both_schemes(  # noqa: PLR0915  # one
     await look_at(owner, "webhooks-empty", "#add-webhook")
     await page.goto(url + "#/gateway")
     await look_at(owner, "gateway-settings", "#section-retention input")
+    await page.goto(url + "#/shares")
+    await look_at(owner, "shares-empty", "text=Nothing shared yet")
+    await page.goto(url + "#/sharing")
+    await look_at(owner, "sharing-settings", "input[name=latitude]")
     await page.goto(url + "#/nowhere")
     await look_at(owner, "not-found", "text=There is no such page.")
 
@@ -122,10 +126,12 @@ async def test_every_page_at_both_sizes_in_both_schemes(  # noqa: PLR0915  # one
     await look_at(resident, "resident-owner-only", "text=Only the owner can open this page.")
     assert await resident.page.locator('nav a[href="#/audit"]').count() == 0
 
-    # A neighbour: the account page only.
+    # A neighbour: what is shared with the account, and the account page.
     neighbour = await open_page(await chromium.new_context())
     await sign_in(neighbour, url, "ned", NEIGHBOUR_PASSWORD)
-    await neighbour.page.wait_for_url("**/#/settings")
+    await neighbour.page.wait_for_url("**/#/shared")
+    await look_at(neighbour, "neighbour-shared", "text=Nothing shared with you")
+    await neighbour.page.goto(url + "#/settings")
     await look_at(neighbour, "neighbour-settings", "text=are for the household")
 
 

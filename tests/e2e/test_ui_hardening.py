@@ -85,11 +85,13 @@ async def test_a_stale_session_confirms_the_password_and_a_neighbour_sees_no_cam
     await page.fill("input[name=username]", "ned")
     await page.fill("input[name=password]", NEIGHBOUR_PASSWORD)
     await page.click("button[type=submit]")
-    await page.wait_for_url("**/#/settings")
-    await page.get_by_text("are for the household").wait_for()
+    await page.wait_for_url("**/#/shared")  # a neighbour's one page: what is shared with it
+    await page.get_by_text("Nothing shared with you").wait_for()
     assert await page.locator('nav a[href="#/cameras"]').is_hidden()
     assert await page.locator('nav a[href="#/events"]').is_hidden()
     await page.goto(url + "#/cameras")
-    await page.wait_for_url("**/#/settings")  # no camera page for a neighbour
+    await page.wait_for_url("**/#/shared")  # no camera page for a neighbour
+    await page.goto(url + "#/settings")
+    await page.get_by_text("are for the household").wait_for()
     await snap(page, f"21-neighbour-{size}")
     assert problems == []

@@ -11,13 +11,14 @@ export function settingsPages(me, meta) {
   const pages = [{ page: "settings", label: "Account", icon: "person" }];
   if (inHousehold(meta, me.role)) pages.push({ page: "notifications", label: "Notifications", icon: "bell" });
   if (me.role === "owner") {
-    pages.push({ page: "webhooks", label: "Webhooks", icon: "send" }, { page: "gateway", label: "Gateway", icon: "home" });
+    pages.push({ page: "webhooks", label: "Webhooks", icon: "send" }, { page: "gateway", label: "Gateway", icon: "home" },
+      { page: "sharing", label: "Sharing", icon: "home" });
   }
   return pages;
 }
 
 /** The pages behind the Settings tab: the main navigation highlights Settings on each. */
-export const SETTINGS_PAGES = new Set(["settings", "notifications", "webhooks", "gateway"]);
+export const SETTINGS_PAGES = new Set(["settings", "notifications", "webhooks", "gateway", "sharing"]);
 
 /** The links, `page` marked as the current one; nothing when there is only one page. */
 export function SettingsNav({ page }) {

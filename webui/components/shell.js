@@ -3,7 +3,7 @@
 import { html } from "../lib/html.js";
 import { signOut } from "../lib/session.js";
 import { useStore } from "../lib/store.js";
-import { inHousehold, roleLabel } from "../lib/words.js";
+import { inHousehold, receivesShares, roleLabel } from "../lib/words.js";
 import { Icon } from "./icons.js";
 import { SETTINGS_PAGES } from "./settings-nav.js";
 
@@ -16,8 +16,10 @@ export function navItems(me, meta) {
       { page: "clips", label: "Clips", icon: "film" });
   }
   if (!me.must_enroll_totp && me.role === "owner") {
-    items.push({ page: "users", label: "Users", icon: "users" }, { page: "audit", label: "Audit", icon: "audit" });
+    items.push({ page: "shares", label: "Shares", icon: "send" }, { page: "users", label: "Users", icon: "users" },
+      { page: "audit", label: "Audit", icon: "audit" });
   }
+  if (!me.must_enroll_totp && receivesShares(meta, me.role)) items.push({ page: "shared", label: "Shared with me", icon: "film" });
   items.push({ page: "settings", label: "Settings", icon: "settings" });
   return items;
 }

@@ -2,7 +2,7 @@
 // listeners of each message kind. EventSource reconnects by itself; a refused stream (signed out,
 // access withdrawn) is checked once and then reopened or left closed.
 import { api } from "./api.js";
-import { followServerRings, onCameraEvent, onRingMessage } from "./ring.js";
+import { followServerRings, notice, onCameraEvent, onRingMessage } from "./ring.js";
 import { emit, putCamera, store } from "./store.js";
 
 const RECHECK_MS = 3000;
@@ -50,6 +50,13 @@ export function openStream() {
     if (!ring) return;
     onRingMessage(ring);
     emit("ring", ring);
+  });
+  stream.addEventListener("share-access", (message) => {
+    const access = parse(message);
+    if (!access) return;
+    const who = access.via === "link" ? "Someone with the link" : "A neighbour";
+    notice(`${who} ${access.kind === "view" ? "watched" : "downloaded"} “${access.title}”`);
+    emit("share-access", access);
   });
   // Rings going on now (a page opened mid-ring shows the banner); a gateway without ring
   // tracking answers 404 and the banner follows the presses themselves.

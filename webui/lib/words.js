@@ -47,6 +47,11 @@ export function inHousehold(meta, role) {
   return known ? known.household : role === "owner" || role === "resident";
 }
 
+/** Whether the role's one page is "Shared with me" (a neighbour account). */
+export function receivesShares(meta, role) {
+  return Boolean(meta?.roles.get(role)?.receives_shares);
+}
+
 /** Capabilities as words ("live video, snapshots, events"). */
 export function capabilityWords(meta, list) {
   return list.length ? list.map((c) => meta?.capabilities.get(c) || c.replace(/_/g, " ")).join(", ") : "none";

@@ -9,6 +9,7 @@ import { go } from "../lib/router.js";
 import { useStore } from "../lib/store.js";
 import { kindLabel } from "../lib/words.js";
 import { useConfirm } from "../components/dialogs.js";
+import { ShareDialog } from "../components/share-dialog.js";
 import { Icon } from "../components/icons.js";
 import { Empty, ErrorText, Field, LoadFailed, Loading, PageHead } from "../components/ui.js";
 
@@ -104,6 +105,7 @@ function HoldForm({ clip, onDone }) {
 export function ClipPlayer({ clip, name, meta, owner, onPrev, onNext, onChanged, onDeleted }) {
   const video = useRef(null);
   const [holding, setHolding] = useState(false);
+  const [sharing, setSharing] = useState(false);
   const [error, setError] = useState(null);
   const [confirmDialog, confirm] = useConfirm();
   useEffect(() => { setHolding(false); setError(null); video.current?.focus(); }, [clip.id]);
@@ -124,6 +126,7 @@ export function ClipPlayer({ clip, name, meta, owner, onPrev, onNext, onChanged,
         <button type="button" class="ghost" id="clip-prev" disabled=${!onPrev} onClick=${onPrev}><${Icon} name="back" /> Earlier</button>
         <button type="button" class="ghost" id="clip-next" disabled=${!onNext} onClick=${onNext}>Later <${Icon} name="chevron" /></button>
         <a class="button ghost" id="clip-download" href=${`${clip.video}?download=1`} download><${Icon} name="download" /> Download</a>
+        ${owner ? html`<button type="button" class="ghost" id="clip-share" onClick=${() => setSharing(true)}><${Icon} name="send" /> Share</button>` : null}
         ${owner && !clip.held ? html`<button type="button" class="ghost" id="clip-hold" aria-expanded=${holding ? "true" : "false"} onClick=${() => setHolding(!holding)}><${Icon} name="lock" /> Hold</button>` : null}
         ${owner && clip.held ? html`<button type="button" class="ghost" id="clip-release" onClick=${release}>Release the hold</button>` : null}
         ${owner && !clip.held ? html`<button type="button" class="ghost danger" id="clip-delete" onClick=${remove}><${Icon} name="trash" /> Delete</button>` : null}
@@ -133,6 +136,7 @@ export function ClipPlayer({ clip, name, meta, owner, onPrev, onNext, onChanged,
       ${clip.sha256 ? html`<p class="muted small">SHA-256 <code class="hash">${clip.sha256}</code></p>` : null}
     </div>
     ${confirmDialog}
+    ${sharing ? html`<${ShareDialog} clip=${clip} onClose=${() => setSharing(false)} />` : null}
   </section>`;
 }
 

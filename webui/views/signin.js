@@ -5,12 +5,14 @@ import { goFrom } from "../lib/router.js";
 import { refreshMe } from "../lib/session.js";
 import { store } from "../lib/store.js";
 import { closeStream } from "../lib/stream.js";
-import { inHousehold } from "../lib/words.js";
+import { inHousehold, receivesShares } from "../lib/words.js";
 import { ErrorText, Field } from "../components/ui.js";
 
 /** Where an account lands after signing in. */
 export function landing(me, meta) {
-  return me.must_enroll_totp || !inHousehold(meta, me.role) ? "#/settings" : "#/cameras";
+  if (me.must_enroll_totp) return "#/settings";
+  if (receivesShares(meta, me.role)) return "#/shared";
+  return inHousehold(meta, me.role) ? "#/cameras" : "#/settings";
 }
 
 /** The sign-in page. */

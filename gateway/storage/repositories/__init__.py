@@ -15,6 +15,12 @@ from doorstep.gateway.storage.repositories.sessions import (
     SessionRepository,
 )
 from doorstep.gateway.storage.repositories.settings import SettingRecord, SettingsRepository
+from doorstep.gateway.storage.repositories.shares import (
+    ShareAccessRecord,
+    ShareItemRecord,
+    ShareRecord,
+    ShareRepository,
+)
 from doorstep.gateway.storage.repositories.users import UserRecord, UserRepository
 from doorstep.gateway.storage.repositories.webhook_rules import (
     WebhookRuleRecord,
@@ -40,6 +46,10 @@ __all__ = [
     "SessionRepository",
     "SettingRecord",
     "SettingsRepository",
+    "ShareAccessRecord",
+    "ShareItemRecord",
+    "ShareRecord",
+    "ShareRepository",
     "UserRecord",
     "UserRepository",
     "WebhookRuleRecord",

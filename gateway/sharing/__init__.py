@@ -1,0 +1,1 @@
+"""Sharing clips with neighbours: derived copies, links, coarse places, views."""
