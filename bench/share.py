@@ -138,7 +138,7 @@ async def media_route(
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     try:
         root = data_dir / CLIPS_DIR
         if await app[STORAGE].clips.get(CLIP_ID) is None:  # the start-up pass registers it
