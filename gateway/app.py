@@ -19,6 +19,7 @@ from aiohttp import web
 from aiortc import RTCIceServer
 
 from doorstep.gateway import __version__
+from doorstep.gateway.app_records import checkpoints_step, sharing_step
 from doorstep.gateway.auth.wiring import open_accounts
 from doorstep.gateway.automation.mqtt import MqttPublisher
 from doorstep.gateway.automation.outgoing_webhooks import OutgoingWebhooks
@@ -37,11 +38,9 @@ from doorstep.gateway.live import LiveService
 from doorstep.gateway.live.viewers import LiveAudit
 from doorstep.gateway.media.hub import StreamHub
 from doorstep.gateway.notify.service import PushService
-from doorstep.gateway.recording.service import CLIPS_DIR
 from doorstep.gateway.recording.wiring import open_recording, recording_defaults
 from doorstep.gateway.ringing import RingTracker
 from doorstep.gateway.settings import RuntimeSettings
-from doorstep.gateway.sharing.service import SHARES_DIR, ShareService
 from doorstep.gateway.storage import CameraRecord
 from doorstep.gateway.web import create_web_app
 from doorstep.gateway.web.denials import DenialAuditor
@@ -51,6 +50,7 @@ from doorstep.gateway.web.keys import (
     AUDIT,
     BUS,
     CAMERAS,
+    CHECKPOINTS,
     CLIP_RETENTION,
     CONFIG,
     DATABASE,
@@ -65,7 +65,6 @@ from doorstep.gateway.web.keys import (
     RINGS,
     SECRET_BOX,
     SETTINGS,
-    SHARES,
     STORAGE,
     STREAMS,
 )
@@ -80,10 +79,11 @@ SHUTDOWN_BUDGET_S = 4.0
 
 async def _storage(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    core = await open_accounts(config.storage.data_dir)  # the admin commands' wiring too
+    core = await open_accounts(config.storage.data_dir, config.audit)  # the admin commands' too
     storage = core.storage
     app[STORAGE], app[DATABASE], app[SECRET_BOX] = storage, storage.database, core.box
     app[AUDIT], app[REFUSALS], app[ACCOUNTS] = core.audit, core.refusals, core.accounts
+    app[CHECKPOINTS] = core.checkpoints
     now = datetime.now(UTC)
     for camera in config.cameras:
         await storage.cameras.upsert(
@@ -285,20 +285,6 @@ async def _devices(app: web.Application) -> AsyncIterator[None]:
         await manager.stop()
 
 
-async def _sharing(app: web.Application) -> AsyncIterator[None]:
-    # Before the cameras (their clips are the masters; only the files are read); copies are
-    # made one at a time on a thread.
-    data_dir = app[CONFIG].storage.data_dir
-    shares = ShareService(
-        app[STORAGE], app[AUDIT], app[REFUSALS], app[BUS], data_dir / CLIPS_DIR,
-        data_dir / SHARES_DIR,
-    )  # fmt: skip
-    app[SHARES] = shares
-    await shares.start()
-    yield
-    await shares.stop()
-
-
 def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Application:
     """The whole gateway as an aiohttp application (components start with the app).
 
@@ -314,8 +300,8 @@ def build_app(config: Config, drivers: DriverRegistry | None = None) -> web.Appl
     app[AUTHENTICATOR] = session_authenticator
     app[ALLOWED_HOSTS] = known_names(config.server.hostnames)
     app.cleanup_ctx.extend(
-        [_storage, _settings, _retention, _accounts, _bus, _outgoing_webhooks, _mqtt, _push,
-         _webhooks, _sharing, _devices]
+        [_storage, _settings, _retention, _accounts, checkpoints_step, _bus, _outgoing_webhooks,
+         _mqtt, _push, _webhooks, sharing_step, _devices]
     )  # fmt: skip
     return app
 

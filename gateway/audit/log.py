@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from doorstep.gateway.storage.repositories.audit import AuditRepository, AuditRow, stream_file
+from doorstep.gateway.storage.repositories.audit import AuditRepository, AuditRow, open_snapshot
 
 GENESIS = "0" * 64
 """The `prev_hash` of the first row."""
@@ -74,20 +74,28 @@ def _entry(row: AuditRow) -> AuditEntry:
     )  # fmt: skip
 
 
-def verify_chain(rows: Iterable[AuditRow | AuditEntry]) -> VerifyResult:
-    """Walk rows in `seq` order; report the first whose link or hash is wrong."""
-    previous, checked, expected_seq = GENESIS, 0, None
-    for raw in rows:
-        entry = raw if isinstance(raw, AuditEntry) else _entry(raw)
-        if expected_seq is not None and entry.seq != expected_seq:
-            return VerifyResult(False, checked, entry.seq, f"row {expected_seq} is missing")
+def recompute_hash(entry: AuditRow | AuditEntry) -> str:
+    """The hash a row's content calls for (a stored row's detail text is hashed as stored: it
+    was written canonical, so any other text is a change)."""
+    detail = entry.detail if isinstance(entry, AuditRow) else _canonical_detail(entry.detail)
+    return row_hash(
+        entry.prev_hash, entry.at, entry.actor, entry.action, entry.target, entry.outcome,
+        entry.ip, detail,
+    )  # fmt: skip
+
+
+def verify_chain(
+    rows: Iterable[AuditRow | AuditEntry], previous: str = GENESIS, first_seq: int = 1
+) -> VerifyResult:
+    """Walk rows in `seq` order from `first_seq` (whose `prev_hash` must be `previous`);
+    report the first whose number, link or hash is wrong."""
+    checked, expected_seq = 0, first_seq
+    for entry in rows:
+        if entry.seq != expected_seq:
+            return VerifyResult(False, checked, expected_seq, f"row {expected_seq} is missing")
         if entry.prev_hash != previous:
             return VerifyResult(False, checked, entry.seq, "does not link to the row before it")
-        recomputed = row_hash(
-            entry.prev_hash, entry.at, entry.actor, entry.action, entry.target, entry.outcome,
-            entry.ip, _canonical_detail(entry.detail),
-        )  # fmt: skip
-        if recomputed != entry.hash:
+        if recompute_hash(entry) != entry.hash:
             return VerifyResult(False, checked, entry.seq, "its content was changed")
         previous, checked, expected_seq = entry.hash, checked + 1, entry.seq + 1
     return VerifyResult(True, checked)
@@ -98,6 +106,11 @@ class AuditLog:
 
     def __init__(self, rows: AuditRepository) -> None:
         self._rows = rows
+        self._watchers: list[Callable[[int], None]] = []
+
+    def watch(self, callback: Callable[[int], None]) -> None:
+        """Call `callback(seq)` after every row this process appends (the checkpointer)."""
+        self._watchers.append(callback)
 
     async def append(
         self,
@@ -124,7 +137,10 @@ class AuditLog:
                 seq, at, actor, action, target, outcome, ip, detail_json, prev_hash, digest
             )
 
-        return _entry(await self._rows.append(link))
+        entry = _entry(await self._rows.append(link))
+        for watcher in self._watchers:
+            watcher(entry.seq)
+        return entry
 
     async def query(
         self,
@@ -145,9 +161,13 @@ class AuditLog:
         take seconds, which must not stall the event loop)."""
         return await asyncio.to_thread(verify_file, self._rows.file_path())
 
+    def file_path(self) -> Path:
+        """The database file the log lives in (for verifiers in worker threads)."""
+        return self._rows.file_path()
+
 
 def verify_file(path: Path) -> VerifyResult:
     """Walk a database file's audit chain in `seq` order, a row at a time (blocking), in one
     consistent snapshot however many rows the gateway appends meanwhile."""
-    with stream_file(path) as rows:
-        return verify_chain(rows)
+    with open_snapshot(path) as snapshot:
+        return verify_chain(snapshot.rows())

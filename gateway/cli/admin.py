@@ -1,5 +1,5 @@
 """Console administration: add a user, recover a locked-out account (a new password, no second
-factor), verify the audit log. Each works on the data directory, also while the gateway runs."""
+factor). Each works on the data directory, also while the gateway runs."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def admin_config(path: Path | None) -> Config:
     return parse_config(yaml.safe_dump(kept), str(path))
 
 
-def _offline_config(args: argparse.Namespace) -> Config | None:
+def offline_config(args: argparse.Namespace) -> Config | None:
+    """The config an offline command runs on (`--data-dir` wins); None (said why) if bad."""
     try:
         config = admin_config(args.config)
     except ConfigError as exc:
@@ -63,7 +64,7 @@ CLI_ACTOR = Principal(0, "cli", "owner")
 
 def user_command(args: argparse.Namespace) -> int:
     """`doorstep user add | set-password | reset-2fa`."""
-    config = _offline_config(args)
+    config = offline_config(args)
     if config is None:
         return EXIT_CONFIG
     if args.user_command == "set-password":
@@ -71,12 +72,6 @@ def user_command(args: argparse.Namespace) -> int:
     if args.user_command == "reset-2fa":
         return reset_second_factor(config, args.username)
     return add_user(config, args.username, args.role)
-
-
-def audit_command(args: argparse.Namespace) -> int:
-    """`doorstep audit verify`."""
-    config = _offline_config(args)
-    return EXIT_CONFIG if config is None else verify_audit(config)
 
 
 def _read_password(command: str, username: str) -> str | None:
@@ -168,22 +163,3 @@ def reset_second_factor(config: Config, username: str) -> int:
         return 0
 
     return asyncio.run(reset())
-
-
-def verify_audit(config: Config) -> int:
-    """Walk the audit log's hash chain; exit 1 at the first broken row."""
-
-    async def verify() -> int:
-        core = await open_accounts(config.storage.data_dir)
-        try:
-            result = await core.audit.verify()
-        finally:
-            await core.storage.close()
-        if result.ok:
-            print(f"audit log ok: {result.checked} row(s), chain intact")
-            return 0
-        print(f"audit log BROKEN at row {result.first_bad_seq}: {result.reason} "
-              f"({result.checked} row(s) before it are intact)")  # fmt: skip
-        return 1
-
-    return asyncio.run(verify())

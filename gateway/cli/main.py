@@ -25,7 +25,7 @@ _HANDLERS = {
     "check-config": ("run", "check_config"),
     "discover": ("run", "discover"),
     "user": ("admin", "user_command"),
-    "audit": ("admin", "audit_command"),
+    "audit": ("audit_commands", "audit_command"),
 }
 """Command → (module of doorstep.gateway.cli, function taking the parsed arguments)."""
 
@@ -93,8 +93,28 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_verify = audit_commands.add_parser("verify", help="check the audit log's hash chain")
-    _add_offline(audit_verify)
+    audit_verify = audit_commands.add_parser(
+        "verify",
+        help="check the audit log: its hash chain, its signed checkpoints and any you saved",
+    )
+    audit_verify.add_argument(
+        "--checkpoint", type=Path, action="append", default=[],
+        help="a checkpoint you downloaded earlier and kept off the box (repeatable)",
+    )  # fmt: skip
+    audit_verify.add_argument(
+        "--key", help="the signing key to hold checkpoints to: its fingerprint (SHA256:…) or the "
+        "key itself (base64, vkey or PEM); default: the data directory's",
+    )  # fmt: skip
+    audit_checkpoint = audit_commands.add_parser(
+        "checkpoint", help="sign a checkpoint of the log now and print it"
+    )
+    audit_proof = audit_commands.add_parser(
+        "proof", help="print the inclusion proof of one row (JSON) against a signed checkpoint"
+    )
+    audit_proof.add_argument("seq", type=int)
+    audit_key = audit_commands.add_parser("key", help="print the gateway's public signing key")
+    for command in (audit_verify, audit_checkpoint, audit_proof, audit_key):
+        _add_offline(command)
 
     for name, summary in SIMULATOR_COMMANDS.items():  # listed here, parsed by the simulator
         listed = commands.add_parser(name, help=summary, add_help=False)

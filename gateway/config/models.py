@@ -23,6 +23,7 @@ from doorstep.gateway.config.push import PushConfig
 from doorstep.gateway.config.recording import RecordingConfig
 from doorstep.gateway.config.rings import RingConfig
 from doorstep.gateway.config.server import (
+    AuditConfig,
     BusConfig,
     DiscoveryConfig,
     LoggingConfig,
@@ -79,6 +80,9 @@ class Config(Section):
     )
     logging: LoggingConfig = Field(
         default_factory=LoggingConfig, title="Logging", description="Log output."
+    )
+    audit: AuditConfig = Field(
+        default_factory=AuditConfig, title="Audit log", description="Signed checkpoints."
     )
     supervisor: SupervisorConfig = Field(
         default_factory=SupervisorConfig, title="Supervisor", description="Camera retry policy."

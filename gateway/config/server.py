@@ -96,6 +96,25 @@ class RetentionConfig(Section):
     )
 
 
+class AuditConfig(Section):
+    """How often the audit log gets a signed checkpoint (a Merkle root over its rows)."""
+
+    checkpoint_rows: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        title="Checkpoint every N rows",
+        description="A signed checkpoint after this many new audit rows.",
+    )
+    checkpoint_minutes: int = Field(
+        60,
+        ge=1,
+        le=1440,
+        title="Checkpoint at least every (minutes)",
+        description="New rows get a signed checkpoint within this time however few they are.",
+    )
+
+
 class LoggingConfig(Section):
     """Log level and format. Credentials are redacted in every format."""
 

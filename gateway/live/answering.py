@@ -7,6 +7,7 @@ already, as a 409 that names it, and nothing else changes.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,26 @@ from datetime import datetime
 from doorstep.gateway.live.offer import LiveError
 from doorstep.gateway.live.peer import LiveSession
 from doorstep.gateway.ringing import Ring, RingTracker
+
+
+class RecentlyEnded:
+    """The calls that ended lately and whose they were, so a hang-up that crosses the gateway's
+    own end of the call (its ring ended, its timer ran out) is answered as done, not as
+    unknown. Bounded: the oldest are forgotten first."""
+
+    def __init__(self, keep: int = 1024) -> None:
+        self._keep = keep
+        self._ended: OrderedDict[str, str] = OrderedDict()
+
+    def add(self, session_id: str, username: str) -> None:
+        """Remember that `username`'s call `session_id` ended."""
+        self._ended[session_id] = username
+        while len(self._ended) > self._keep:
+            self._ended.popitem(last=False)
+
+    def had(self, session_id: str, username: str) -> bool:
+        """Whether `session_id` was `username`'s call and has ended."""
+        return self._ended.get(session_id) == username
 
 
 class AlreadyInCall(LiveError):

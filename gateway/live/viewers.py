@@ -25,7 +25,7 @@ from aiortc import (
 )
 
 from doorstep.gateway.live.access import AccessFollow, AccessWatch
-from doorstep.gateway.live.answering import AlreadyInCall, ring_for, same_page_call
+from doorstep.gateway.live.answering import AlreadyInCall, RecentlyEnded, ring_for, same_page_call
 from doorstep.gateway.live.caps import MAX_SESSIONS, MAX_SESSIONS_PER_USER, CallCaps, StartSlot
 from doorstep.gateway.live.ice import host_addresses
 from doorstep.gateway.live.offer import MAX_CANDIDATE_LINES, MAX_SDP_BYTES, LiveError, offer_media
@@ -84,6 +84,7 @@ class LiveService:
         """How long a new call may take to connect before it is ended (and audited so)."""
         self._audit_hook = audit
         self.sessions: dict[str, LiveSession] = {}
+        self.ended = RecentlyEnded()
         self.caps = caps or CallCaps()
         """Offers being answered count toward them already, prepared calls too."""
         self.rings = rings
@@ -367,6 +368,7 @@ class LiveService:
         self._access.unfollow(session_id)
         if session is None:
             return None
+        self.ended.add(session.id, session.username)
         if self.rings is not None:
             self.rings.call_ended(session.id)  # the ring it answered ends with it
         prepared = session.prepared

@@ -6,11 +6,15 @@ from pathlib import Path
 
 from doorstep.gateway.storage.db import DB_FILENAME, Database
 from doorstep.gateway.storage.repositories import (
+    AgencyRepository,
+    AuditCheckpointRepository,
     AuditRepository,
     CameraRepository,
     ClipRepository,
     EventRepository,
+    EvidencePackageRepository,
     HoldRepository,
+    PoliceRequestRepository,
     PushSubscriptionRepository,
     SessionRepository,
     SettingsRepository,
@@ -28,6 +32,7 @@ class Storage:
         self.users = UserRepository.of(database)
         self.sessions = SessionRepository.of(database)
         self.audit = AuditRepository.of(database)
+        self.audit_checkpoints = AuditCheckpointRepository.of(database)
         self.cameras = CameraRepository.of(database)
         self.events = EventRepository.of(database)
         self.clips = ClipRepository.of(database)
@@ -36,6 +41,9 @@ class Storage:
         self.settings = SettingsRepository.of(database)
         self.webhook_rules = WebhookRuleRepository.of(database)
         self.shares = ShareRepository.of(database)
+        self.agencies = AgencyRepository.of(database)
+        self.police_requests = PoliceRequestRepository.of(database)
+        self.evidence_packages = EvidencePackageRepository.of(database)
 
     @classmethod
     async def open(cls, data_dir: Path) -> Storage:

@@ -55,6 +55,8 @@ _BODY_FOR_MEDIA: dict[str, Schema] = {
     "image/jpeg": {"type": "string", "format": "binary"},
     "video/mp4": {"type": "string", "format": "binary"},
     "text/event-stream": {"type": "string"},
+    "text/plain": {"type": "string"},
+    "application/zip": {"type": "string", "format": "binary"},
 }
 
 

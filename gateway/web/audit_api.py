@@ -1,5 +1,5 @@
-"""Audit log API (owner only): read and filter the log (each row also in words), and verify
-its hash chain."""
+"""Audit log API (owner only): read and filter the log, each row also in words (checking it
+is audit_checkpoints_api's)."""
 
 from __future__ import annotations
 
@@ -41,15 +41,6 @@ class AuditPage(BaseModel):
     """Newest first; pass the last `seq` as `before` for the next page."""
 
     rows: list[AuditRow]
-
-
-class AuditVerification(BaseModel):
-    """The chain check: ok, or the first row that does not fit."""
-
-    ok: bool
-    checked: int
-    first_bad_seq: int | None
-    reason: str
 
 
 async def list_audit(request: web.Request) -> web.Response:
@@ -97,15 +88,3 @@ async def _call_starts(audit: AuditLog, entries: list[AuditEntry]) -> list[Audit
             actor=end.actor, action=CALL_START, target=end.target, before_seq=end.seq, limit=20
         )
     return found
-
-
-async def verify_audit(request: web.Request) -> web.Response:
-    """GET /api/audit/verify."""
-    result = await request.app[AUDIT].verify()
-    view = AuditVerification(
-        ok=result.ok,
-        checked=result.checked,
-        first_bad_seq=result.first_bad_seq,
-        reason=result.reason,
-    )
-    return web.json_response(view.model_dump())

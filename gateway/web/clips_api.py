@@ -85,6 +85,8 @@ class HoldBody(BaseModel):
 
     reason: SafeText = Field(min_length=1, max_length=500)
     until: AwareDatetime | None = None
+    legal: bool = Field(False, description="A legal hold: names its request and an end date.")
+    request_id: str | None = Field(None, max_length=64, description="The police request held for.")
 
 
 def _view(clip: ClipRecord) -> ClipView:
@@ -235,15 +237,30 @@ async def hold_clip(request: web.Request) -> web.Response:
     now = datetime.now(UTC)
     if body.until is not None and body.until <= now:
         raise json_error(web.HTTPUnprocessableEntity, "invalid", "until must be in the future")
+    legal = body.legal or body.request_id is not None
+    if legal and body.request_id is None:
+        why = "request_id: a legal hold is tied to a police request: give its id"
+        raise json_error(web.HTTPUnprocessableEntity, "invalid", why)
+    if legal and body.until is None:
+        raise json_error(
+            web.HTTPUnprocessableEntity, "invalid", "until: a legal hold has an end date"
+        )
+    storage = request.app[STORAGE]
+    if body.request_id is not None and await storage.police_requests.get(body.request_id) is None:
+        raise json_error(web.HTTPUnprocessableEntity, "invalid", "request_id: no such request")
     who = principal_of(request).username
     try:
-        await request.app[STORAGE].holds.hold(clip.id, body.reason, body.until, who, now)
+        await storage.holds.hold(clip.id, body.reason, body.until, who, now,
+                                 request_id=body.request_id, legal=legal)  # fmt: skip
     except Conflict:
         raise json_error(web.HTTPNotFound, "not_found", "no such clip") from None
-    await request.app[AUDIT].append(
-        who, "clip.hold", f"clip:{clip.id}", ip=client_ip(request),
-        detail={"reason": body.reason, "until": body.until.isoformat() if body.until else None},
-    )  # fmt: skip
+    detail: dict[str, object] = {
+        "reason": body.reason, "until": body.until.isoformat() if body.until else None,
+    }  # fmt: skip
+    if legal:
+        detail |= {"legal": True, "request": body.request_id}
+    await request.app[AUDIT].append(who, "clip.hold", f"clip:{clip.id}", ip=client_ip(request),
+                                    detail=detail)  # fmt: skip
     return model_response(_view(await _clip(request)), status=201)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from doorstep.gateway.audit import AuditLog
+from doorstep.gateway.audit.checkpoints import Checkpointer
 from doorstep.gateway.audit.refusals import RefusalAudit
 from doorstep.gateway.auth import AccountService
 from doorstep.gateway.automation.mqtt import MqttPublisher
@@ -36,6 +37,7 @@ CAMERAS = web.AppKey("cameras", Cameras)
 """The camera façade: everything the web does with cameras goes through it."""
 ACCOUNTS = web.AppKey("accounts", AccountService)
 AUDIT = web.AppKey("audit", AuditLog)
+CHECKPOINTS = web.AppKey("checkpoints", Checkpointer)
 SECRET_BOX = web.AppKey("secret_box", SecretBox)
 LIVE = web.AppKey("live", LiveService)
 STREAMS = web.AppKey("streams", StreamHub)

@@ -287,9 +287,15 @@ async def list_calls(request: web.Request) -> web.Response:
 
 
 async def stop_live(request: web.Request) -> web.Response:
-    """DELETE /api/live/session/{session_id}: hang up (your own sessions only; audited)."""
+    """DELETE /api/live/session/{session_id}: hang up (your own sessions only; audited). A call
+    of yours that the gateway ended meanwhile is hung up already: that is an answer too."""
+    live, session_id = request.app[LIVE], request.match_info["session_id"]
+    if session_id not in live.sessions and live.ended.had(
+        session_id, principal_of(request).username
+    ):
+        return web.json_response({"ok": True})
     session = _own_session(request)
-    await request.app[LIVE].stop(session.id, "hang-up")
+    await live.stop(session.id, "hang-up")
     return web.json_response({"ok": True})
 
 

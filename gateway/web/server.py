@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from doorstep.gateway.cameras.views import CameraView
 from doorstep.gateway.web.api import Done, add_api_route, openapi_handler
-from doorstep.gateway.web.audit_api import AuditPage, AuditVerification, list_audit, verify_audit
+from doorstep.gateway.web.audit_api import AuditPage, list_audit
+from doorstep.gateway.web.audit_checkpoints_api import add_checkpoint_routes
 from doorstep.gateway.web.auth_api import (
     ConfirmBody,
     Me,
@@ -296,10 +297,7 @@ def create_web_app() -> web.Application:
         access=Access.OWNER, summary="The audit log, newest first", response=AuditPage,
         query=AuditQuery, errors=(422,),
     )  # fmt: skip
-    add_api_route(
-        app, "GET", "/api/audit/verify", verify_audit,
-        access=Access.OWNER, summary="Check the audit log's hash chain", response=AuditVerification,
-    )  # fmt: skip
+    add_checkpoint_routes(app)
     add_settings_routes(app)
     add_clip_routes(app)
     add_share_routes(app)

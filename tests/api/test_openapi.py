@@ -17,6 +17,7 @@ CREATED = {
     ("post", "/api/live/{camera_id}"), ("post", "/api/live/session/{session_id}/talk"),
     ("post", "/api/push/subscriptions"), ("post", "/api/automations/webhooks"),
     ("post", "/api/clips/{clip_id}/hold"), ("post", "/api/shares"),
+    ("post", "/api/audit/checkpoints"),
 }  # fmt: skip
 OK_BODY = {
     ("delete", "/api/session"), ("post", "/api/session/confirm"), ("post", "/api/me/password"),

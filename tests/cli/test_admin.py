@@ -55,7 +55,7 @@ def test_user_add_does_not_need_the_cameras_secrets(tmp_path: Path) -> None:
 
     verified = doorstep("audit", "verify", "-c", str(config))
     assert verified.returncode == 0, verified.stderr
-    assert "audit log ok: 1 row(s)" in verified.stdout  # the user.create row
+    assert "audit log ok, chain intact: 1 row(s)" in verified.stdout  # the user.create row
 
 
 def test_admin_commands_still_report_a_bad_storage_section(tmp_path: Path) -> None:

@@ -114,6 +114,11 @@ async def test_per_user_cap_and_ownership(
 
     # Hanging one up makes room again.
     assert (await call(rita, "DELETE", f"/api/live/session/{theirs}"))[0] == 200
+    # Hanging up again (a page's hang-up crossing the gateway's own end of the call) is done,
+    # not unknown; to anyone else the ended call stays unknown.
+    assert await call(rita, "DELETE", f"/api/live/session/{theirs}") == (200, {"ok": True})
+    status, body = await call(nina, "DELETE", f"/api/live/session/{theirs}")
+    assert (status, body["error"]) == (404, "no_such_session")
     status, _ = await call(rita, "POST", "/api/live/front", {"sdp": sdp})
     assert status == 201
 

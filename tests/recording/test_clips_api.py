@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import aiohttp
 import pytest
 
 from doorstep.gateway.recording.service import CLIPS_DIR
-from doorstep.gateway.storage import ClipRecord
+from doorstep.gateway.storage import ClipRecord, Conflict
 from doorstep.gateway.web.keys import ACCOUNTS, STORAGE
 from doorstep.simulator.media import VideoLoop, encode_video_loop
 
@@ -168,6 +169,29 @@ async def test_a_held_clip_cannot_be_deleted_until_released(gateway: Gateway) ->
     assert (await call(owner, "GET", f"/api/clips/{FRONT_CLIP}"))[0] == 404
     actions = [r.action for r in await gateway.app[STORAGE].audit.query(action_prefix="clip.")]
     assert actions == ["clip.delete", "clip.release", "clip.hold"]
+
+
+async def test_a_legal_hold_without_a_request_id_is_refused(gateway: Gateway) -> None:
+    owner, _ = await gateway.owner()
+    until = "2099-01-01T00:00:00Z"
+    cases = [
+        ({"reason": "subpoena", "legal": True, "until": until}, "request_id: a legal hold"),
+        ({"reason": "subpoena", "legal": True, "request_id": "r1"}, "until: a legal hold"),
+        ({"reason": "subpoena", "request_id": "no-such", "until": until}, "no such request"),
+    ]
+    for body, reason in cases:
+        status, refused = await call(owner, "POST", f"/api/clips/{FRONT_CLIP}/hold", body)
+        assert (status, refused["error"]) == (422, "invalid")
+        assert reason in refused["reason"]
+    assert (await call(owner, "GET", f"/api/clips/{FRONT_CLIP}"))[1]["held"] is False
+    # The schema refuses one too, whoever writes it.
+    storage = gateway.app[STORAGE]
+    with pytest.raises(Conflict, match="a legal hold names its request id and an end date"):
+        await storage.holds.hold(FRONT_CLIP, "subpoena", None, "owner", datetime.now(UTC),
+                                 legal=True)  # fmt: skip
+    clip = await storage.clips.get(FRONT_CLIP)
+    assert clip is not None
+    assert not clip.held
 
 
 async def read_until_cut(content: aiohttp.StreamReader) -> tuple[int, bool]:

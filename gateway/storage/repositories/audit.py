@@ -11,6 +11,10 @@ from pathlib import Path
 
 from doorstep.gateway.storage.errors import translated
 from doorstep.gateway.storage.repositories._base import Repository
+from doorstep.gateway.storage.repositories.audit_checkpoints import (
+    CheckpointRecord,
+    checkpoint_record,
+)
 
 MAX_PAGE = 1000
 
@@ -63,6 +67,18 @@ class AuditRepository(Repository):
             )  # fmt: skip
         return row
 
+    async def after(self, seq: int, limit: int = MAX_PAGE) -> list[AuditRow]:
+        """Rows after `seq`, oldest first."""
+        rows = await self._conn.fetchall(
+            "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (seq, max(1, limit))
+        )
+        return [_row(r) for r in rows]
+
+    async def last_seq(self) -> int:
+        """The newest row's `seq` (0 when the log is empty)."""
+        row = await self._conn.fetchone("SELECT COALESCE(MAX(seq), 0) AS seq FROM audit")
+        return 0 if row is None else int(row["seq"])
+
     async def query(
         self,
         actor: str | None = None,
@@ -99,30 +115,64 @@ class AuditRepository(Repository):
         return [_row(r) for r in rows]
 
     def file_path(self) -> Path:
-        """The database file, for `stream_file` in a worker thread."""
+        """The database file, for `open_snapshot` in a worker thread."""
         return self._conn.path
 
 
-@contextmanager
-def stream_file(path: Path) -> Iterator[Iterator[AuditRow]]:
-    """Every audit row of a database file in `seq` order, a row at a time (blocking).
+class AuditSnapshot:
+    """A consistent read-only view of the log and its checkpoints (blocking: use it in a
+    worker thread), however many rows the gateway appends meanwhile."""
 
-    A read-only connection of its own, in one read transaction: a consistent snapshot, however
-    many rows the gateway appends meanwhile.
-    """
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def rows(self) -> Iterator[AuditRow]:
+        """Every row in `seq` order, a row at a time."""
+        with translated():
+            for raw in self._conn.execute("SELECT * FROM audit ORDER BY seq"):
+                yield _row(raw)
+
+    def checkpoints(self) -> list[CheckpointRecord]:
+        """Every checkpoint, smallest first, without their leaves."""
+        with translated():
+            rows = self._conn.execute(
+                "SELECT size, at, root, fingerprint, note, last_hash, frontier "
+                "FROM audit_checkpoints ORDER BY size"
+            ).fetchall()
+        return [checkpoint_record(r) for r in rows]
+
+    def leaves(self, size: int) -> bytes:
+        """The entry hashes a checkpoint stored of its own batch (empty if there is none)."""
+        with translated():
+            row = self._conn.execute(
+                "SELECT leaves FROM audit_checkpoints WHERE size = ?", (size,)
+            ).fetchone()
+        return b"" if row is None else bytes(row["leaves"])
+
+    def entry_hashes(self, upto: int) -> list[str]:
+        """The entry hashes of rows 1..`upto`, in order (hex)."""
+        with translated():
+            rows = self._conn.execute(
+                "SELECT hash FROM audit WHERE seq <= ? ORDER BY seq", (upto,)
+            ).fetchall()
+        return [r["hash"] for r in rows]
+
+    def row(self, seq: int) -> AuditRow | None:
+        """One row."""
+        with translated():
+            raw = self._conn.execute("SELECT * FROM audit WHERE seq = ?", (seq,)).fetchone()
+        return None if raw is None else _row(raw)
+
+
+@contextmanager
+def open_snapshot(path: Path) -> Iterator[AuditSnapshot]:
+    """A read-only connection of the database file's own, in one read transaction."""
     with translated():
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         conn.row_factory = sqlite3.Row
         with translated():
             conn.execute("BEGIN")
-            cursor = conn.execute("SELECT * FROM audit ORDER BY seq")
-
-        def rows() -> Iterator[AuditRow]:
-            with translated():
-                for raw in cursor:
-                    yield _row(raw)
-
-        yield rows()
+        yield AuditSnapshot(conn)
     finally:
         conn.close()

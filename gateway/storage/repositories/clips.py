@@ -50,6 +50,8 @@ class ClipQuery:
     kind: str | None = None
     held: bool | None = None
     before: datetime | None = None
+    started_since: datetime | None = None
+    """Only clips that started at or after this (bounds an overlap query to the index)."""
     limit: int = 100
 
 
@@ -126,6 +128,9 @@ class ClipRepository(Repository):
         if query.before is not None:
             where.append("started_at < ?")
             params.append(to_db(query.before))
+        if query.started_since is not None:
+            where.append("started_at >= ?")
+            params.append(to_db(query.started_since))
         if query.kind is not None:
             where.append("kinds LIKE ?")
             params.append(f"%,{query.kind},%")

@@ -27,12 +27,16 @@ class HoldRecord:
     created_at: datetime
     released_at: datetime | None = None
     released_by: str | None = None
+    request_id: str | None = None
+    """The police request a legal hold keeps the clip for."""
+    legal: bool = False
 
 
 def _record(row: sqlite3.Row) -> HoldRecord:
     return HoldRecord(
         row["id"], row["clip_id"], row["reason"], maybe_from_db(row["until"]), row["held_by"],
         from_db(row["created_at"]), maybe_from_db(row["released_at"]), row["released_by"],
+        row["request_id"], bool(row["legal"]),
     )  # fmt: skip
 
 
@@ -43,22 +47,28 @@ class HoldRepository(Repository):
     durable = True
 
     async def hold(
-        self, clip_id: str, reason: str, until: datetime | None, by: str, now: datetime
-    ) -> int:
+        self, clip_id: str, reason: str, until: datetime | None, by: str, now: datetime,
+        *, request_id: str | None = None, legal: bool = False,
+    ) -> int:  # fmt: skip
         """Put a hold on a clip; returns its id. `Conflict` if the clip does not exist or is
-        being deleted."""
-        async with self._conn.transaction() as tx:
-            marked = await tx.execute(
-                "UPDATE clips SET held = 1 WHERE id = ? AND state != 'deleting'", (clip_id,)
-            )
-            if not marked.rowcount:
-                raise Conflict(f"no clip {clip_id} to hold")
-            cursor = await tx.execute(
-                """INSERT INTO clip_holds (clip_id, reason, until, held_by, created_at)
-                   VALUES (?, ?, ?, ?, ?)""",
-                (clip_id, reason, None if until is None else to_db(until), by, to_db(now)),
-            )
-            hold_id = cursor.lastrowid
+        being deleted, or a legal hold lacks its request id or end date (the schema refuses)."""
+        try:
+            async with self._conn.transaction() as tx:
+                marked = await tx.execute(
+                    "UPDATE clips SET held = 1 WHERE id = ? AND state != 'deleting'", (clip_id,)
+                )
+                if not marked.rowcount:
+                    raise Conflict(f"no clip {clip_id} to hold")
+                cursor = await tx.execute(
+                    """INSERT INTO clip_holds (clip_id, reason, until, held_by, created_at,
+                           request_id, legal)
+                       VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    (clip_id, reason, None if until is None else to_db(until), by, to_db(now),
+                     request_id, int(legal)),
+                )  # fmt: skip
+                hold_id = cursor.lastrowid
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"hold refused: {exc}") from None
         if hold_id is None:
             raise RuntimeError("INSERT returned no rowid")
         return hold_id
