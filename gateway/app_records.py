@@ -7,9 +7,20 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from doorstep.gateway.evidence.packages import PACKAGES_DIR
+from doorstep.gateway.evidence.service import EvidenceService
 from doorstep.gateway.recording.service import CLIPS_DIR
 from doorstep.gateway.sharing.service import SHARES_DIR, ShareService
-from doorstep.gateway.web.keys import AUDIT, BUS, CHECKPOINTS, CONFIG, REFUSALS, SHARES, STORAGE
+from doorstep.gateway.web.keys import (
+    AUDIT,
+    BUS,
+    CHECKPOINTS,
+    CONFIG,
+    EVIDENCE,
+    REFUSALS,
+    SHARES,
+    STORAGE,
+)
 
 
 async def checkpoints_step(app: web.Application) -> AsyncIterator[None]:
@@ -22,7 +33,8 @@ async def checkpoints_step(app: web.Application) -> AsyncIterator[None]:
 
 
 async def sharing_step(app: web.Application) -> AsyncIterator[None]:
-    """Shares of clips with neighbours; copies are made one at a time on a thread."""
+    """Shares of clips with neighbours (copies made one at a time on a thread), and police
+    requests with their evidence packages (which share the copies' machinery and clock)."""
     # Before the cameras (their clips are the masters; only the files are read).
     data_dir = app[CONFIG].storage.data_dir
     shares = ShareService(
@@ -31,5 +43,12 @@ async def sharing_step(app: web.Application) -> AsyncIterator[None]:
     )  # fmt: skip
     app[SHARES] = shares
     await shares.start()
+    evidence = EvidenceService(
+        app[STORAGE], app[AUDIT], app[CHECKPOINTS], shares.places, data_dir / CLIPS_DIR,
+        data_dir / PACKAGES_DIR, clock=shares.clock,
+    )  # fmt: skip
+    app[EVIDENCE] = evidence
+    await evidence.start()
     yield
+    await evidence.stop()
     await shares.stop()

@@ -25,6 +25,9 @@ REFUSALS: dict[tuple[str, str], tuple[str, str, str]] = {
                           ""),
     ("share.refused", "denied"): ("refused share link (unknown or ended)",
                                   "refused share links (unknown or ended)", ""),
+    ("evidence.refused", "denied"): ("refused look at a request or package (not the agency's)",
+                                     "refused looks at requests or packages (not the agency's)",
+                                     ""),
     ("setup", "throttled"): ("set-up attempt refused (too many tries)",
                              "set-up attempts refused (too many tries)", ""),
 }  # fmt: skip

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from doorstep.gateway.audit.log import AuditEntry
 from doorstep.gateway.audit.refusal_words import REFUSALS as _REFUSALS
+from doorstep.gateway.audit.request_sentences import REQUEST_SENTENCES
 from doorstep.gateway.audit.share_sentences import SHARE_SENTENCES
 from doorstep.gateway.audit.wording import (
     MACHINES,
@@ -301,6 +302,7 @@ _SENTENCES: dict[str, Callable[[Row], str]] = {
     "clip.release": lambda r: f"{r.actor} released the hold on a clip{r.ip}",
     "clip.hold_lapsed": lambda r: f"The hold on {_clips(len(r.detail('clips')))} reached its end",
     **SHARE_SENTENCES,
+    **REQUEST_SENTENCES,
 }
 ACTIONS = frozenset(_SENTENCES) | {action for action, _ in _REFUSALS}
 """Every action with a sentence of its own."""

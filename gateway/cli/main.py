@@ -26,6 +26,7 @@ _HANDLERS = {
     "discover": ("run", "discover"),
     "user": ("admin", "user_command"),
     "audit": ("audit_commands", "audit_command"),
+    "evidence": ("evidence_commands", "evidence_command"),
 }
 """Command → (module of doorstep.gateway.cli, function taking the parsed arguments)."""
 
@@ -115,6 +116,18 @@ def _parser() -> argparse.ArgumentParser:
     audit_key = audit_commands.add_parser("key", help="print the gateway's public signing key")
     for command in (audit_verify, audit_checkpoint, audit_proof, audit_key):
         _add_offline(command)
+
+    evidence = commands.add_parser("evidence", help="evidence packages")
+    evidence_commands = evidence.add_subparsers(dest="evidence_command", required=True)
+    evidence_verify = evidence_commands.add_parser(
+        "verify", help="check an evidence package offline: every file's hash, the signature, "
+        "the derivations, the consent receipt and the audit entry of its export",
+    )  # fmt: skip
+    evidence_verify.add_argument("package", type=Path)
+    evidence_verify.add_argument(
+        "--key", help="the gateway key to hold the package to: its fingerprint (SHA256:…, as "
+        "the owner shows it) or the key itself; default: the key the package names (weaker)",
+    )  # fmt: skip
 
     for name, summary in SIMULATOR_COMMANDS.items():  # listed here, parsed by the simulator
         listed = commands.add_parser(name, help=summary, add_help=False)

@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry import Point, Polygon
-from shapely.ops import transform
 
 SQ_MI_M2 = 2_589_988.110336
 MIN_AREA_M2 = 0.025 * SQ_MI_M2
@@ -58,15 +58,20 @@ class Area:
             _, _, distance = _GEOD.inv(self.centre[0], self.centre[1], longitude, latitude)
             return bool(distance <= self.radius_m)
         local = self._local()
-        shape = transform(local.transform, Polygon(self.ring))
-        return bool(shape.covers(transform(local.transform, Point(longitude, latitude))))
+        shape = _projected(local, Polygon(self.ring))
+        return bool(shape.covers(_projected(local, Point(longitude, latitude))))
 
     def distance_m(self, other: Area) -> float:
         """The shortest distance between the two areas (0 when they touch or overlap)."""
         local = self._local()
-        mine = transform(local.transform, Polygon(self.ring))
-        theirs = transform(local.transform, Polygon(other.ring))
+        mine = _projected(local, Polygon(self.ring))
+        theirs = _projected(local, Polygon(other.ring))
         return float(mine.distance(theirs))
+
+
+def _projected(local: Transformer, geometry: Any) -> Any:
+    """The geometry in metres on the area's own azimuthal projection."""
+    return shapely.transform(geometry, local.transform, interleaved=False)
 
 
 def _position(value: Any, where: str) -> tuple[float, float]:
@@ -127,7 +132,7 @@ def _polygon(geometry: dict[str, Any]) -> Area:
     centre = (sum(p[0] for p in ring[:-1]) / (len(ring) - 1),
               sum(p[1] for p in ring[:-1]) / (len(ring) - 1))  # fmt: skip
     area = Area(ring, 0.0, "polygon", centre)
-    local = transform(area._local().transform, Polygon(ring))
+    local = _projected(area._local(), Polygon(ring))
     if not local.is_valid or not local.exterior.is_simple:
         raise AreaRefused("the polygon crosses itself: draw a simple polygon")
     measured, _ = _GEOD.polygon_area_perimeter(lons, [p[1] for p in ring])

@@ -156,6 +156,8 @@ def check_form(form: RequestForm, now: datetime) -> CheckedRequest:
         area = parse_area(form.area)
     except AreaRefused as exc:
         raise RequestRefused("area", str(exc)) from None
+    except (ValueError, ArithmeticError):  # a geometry the libraries cannot work with
+        raise RequestRefused("area", "the area cannot be read as a place on Earth") from None
     start, end, window_detail = _window(form.window, now)
     checks = [
         Check("case", True, f"case {form.case_number.strip()}, {form.incident_type.strip()}"),

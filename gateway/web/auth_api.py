@@ -140,9 +140,8 @@ def parse_json(raw: bytes) -> Any:
         raise ValueError("nested too deeply") from None
 
 
-async def body_of(request: web.Request, model: type[M], limit: int = MAX_BODY) -> M:
-    """Parse a JSON body of at most `limit` bytes into `model`, or answer 408/413/422 with the
-    reason."""
+async def json_of(request: web.Request, limit: int = MAX_BODY) -> tuple[bytes, Any]:
+    """A JSON body of at most `limit` bytes, as received and parsed, or 408/413/422."""
     too_large = json_error(web.HTTPRequestEntityTooLarge, "too_large", "request body too large")
     if (request.content_length or 0) > limit:
         raise too_large
@@ -157,10 +156,16 @@ async def body_of(request: web.Request, model: type[M], limit: int = MAX_BODY) -
     if len(raw) > limit:
         raise too_large
     try:
-        data = parse_json(raw)
+        return raw, parse_json(raw)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise json_error(web.HTTPUnprocessableEntity, "invalid", f"body: {reason}") from None
+
+
+async def body_of(request: web.Request, model: type[M], limit: int = MAX_BODY) -> M:
+    """Parse a JSON body of at most `limit` bytes into `model`, or answer 408/413/422 with the
+    reason."""
+    _, data = await json_of(request, limit)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

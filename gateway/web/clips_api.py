@@ -89,7 +89,8 @@ class HoldBody(BaseModel):
     request_id: str | None = Field(None, max_length=64, description="The police request held for.")
 
 
-def _view(clip: ClipRecord) -> ClipView:
+def clip_view(clip: ClipRecord) -> ClipView:
+    """A clip as the API shows it."""
     base = f"/api/clips/{clip.id}"
     return ClipView(
         id=clip.id, camera_id=clip.camera_id, started_at=clip.started_at, ended_at=clip.ended_at,
@@ -134,7 +135,7 @@ async def list_clips(request: web.Request) -> web.Response:
     )  # fmt: skip
     page = max(1, min(limit, 500))
     next_before = found[-1].started_at if len(found) == page else None
-    return model_response(ClipList(clips=[_view(c) for c in found], next_before=next_before))
+    return model_response(ClipList(clips=[clip_view(c) for c in found], next_before=next_before))
 
 
 async def _clip(request: web.Request) -> ClipRecord:
@@ -153,7 +154,7 @@ async def _clip(request: web.Request) -> ClipRecord:
 
 async def get_clip(request: web.Request) -> web.Response:
     """GET /api/clips/{clip_id}."""
-    return model_response(_view(await _clip(request)))
+    return model_response(clip_view(await _clip(request)))
 
 
 async def _file(request: web.Request, clip: ClipRecord, suffix: str = "") -> WatchedFileResponse:
@@ -261,7 +262,7 @@ async def hold_clip(request: web.Request) -> web.Response:
         detail |= {"legal": True, "request": body.request_id}
     await request.app[AUDIT].append(who, "clip.hold", f"clip:{clip.id}", ip=client_ip(request),
                                     detail=detail)  # fmt: skip
-    return model_response(_view(await _clip(request)), status=201)
+    return model_response(clip_view(await _clip(request)), status=201)
 
 
 async def release_clip(request: web.Request) -> web.Response:
@@ -274,7 +275,7 @@ async def release_clip(request: web.Request) -> web.Response:
             who, "clip.release", f"clip:{clip.id}", ip=client_ip(request),
             detail={"holds": released},
         )  # fmt: skip
-    return model_response(_view(await _clip(request)))
+    return model_response(clip_view(await _clip(request)))
 
 
 async def delete_clip(request: web.Request) -> web.Response:

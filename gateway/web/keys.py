@@ -15,6 +15,7 @@ from doorstep.gateway.cameras.facade import Cameras
 from doorstep.gateway.config.models import Config
 from doorstep.gateway.devices import DeviceManager
 from doorstep.gateway.devices.registry import DriverRegistry
+from doorstep.gateway.evidence.service import EvidenceService
 from doorstep.gateway.keys.secretbox import SecretBox
 from doorstep.gateway.live import LiveService
 from doorstep.gateway.media.hub import StreamHub
@@ -59,3 +60,5 @@ SETTINGS = web.AppKey("settings", RuntimeSettings)
 """The gateway settings the owner changes from the UI, over config.yaml's (always present)."""
 SHARES = web.AppKey("shares", ShareService)
 """Shares of clips with neighbours (links and neighbour accounts)."""
+EVIDENCE = web.AppKey("evidence", EvidenceService)
+"""Police requests, the owner's decisions, evidence packages and their grants."""

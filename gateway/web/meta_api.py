@@ -120,7 +120,11 @@ _ROLES: dict[str, tuple[str, str, list[str]]] = {
     "agency": (
         "Agency",
         "An outside service, kept apart from the household",
-        ["Manages their own account (a second factor is required)"],
+        [
+            "Sends footage requests, which the box checks and the owner decides clip by clip",
+            "Downloads only the evidence packages the owner grants; never a camera or live video",
+            "Manages their own account (a second factor is required)",
+        ],
     ),
 }
 

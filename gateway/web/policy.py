@@ -31,16 +31,21 @@ class Access(StrEnum):
     """The household owner only."""
     NEIGHBOUR = "neighbour"
     """Neighbour accounts only: the shares addressed to them, nothing of the household's."""
+    AGENCY = "agency"
+    """Agency accounts only: their own footage requests and what the owner granted, never a
+    camera, an event or live video."""
 
 
 _ROLES_FOR = {
     Access.HOUSEHOLD: HOUSEHOLD_ROLES,
     Access.OWNER: frozenset({"owner"}),
     Access.NEIGHBOUR: frozenset({"neighbour"}),
+    Access.AGENCY: frozenset({"agency"}),
 }
 _REFUSALS = {
     Access.OWNER: ("owner_only", "owner only"),
     Access.NEIGHBOUR: ("neighbour_only", "only neighbour accounts receive shares"),
+    Access.AGENCY: ("agency_only", "only agency accounts send footage requests"),
 }
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, Field
 
 from doorstep.gateway.cameras.views import CameraView
+from doorstep.gateway.web.agency_api import add_agency_routes
 from doorstep.gateway.web.api import Done, add_api_route, openapi_handler
 from doorstep.gateway.web.audit_api import AuditPage, list_audit
 from doorstep.gateway.web.audit_checkpoints_api import add_checkpoint_routes
@@ -75,6 +76,7 @@ from doorstep.gateway.web.meta_api import add_meta_routes
 from doorstep.gateway.web.policy import TOTP_EXEMPT, Access, access_middleware, allow, json_error
 from doorstep.gateway.web.push_api import add_push_routes
 from doorstep.gateway.web.pwa import add_pwa_routes
+from doorstep.gateway.web.requests_api import add_request_routes
 from doorstep.gateway.web.rings_api import add_ring_routes
 from doorstep.gateway.web.settings_api import add_settings_routes
 from doorstep.gateway.web.share_public_api import add_public_share_routes
@@ -302,6 +304,8 @@ def create_web_app() -> web.Application:
     add_clip_routes(app)
     add_share_routes(app)
     add_public_share_routes(app, webui_dir() / "share.html")
+    add_request_routes(app)
+    add_agency_routes(app)
     app[STREAMS] = OpenStreams()
     app.on_shutdown.append(app[STREAMS].end_all)
     app.router.add_get("/", index_handler)

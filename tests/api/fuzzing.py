@@ -44,6 +44,7 @@ ALLOWED = {
     "household": {"owner", "resident_granted", "resident"},
     "owner": {"owner"},
     "neighbour": {"neighbour"},
+    "agency": {"agency"},
 }
 """x-doorstep-access → the roles under test that may get a 2xx."""
 

@@ -17,7 +17,8 @@ CREATED = {
     ("post", "/api/live/{camera_id}"), ("post", "/api/live/session/{session_id}/talk"),
     ("post", "/api/push/subscriptions"), ("post", "/api/automations/webhooks"),
     ("post", "/api/clips/{clip_id}/hold"), ("post", "/api/shares"),
-    ("post", "/api/audit/checkpoints"),
+    ("post", "/api/audit/checkpoints"), ("post", "/api/agencies"), ("post", "/api/requests"),
+    ("post", "/api/requests/signed"), ("post", "/api/agency/requests"),
 }  # fmt: skip
 OK_BODY = {
     ("delete", "/api/session"), ("post", "/api/session/confirm"), ("post", "/api/me/password"),
