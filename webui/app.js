@@ -11,6 +11,7 @@ import { RingBanner } from "./components/ring-banner.js";
 import { Nav, navItems, Notice, Topbar } from "./components/shell.js";
 import { Loading } from "./components/ui.js";
 import { ActivityView } from "./views/activity.js";
+import { AgencyView } from "./views/agency.js";
 import { AuditView } from "./views/audit.js";
 import { CameraView } from "./views/camera.js";
 import { CamerasView } from "./views/cameras.js";
@@ -19,6 +20,7 @@ import { GatewaySettingsView } from "./views/gateway-settings.js";
 import { LiveView } from "./views/live.js";
 import { NotFoundView, OwnerOnlyView, UnreachableView } from "./views/misc.js";
 import { NotificationsView } from "./views/notifications.js";
+import { RequestsView } from "./views/requests.js";
 import { SettingsView } from "./views/settings.js";
 import { SharedView } from "./views/shared.js";
 import { SharesView } from "./views/shares.js";
@@ -45,6 +47,8 @@ const PAGES = {
   shares: { view: SharesView, title: "Shares", owner: true },
   sharing: { view: SharingSettingsView, title: "Sharing settings", owner: true },
   shared: { view: SharedView, title: "Shared with me", recipient: true },
+  requests: { view: RequestsView, title: "Police requests", owner: true },
+  agency: { view: AgencyView, title: "Footage requests", agency: true },
 };
 
 /** What a route shows for this session: {redirect} or {view, props, title}. */
@@ -63,13 +67,16 @@ export function decide(route, { session, me, meta }) {
   // Which page is an account's own depends on its role's words: wait for them.
   if (!meta && !inHousehold(meta, me.role)) return { view: null, title: "Doorstep" };
   const recipient = receivesShares(meta, me.role);
-  if (!inHousehold(meta, me.role) && page !== "settings" && !(recipient && page === "shared")) {
-    return { redirect: recipient ? "#/shared" : "#/settings" };
+  const agency = me.role === "agency";
+  const own = (recipient && page === "shared") || (agency && page === "agency");
+  if (!inHousehold(meta, me.role) && page !== "settings" && !own) {
+    return { redirect: recipient ? "#/shared" : agency ? "#/agency" : "#/settings" };
   }
   const known = PAGES[page];
   if (!known) return { view: NotFoundView, title: "Not found" };
   if (known.owner && me.role !== "owner") return { view: OwnerOnlyView, props: { title: known.title }, title: known.title };
   if (known.recipient && !recipient) return { view: NotFoundView, title: "Not found" };
+  if (known.agency && !agency) return { view: NotFoundView, title: "Not found" };
   const props = page === "camera" || page === "live" ? { id: route.arg } : page === "activity" || page === "clips" ? { cameraId: route.arg } : {};
   return { view: known.view, props, title: known.title };
 }

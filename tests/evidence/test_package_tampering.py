@@ -68,10 +68,13 @@ async def test_the_delivered_package_verifies(delivered: tuple[Path, str]) -> No
     assert f"signed by {fingerprint}, the pinned key" in result.stdout
 
 
-def _flip_byte(members: dict[str, bytes]) -> None:
-    data = bytearray(members[NATIVE])
-    data[len(data) // 2] ^= 0x01
-    members[NATIVE] = bytes(data)
+def _flip_byte_in(name: str) -> Edit:
+    def flip(members: dict[str, bytes]) -> None:
+        data = bytearray(members[name])
+        data[len(data) // 2] ^= 0x01
+        members[name] = bytes(data)
+
+    return flip
 
 
 def _edit_manifest(members: dict[str, bytes]) -> None:
@@ -91,17 +94,20 @@ def _resign(members: dict[str, bytes]) -> None:
     members["gateway-key.pem"] = attacker.public.pem().encode()
 
 
-def _remove(members: dict[str, bytes]) -> None:
-    del members[WORKING]
+def _remove_member(name: str) -> Edit:
+    def remove(members: dict[str, bytes]) -> None:
+        del members[name]
+
+    return remove
 
 
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (_flip_byte, f"{NATIVE}: SHA-256 differs from the manifest (changed)"),
+        (_flip_byte_in(NATIVE), f"{NATIVE}: SHA-256 differs from the manifest (changed)"),
         (_edit_manifest, "manifest.json: its signature is not"),
         (_resign, "manifest.json: not made with the pinned key"),
-        (_remove, f"{WORKING}: missing from the package"),
+        (_remove_member(WORKING), f"{WORKING}: missing from the package"),
     ],
     ids=["changed-byte", "edited-manifest", "re-signed", "removed-file"],
 )

@@ -16,10 +16,12 @@ export function navItems(me, meta) {
       { page: "clips", label: "Clips", icon: "film" });
   }
   if (!me.must_enroll_totp && me.role === "owner") {
-    items.push({ page: "shares", label: "Shares", icon: "send" }, { page: "users", label: "Users", icon: "users" },
+    items.push({ page: "shares", label: "Shares", icon: "send" }, { page: "requests", label: "Requests", icon: "lock" },
+      { page: "users", label: "Users", icon: "users" },
       { page: "audit", label: "Audit", icon: "audit" });
   }
   if (!me.must_enroll_totp && receivesShares(meta, me.role)) items.push({ page: "shared", label: "Shared with me", icon: "film" });
+  if (!me.must_enroll_totp && me.role === "agency") items.push({ page: "agency", label: "Requests", icon: "send" });
   items.push({ page: "settings", label: "Settings", icon: "settings" });
   return items;
 }

@@ -12,6 +12,7 @@ import { ErrorText, Field } from "../components/ui.js";
 export function landing(me, meta) {
   if (me.must_enroll_totp) return "#/settings";
   if (receivesShares(meta, me.role)) return "#/shared";
+  if (me.role === "agency") return "#/agency";
   return inHousehold(meta, me.role) ? "#/cameras" : "#/settings";
 }
 

@@ -1,0 +1,174 @@
+"""A police request in Debian's Chromium against the real gateway and simulator: the owner adds
+an agency with an account; the agency (second factor set up) asks for the doorbell's area and a
+past window holding a recorded press; the owner sees the checks and the clips, grants the
+doorbell's clip trimmed with the sound removed and declines the garden's; the agency downloads
+the package; `doorstep evidence verify` passes on it, and fails naming the file after each of a
+changed byte, an edited manifest, a manifest re-signed with another key and a removed file."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from playwright.async_api import Browser
+
+from doorstep.gateway.storage import ClipQuery
+from doorstep.gateway.web.keys import CHECKPOINTS, SHARES, STORAGE
+
+from ..evidence.test_package_tampering import (
+    _edit_manifest,
+    _flip_byte_in,
+    _remove_member,
+    _resign,
+    rewrite,
+    verify,
+)
+from ..gateway_client import call
+from .test_share_flow import gateway, owner_page, share_simulator  # noqa: F401  # fixtures
+from .walk import Gateway, chromium, look_at, open_page, sign_in  # noqa: F401
+
+pytestmark = pytest.mark.browser
+TIMEOUT_MS = 30_000
+HOME = (37.0, -122.0)
+AGENCY_PASSWORD = "agency password for tests"
+
+
+async def clips_of_both(gateway: Gateway) -> dict[str, str]:  # noqa: F811
+    """Press the doorbell and move in front of the garden camera: camera → clip id."""
+    await asyncio.sleep(2.5)  # the pre-roll fills
+    assert gateway.simulator.devices["doorbell-1"].press()
+    gateway.simulator.devices["camera-1"].motion(True)
+    await asyncio.sleep(1.0)
+    gateway.simulator.devices["camera-1"].motion(False)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        found = await gateway.app[STORAGE].clips.find(ClipQuery(cameras=["front", "garden"]))
+        done = {c.camera_id: c.id for c in found if c.poster and c.ended_at}
+        if len(done) == 2:
+            return done
+        await asyncio.sleep(0.2)
+    raise AssertionError("no clip of each camera within 40 s")
+
+
+async def agency_signs_in(chromium: Browser, gateway: Gateway, aiohttp_client: Any) -> Any:  # noqa: F811
+    """The agency sets up its second factor (through the API), then signs in on a phone."""
+    client = await aiohttp_client(gateway.server)
+    signed = {"username": "springfield", "password": AGENCY_PASSWORD}
+    assert (await call(client, "POST", "/api/session", signed))[0] == 200
+    status, started = await call(client, "POST", "/api/me/totp")
+    assert status == 200
+    otp = pyotp.TOTP(started["secret"])
+    assert (await call(client, "POST", "/api/me/totp/confirm", {"code": otp.now()}))[0] == 200
+    context = await chromium.new_context(viewport={"width": 390, "height": 844},
+                                         accept_downloads=True)  # fmt: skip
+    agency = await open_page(context)
+    await sign_in(agency, gateway.url, "springfield", AGENCY_PASSWORD, otp)
+    await agency.page.wait_for_url("**/#/agency")
+    return agency
+
+
+def local(moment: datetime) -> str:
+    """A datetime-local field's value (the browser runs in UTC here)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+async def test_an_agency_request_granted_in_part_and_verified_offline(  # noqa: PLR0915
+    chromium: Browser,  # noqa: F811
+    gateway: Gateway,  # noqa: F811
+    aiohttp_client: Any,
+    tmp_path: Path,
+) -> None:
+    clips = await clips_of_both(gateway)
+    await gateway.app[SHARES].places.set_home(HOME[0], HOME[1], "Elm Street", "alice", "")
+    owner = await owner_page(chromium, gateway, aiohttp_client)
+    page = owner.page
+
+    # The owner adds the agency, verified in person, with its account.
+    await page.goto(gateway.url + "#/requests")
+    await page.locator("details.agencies summary").click()
+    await page.fill("input[name=agency-name]", "Springfield PD")
+    await page.fill("input[name=verification-note]", "Sgt. Lee's badge, seen at the desk")
+    await page.fill("input[name=agency-username]", "springfield")
+    await page.fill("input[name=agency-password]", AGENCY_PASSWORD)
+    await page.click("#add-agency button[type=submit]")
+    await page.locator("li[data-agency]", has_text="verified in person").wait_for(
+        timeout=TIMEOUT_MS
+    )
+    await look_at(owner, "requests-empty", "details.agencies")
+
+    # The agency asks for the doorbell's area and the last 20 minutes.
+    agency = await agency_signs_in(chromium, gateway, aiohttp_client)
+    form = agency.page.locator("#send-request")
+    now = datetime.now(UTC)
+    for name, value in {
+        "case_number": "24-0117", "incident_type": "package theft", "officer": "Det. R. Alvarez",
+        "badge": "4471", "contact": "ralvarez@pd.example", "latitude": str(HOME[0]),
+        "longitude": str(HOME[1]), "radius": "300", "start": local(now - timedelta(minutes=20)),
+        "end": local(now), "retention": "until the case closes",
+    }.items():  # fmt: skip
+        await form.locator(f"[name={name}]").fill(value)
+    await look_at(agency, "agency-request-form", "#send-request")
+    await form.locator("button[type=submit]").click()
+    await agency.page.get_by_text("received.").wait_for(timeout=TIMEOUT_MS)
+    entry = agency.page.locator("li[data-status=received]")
+    await entry.wait_for(timeout=TIMEOUT_MS)
+    request_id = await entry.get_attribute("data-request")
+
+    # The owner sees it with its checks, the agency's verification and both clips.
+    await page.reload()
+    await page.locator(f"button[data-request='{request_id}']").click(timeout=TIMEOUT_MS)
+    detail = page.locator(".request-detail")
+    await detail.get_by_text("verified in person").first.wait_for(timeout=TIMEOUT_MS)
+    await detail.get_by_text("your home is inside").wait_for()
+    assert await detail.locator(".checks li").count() == 4
+    front = detail.locator(f"li[data-clip='{clips['front']}']")
+    garden = detail.locator(f"li[data-clip='{clips['garden']}']")
+    await front.wait_for()
+    await garden.wait_for()
+    await look_at(owner, "request-detail", ".request-clip")
+    await front.locator("input[value=grant]").check()
+    assert await front.locator("input[name=trim]").is_checked()
+    assert not await front.locator("input[name=audio]").is_checked()  # sound removed
+    await page.fill("textarea[name=note]", "the garden shows the neighbours")
+    await page.click("#decide")
+    await page.locator("[data-package][data-state=ready]").wait_for(timeout=TIMEOUT_MS)
+    await page.locator("#package-link").wait_for()
+    await look_at(owner, "request-delivered", "[data-package]")
+    holds = await gateway.app[STORAGE].holds.in_force(clips["front"], datetime.now(UTC))
+    assert [h.request_id for h in holds] == [request_id]
+    assert await gateway.app[STORAGE].holds.in_force(clips["garden"], datetime.now(UTC)) == []
+
+    # The agency downloads the package; it verifies offline, and tampering is named.
+    await agency.page.reload()
+    link = agency.page.locator("li[data-status=delivered] a.button")
+    await link.wait_for(timeout=TIMEOUT_MS)
+    await look_at(agency, "agency-delivered", "li[data-status=delivered]")
+    async with agency.page.expect_download() as download:
+        await link.click()
+    package = tmp_path / "evidence.zip"
+    await (await download.value).save_as(package)
+    fingerprint = gateway.app[CHECKPOINTS].key.public.fingerprint
+    result = await asyncio.to_thread(verify, package, "--key", fingerprint)
+    assert result.returncode == 0, result.stdout
+    assert "evidence package ok" in result.stdout
+    native = f"native/01-front-{clips['front']}.mp4"
+    working = f"working/01-front-{clips['front']}.mp4"
+    for edit, named in (
+        (_flip_byte_in(native), f"{native}: SHA-256 differs"),
+        (_edit_manifest, "manifest.json: its signature is not"),
+        (_resign, "manifest.json: not made with the pinned key"),
+        (_remove_member(working), f"{working}: missing from the package"),
+    ):
+        bad = await asyncio.to_thread(verify, rewrite(package, edit), "--key", fingerprint)
+        assert bad.returncode == 1
+        assert named in bad.stdout, bad.stdout
+    await page.reload()
+    await page.locator(f"button[data-request='{request_id}']").click(timeout=TIMEOUT_MS)
+    await page.locator("#downloads li", has_text="by the agency's account").wait_for(
+        timeout=TIMEOUT_MS
+    )
