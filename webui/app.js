@@ -5,7 +5,7 @@ import { html, render, useEffect } from "./lib/html.js";
 import { go, parseHash, useRoute } from "./lib/router.js";
 import { boot, refreshMe, signedOutHere } from "./lib/session.js";
 import { store, useStore } from "./lib/store.js";
-import { inHousehold, receivesShares } from "./lib/words.js";
+import { inHousehold, receivesShares, sendsRequests } from "./lib/words.js";
 import { askIdentity, ReauthDialog } from "./components/dialogs.js";
 import { RingBanner } from "./components/ring-banner.js";
 import { Nav, navItems, Notice, Topbar } from "./components/shell.js";
@@ -48,7 +48,7 @@ const PAGES = {
   sharing: { view: SharingSettingsView, title: "Sharing settings", owner: true },
   shared: { view: SharedView, title: "Shared with me", recipient: true },
   requests: { view: RequestsView, title: "Police requests", owner: true },
-  agency: { view: AgencyView, title: "Footage requests", agency: true },
+  footage: { view: AgencyView, title: "Footage requests", agency: true },
 };
 
 /** What a route shows for this session: {redirect} or {view, props, title}. */
@@ -67,10 +67,10 @@ export function decide(route, { session, me, meta }) {
   // Which page is an account's own depends on its role's words: wait for them.
   if (!meta && !inHousehold(meta, me.role)) return { view: null, title: "Doorstep" };
   const recipient = receivesShares(meta, me.role);
-  const agency = me.role === "agency";
-  const own = (recipient && page === "shared") || (agency && page === "agency");
+  const agency = sendsRequests(meta, me.role);
+  const own = (recipient && page === "shared") || (agency && page === "footage");
   if (!inHousehold(meta, me.role) && page !== "settings" && !own) {
-    return { redirect: recipient ? "#/shared" : agency ? "#/agency" : "#/settings" };
+    return { redirect: recipient ? "#/shared" : agency ? "#/footage" : "#/settings" };
   }
   const known = PAGES[page];
   if (!known) return { view: NotFoundView, title: "Not found" };

@@ -12,6 +12,8 @@ HOUSEHOLD_ROLES = LIVE_ROLES
 """Who reaches cameras at all: their list, state, snapshots, events and live view."""
 CAMERA_ROLES = frozenset({"resident"})
 SHARE_ROLES = frozenset({"neighbour"})
+REQUEST_ROLES = frozenset({"agency"})
+"""Who sends police footage requests (their "Footage requests" page), nothing else."""
 """Who receives shares addressed to their account (their "Shared with me" page)."""
 """Who can be granted cameras (the owner sees every camera without grants)."""
 CONFIRMED_FOR = timedelta(minutes=10)

@@ -24,7 +24,6 @@ from doorstep.gateway.sharing.places import HomePlaces
 from doorstep.gateway.sharing.service import ShareWatch
 from doorstep.gateway.sharing.tokens import new_token, token_hash
 from doorstep.gateway.storage import (
-    ClipQuery,
     ClipRecord,
     Conflict,
     PackageRecord,
@@ -139,19 +138,26 @@ class EvidenceService:
             await self._audit.append("gateway", "evidence.grant_ended", f"package:{package.id}",
                                      detail={"request": package.request_id})  # fmt: skip
 
-    async def matching(self, record: RequestRecord) -> Matching:
-        """Whether the home is in the area, and the clips of the window (every camera)."""
-        if record.status == "refused" or record.window_start is None or record.window_end is None:
-            return Matching(None, [])
+    async def in_area(self, record: RequestRecord) -> bool | None:
+        """Whether the home lies in the request's area (None: its location is not set)."""
         home = await self._places.home()
-        in_area = None
-        if home is not None:
-            in_area = parse_area(record.form["area"]).contains(home.latitude, home.longitude)
-        clips = await self._storage.clips.find(ClipQuery(
-            since=record.window_start, until=record.window_end, limit=MAX_MATCHES,
-            started_since=record.window_start - timedelta(seconds=MAX_CLIP_S),
-        ))  # fmt: skip
-        return Matching(in_area, [c for c in clips if c.state == "ok"])
+        if home is None or record.status == "refused":
+            return None
+        return parse_area(record.form["area"]).contains(home.latitude, home.longitude)
+
+    async def matching_ids(self, record: RequestRecord) -> list[str]:
+        """The clips of the window, every camera, oldest first (one indexed query)."""
+        if record.status == "refused" or record.window_start is None or record.window_end is None:
+            return []
+        return await self._storage.clips.overlapping_ids(
+            record.window_start, record.window_end,
+            record.window_start - timedelta(seconds=MAX_CLIP_S), MAX_MATCHES,
+        )  # fmt: skip
+
+    async def matching(self, record: RequestRecord) -> Matching:
+        """Whether the home is in the area, and the clips of the window (for the owner)."""
+        clips = await self._storage.clips.many(await self.matching_ids(record))
+        return Matching(await self.in_area(record), clips)
 
     async def decide(self, request_id: str, decision: Decision, by: str, ip: str) -> Decided:
         """Record the owner's decision; granted masters are held; a package is started."""
@@ -160,12 +166,18 @@ class EvidenceService:
             raise LookupError(request_id)
         if record.status != "pending":
             raise Conflict(f"the request is {record.status}, not waiting for a decision")
-        matching = {c.id: c for c in (await self.matching(record)).clips}
-        _check(decision, matching)
+        ids = set(await self.matching_ids(record))
+        _check(decision, ids)
+        matching = {}
+        for grant in decision.grants:
+            clip = await self._storage.clips.get(grant.clip_id)
+            if clip is None:
+                raise DecisionRefused("grants", f"clip {grant.clip_id} is gone")
+            matching[clip.id] = clip
         now = self.clock.now()
         items = [_item(record, n, g, matching[g.clip_id]) for n, g in enumerate(decision.grants)]
         status = ("declined" if not items else "granted"
-                  if len(items) == len(matching) else "partial")  # fmt: skip
+                  if len(items) == len(ids) else "partial")  # fmt: skip
         hold_until = now + timedelta(days=decision.hold_days) if items else None
         await self._storage.police_requests.decide(request_id, status, by, now, decision.note,
                                                    items)  # fmt: skip
@@ -263,7 +275,7 @@ class EvidenceService:
         return ended
 
 
-def _check(decision: Decision, matching: dict[str, ClipRecord]) -> None:
+def _check(decision: Decision, matching: set[str]) -> None:
     seen: set[str] = set()
     for n, grant in enumerate(decision.grants):
         if grant.clip_id not in matching:

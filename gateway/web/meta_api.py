@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from doorstep.gateway.auth.principal import (
     CAMERA_ROLES,
     HOUSEHOLD_ROLES,
+    REQUEST_ROLES,
     ROLES_WITH_REQUIRED_TOTP,
     SHARE_ROLES,
 )
@@ -42,6 +43,7 @@ class RoleView(BaseModel):
     household: bool = Field(description="Reaches cameras, events and live view")
     camera_grants: bool = Field(description="Sees only the cameras granted to it")
     receives_shares: bool = Field(description="Receives the shares addressed to it, nothing else")
+    sends_requests: bool = Field(description="Sends footage requests and downloads what is granted")
     second_factor_required: bool
 
 
@@ -172,6 +174,7 @@ def build_meta() -> Meta:
             household=role in HOUSEHOLD_ROLES,
             camera_grants=role in CAMERA_ROLES,
             receives_shares=role in SHARE_ROLES,
+            sends_requests=role in REQUEST_ROLES,
             second_factor_required=role in ROLES_WITH_REQUIRED_TOTP,
         )
         for role in ROLES

@@ -68,7 +68,7 @@ async def agency_signs_in(chromium: Browser, gateway: Gateway, aiohttp_client: A
                                          accept_downloads=True)  # fmt: skip
     agency = await open_page(context)
     await sign_in(agency, gateway.url, "springfield", AGENCY_PASSWORD, otp)
-    await agency.page.wait_for_url("**/#/agency")
+    await agency.page.wait_for_url("**/#/footage")
     return agency
 
 

@@ -3,7 +3,7 @@
 import { html } from "../lib/html.js";
 import { signOut } from "../lib/session.js";
 import { useStore } from "../lib/store.js";
-import { inHousehold, receivesShares, roleLabel } from "../lib/words.js";
+import { inHousehold, receivesShares, roleLabel, sendsRequests } from "../lib/words.js";
 import { Icon } from "./icons.js";
 import { SETTINGS_PAGES } from "./settings-nav.js";
 
@@ -21,7 +21,7 @@ export function navItems(me, meta) {
       { page: "audit", label: "Audit", icon: "audit" });
   }
   if (!me.must_enroll_totp && receivesShares(meta, me.role)) items.push({ page: "shared", label: "Shared with me", icon: "film" });
-  if (!me.must_enroll_totp && me.role === "agency") items.push({ page: "agency", label: "Requests", icon: "send" });
+  if (!me.must_enroll_totp && sendsRequests(meta, me.role)) items.push({ page: "footage", label: "Requests", icon: "send" });
   items.push({ page: "settings", label: "Settings", icon: "settings" });
   return items;
 }

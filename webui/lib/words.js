@@ -52,6 +52,11 @@ export function receivesShares(meta, role) {
   return Boolean(meta?.roles.get(role)?.receives_shares);
 }
 
+/** Whether this role sends footage requests (an agency): its own page, nothing else. */
+export function sendsRequests(meta, role) {
+  return Boolean(meta?.roles.get(role)?.sends_requests);
+}
+
 /** Capabilities as words ("live video, snapshots, events"). */
 export function capabilityWords(meta, list) {
   return list.length ? list.map((c) => meta?.capabilities.get(c) || c.replace(/_/g, " ")).join(", ") : "none";

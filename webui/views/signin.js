@@ -5,14 +5,14 @@ import { goFrom } from "../lib/router.js";
 import { refreshMe } from "../lib/session.js";
 import { store } from "../lib/store.js";
 import { closeStream } from "../lib/stream.js";
-import { inHousehold, receivesShares } from "../lib/words.js";
+import { inHousehold, receivesShares, sendsRequests } from "../lib/words.js";
 import { ErrorText, Field } from "../components/ui.js";
 
 /** Where an account lands after signing in. */
 export function landing(me, meta) {
   if (me.must_enroll_totp) return "#/settings";
   if (receivesShares(meta, me.role)) return "#/shared";
-  if (me.role === "agency") return "#/agency";
+  if (sendsRequests(meta, me.role)) return "#/footage";
   return inHousehold(meta, me.role) ? "#/cameras" : "#/settings";
 }
 

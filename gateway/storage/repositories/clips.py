@@ -142,6 +142,31 @@ class ClipRepository(Repository):
         rows = await self._conn.fetchall(sql, (*params, max(1, min(query.limit, MAX_PAGE))))
         return [_record(r) for r in rows]
 
+    async def overlapping_ids(
+        self, since: datetime, until: datetime, started_since: datetime, limit: int = MAX_PAGE
+    ) -> list[str]:
+        """The ids of recorded clips overlapping [since, until), oldest first; only those that
+        started at or after `started_since` are looked at (the index bounds the scan)."""
+        rows = await self._conn.fetchall(
+            """SELECT id FROM clips WHERE state = 'ok' AND started_at >= ? AND started_at < ?
+                   AND (ended_at IS NULL OR ended_at > ?)
+               ORDER BY started_at, id LIMIT ?""",
+            (to_db(started_since), to_db(until), to_db(since), max(1, min(limit, MAX_PAGE))),
+        )
+        return [r["id"] for r in rows]
+
+    async def many(self, clip_ids: Sequence[str]) -> list[ClipRecord]:
+        """These clips (those that exist), in the order given."""
+        found: dict[str, ClipRecord] = {}
+        for at in range(0, len(clip_ids), MAX_PAGE):
+            chunk = list(clip_ids[at : at + MAX_PAGE])
+            rows = await self._conn.fetchall(
+                f"SELECT * FROM clips WHERE id IN ({','.join('?' * len(chunk))})",  # noqa: S608
+                chunk,
+            )
+            found |= {r["id"]: _record(r) for r in rows}
+        return [found[i] for i in clip_ids if i in found]
+
     async def event_ids(self, clip_id: str) -> list[int]:
         """The events a clip covers."""
         rows = await self._conn.fetchall(
