@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from aiohttp import web
@@ -16,12 +16,13 @@ from doorstep.gateway.evidence.intake import Source
 from doorstep.gateway.evidence.request_form import RequestRefused
 from doorstep.gateway.evidence.service import ClipGrant, Decision, DecisionRefused
 from doorstep.gateway.evidence.signed_requests import SignatureRefused, open_signed
+from doorstep.gateway.evidence.transparency import report_body, sign_report
 from doorstep.gateway.keys.signing import VerifyKey
 from doorstep.gateway.sharing.masks import Mask
 from doorstep.gateway.storage import AgencyRecord, Conflict, RequestRecord
 from doorstep.gateway.web.api import add_api_route
 from doorstep.gateway.web.auth_api import auth_failure, body_of, principal_of
-from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, EVIDENCE, STORAGE
+from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, CHECKPOINTS, EVIDENCE, SHARES, STORAGE
 from doorstep.gateway.web.policy import Access, json_error
 from doorstep.gateway.web.request_views import (
     AgencyView,
@@ -277,6 +278,53 @@ async def revoke_grant(request: web.Request) -> web.Response:
     return web.json_response((await _detail(request, record)).model_dump(mode="json"))
 
 
+class TransparencyQuery(BaseModel):
+    """The period of a transparency report (documentation)."""
+
+    since: datetime | None = Field(None, description="Default: a year before `until`")
+    until: datetime | None = Field(None, description="Default: now")
+
+
+class TransparencyView(BaseModel):
+    """The report, signed: check `signature` (Ed25519, base64) over the report's canonical JSON
+    (sorted keys, no spaces) with the key whose fingerprint is given."""
+
+    report: dict[str, Any]
+    signature: str
+    key_fingerprint: str
+
+
+def _moment(request: web.Request, name: str) -> datetime | None:
+    text = request.query.get(name)
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise json_error(
+            web.HTTPUnprocessableEntity, "invalid", f"{name}: a date and time"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def transparency(request: web.Request) -> web.Response:
+    """GET /api/transparency?since=&until=: the household's signed transparency report."""
+    now = datetime.now(UTC)
+    until = _moment(request, "until") or now
+    since = _moment(request, "since") or until - timedelta(days=365)
+    if since >= until:
+        raise json_error(web.HTTPUnprocessableEntity, "invalid", "since: before until")
+    storage = request.app[STORAGE]
+    records = await storage.police_requests.page(since=since, until=until, limit=100_000)
+    granted = {r.id: len(await storage.police_requests.items(r.id)) for r in records}
+    packages = {r.id: await storage.evidence_packages.of_request(r.id) for r in records}
+    place = await request.app[SHARES].places.place()
+    household = place.label if place and place.label else "this household"
+    body = report_body(records, granted, packages, since, until, now, household)
+    signed = sign_report(request.app[CHECKPOINTS].key, body)
+    return web.json_response(TransparencyView(**signed).model_dump(mode="json"))
+
+
 def add_request_routes(app: web.Application) -> None:
     """Register the owner's police-request routes."""
     owner = Access.OWNER
@@ -306,3 +354,6 @@ def add_request_routes(app: web.Application) -> None:
     add_api_route(app, "DELETE", "/api/requests/{request_id}/packages/{package_id}",
                   revoke_grant, access=owner, summary="End a package's download grant now",
                   response=RequestDetail, path_params=pkg, errors=(404,))  # fmt: skip
+    add_api_route(app, "GET", "/api/transparency", transparency, access=owner,
+                  summary="The household's transparency report for a period (signed)",
+                  response=TransparencyView, query=TransparencyQuery, errors=(422,))  # fmt: skip

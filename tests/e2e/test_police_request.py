@@ -172,3 +172,24 @@ async def test_an_agency_request_granted_in_part_and_verified_offline(  # noqa: 
     await page.locator("#downloads li", has_text="by the agency's account").wait_for(
         timeout=TIMEOUT_MS
     )
+
+    # The household's transparency report, and the audit log held to a kept checkpoint.
+    await page.click("button:has-text('All requests')")
+    await page.locator("details.transparency summary").click()
+    await page.click("details.transparency button[type=submit]")
+    report = page.locator("#report")
+    await report.wait_for(timeout=TIMEOUT_MS)
+    assert "1 clip(s) handed over in 1 package(s)" in await report.inner_text()
+    await look_at(owner, "transparency-report", "#report")
+    await page.goto(gateway.url + "#/audit")
+    await page.locator("details.checkpoints summary").click()
+    await page.click("#checkpoint-now")
+    kept = page.locator(".checkpoint-list a").first
+    await kept.wait_for(timeout=TIMEOUT_MS)
+    async with page.expect_download() as saved_download:
+        await kept.click()
+    saved = tmp_path / "checkpoint.txt"
+    await (await saved_download.value).save_as(saved)
+    await page.set_input_files("input[name=saved-checkpoint]", str(saved))
+    await page.locator("#checkpoint-verdict", has_text="Intact").wait_for(timeout=TIMEOUT_MS)
+    await look_at(owner, "audit-checkpoints", "#checkpoint-verdict")

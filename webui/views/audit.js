@@ -6,6 +6,7 @@ import { exactly, when } from "../lib/format.js";
 import { useLoad } from "../lib/load.js";
 import { Icon } from "../components/icons.js";
 import { ErrorText, Field, LoadFailed, Loading, PageHead, RawDetail } from "../components/ui.js";
+import { AuditCheckpoints } from "../components/audit-checkpoints.js";
 
 const LIMIT = 200;
 
@@ -58,6 +59,7 @@ export function AuditView() {
     ${verdict ? html`<p id="verdict" class=${verdict.ok ? "done" : "error"} role="status">
       ${verdict.ok ? `Chain intact: ${verdict.checked} rows checked.` : `BROKEN at row ${verdict.first_bad_seq}: ${verdict.reason}.`}</p>` : null}
     <${ErrorText} error=${verifyError} />
+    <${AuditCheckpoints} />
     <details class="card filters-card">
       <summary><${Icon} name="search" /> Filter</summary>
       <form class="form-grid" onSubmit=${(e) => { e.preventDefault(); setFilters(draft); }}>

@@ -8,6 +8,7 @@ import { useInterval, useLoad } from "../lib/load.js";
 import { Icon } from "../components/icons.js";
 import { Empty, ErrorText, Field, LoadFailed, Loading, PageHead } from "../components/ui.js";
 import { AgenciesPanel } from "../components/agencies.js";
+import { TransparencyReport } from "../components/transparency.js";
 
 const STATUS = {
   pending: ["Waiting for you", "warn"], granted: ["Granted", "ok"], partial: ["Partly granted", "ok"],
@@ -139,5 +140,6 @@ export function RequestsView() {
             <span class="small muted">${r.agency} · <${Verification} request=${r} /> · ${when(r.received_at)}${r.flags.length ? ` · ${r.flags.length} flag${r.flags.length === 1 ? "" : "s"}` : ""}</span>
           </button></li>`)}</ul>`}
     <${AgenciesPanel} />
+    <${TransparencyReport} />
   </div>`;
 }
