@@ -110,7 +110,11 @@ class EvidenceService:
 
     async def start(self) -> None:
         """Sweep expired requests and grants now and every minute."""
-        self.builder.root.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(self.builder.root.mkdir, parents=True, exist_ok=True)
+        for package_id in await self._storage.evidence_packages.abandon_building():
+            why = "the gateway stopped while it was being made"
+            await self._audit.append("gateway", "evidence.failed", f"package:{package_id}",
+                                     outcome="failed", detail={"reason": why})  # fmt: skip
         await self.sweep()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="evidence-sweeper")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from doorstep.gateway.auth.principal import REQUEST_ROLES
 from doorstep.gateway.evidence.intake import Source
 from doorstep.gateway.evidence.request_form import RequestForm, RequestRefused
 from doorstep.gateway.evidence.service import PackageNotFound
@@ -13,11 +14,11 @@ from doorstep.gateway.sharing.tokens import TOKEN_SHAPE, token_hash
 from doorstep.gateway.storage import AgencyRecord, PackageRecord, RequestRecord
 from doorstep.gateway.web.api import add_api_route
 from doorstep.gateway.web.auth_api import json_of, principal_of
-from doorstep.gateway.web.keys import AUDIT, EVIDENCE, REFUSALS, STORAGE
+from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, EVIDENCE, REFUSALS, STORAGE
 from doorstep.gateway.web.policy import Access, json_error
 from doorstep.gateway.web.request_views import AgencyRequestList, AgencyRequestView, for_agency
 from doorstep.gateway.web.requests_api import ID, MAX_REQUEST
-from doorstep.gateway.web.session import client_ip
+from doorstep.gateway.web.session import client_ip, session_token
 from doorstep.gateway.web.share_public_api import SHARE_LIMITS
 from doorstep.gateway.web.share_send import ShareFileResponse
 
@@ -87,8 +88,8 @@ def _first(request: web.Request) -> bool:
     return not header.startswith("bytes=") or header.startswith("bytes=0-")
 
 
-async def _send(request: web.Request, package: PackageRecord | None, via: str,
-                who: str) -> web.StreamResponse:  # fmt: skip
+async def _send(request: web.Request, package: PackageRecord | None, via: str, who: str,
+                account: AccountWatch | None = None) -> web.StreamResponse:  # fmt: skip
     evidence, first = request.app[EVIDENCE], _first(request)
     try:
         package, path = await evidence.open_package(package, first=first)
@@ -103,10 +104,39 @@ async def _send(request: web.Request, package: PackageRecord | None, via: str,
         "Content-Disposition": f'attachment; filename="evidence-{package.id}.zip"',
         "Content-Type": "application/zip",
     }  # fmt: skip
+    package_id = package.id
+
+    async def still_open() -> bool:
+        if account is not None and not await account.still_agency(request):
+            return False
+        return await evidence.still_open(package_id)
+
     return ShareFileResponse(
-        path, headers, package.id, evidence.watch, lambda: evidence.still_open(package.id),
-        package.expires_at, evidence.clock.now,
+        path, headers, package_id, evidence.watch, still_open, package.expires_at,
+        evidence.clock.now, None if account is None else account.changed,
     )  # fmt: skip
+
+
+class AccountWatch:
+    """The agency account behind a download: wakes on its changes, and says whether it is
+    still a signed-in agency account (a disabled or deleted one stops the send).
+
+    The send runs after the handler has returned, so each wait registers its own watcher for
+    as long as it waits (one made in the handler would be closed before the first byte)."""
+
+    def __init__(self, request: web.Request) -> None:
+        self._changes = request.app[ACCOUNTS].changes
+        self._user_id = principal_of(request).user_id
+
+    async def changed(self) -> None:
+        """Until the account changes."""
+        with self._changes.watch(self._user_id) as watcher:
+            await watcher.wait()
+
+    async def still_agency(self, request: web.Request) -> bool:
+        """Whether the session is still an agency account's."""
+        current = await request.app[ACCOUNTS].principal_for(session_token(request))
+        return current is not None and current.role in REQUEST_ROLES
 
 
 async def download_own(request: web.Request) -> web.StreamResponse:
@@ -115,7 +145,7 @@ async def download_own(request: web.Request) -> web.StreamResponse:
     packages = await request.app[STORAGE].evidence_packages.of_request(record.id)
     ready = [p for p in packages if p.state == "ready"]
     return await _send(request, ready[-1] if ready else None, "account",
-                       principal_of(request).username)  # fmt: skip
+                       principal_of(request).username, AccountWatch(request))  # fmt: skip
 
 
 async def download_by_link(request: web.Request) -> web.StreamResponse:

@@ -198,12 +198,16 @@ async def shared_media(request: web.Request) -> web.StreamResponse:
         raise _gone() from None
     principal = principal_of(request)
     recheck = ShareRecheck(request, state, request.match_info["view"], position, True)
-    watcher = request.app[ACCOUNTS].changes.watch(principal.user_id)
-    try:
-        return await _send(request, state, item, recheck, "account", principal.username,
-                           watcher.wait)  # fmt: skip
-    finally:
-        watcher.close()
+    changes = request.app[ACCOUNTS].changes
+
+    async def account_changed() -> None:
+        # The send runs after this handler returns: each wait holds its own watcher while it
+        # waits (one made here would be closed before the first byte went out).
+        with changes.watch(principal.user_id) as watcher:
+            await watcher.wait()
+
+    return await _send(request, state, item, recheck, "account", principal.username,
+                       account_changed)  # fmt: skip
 
 
 async def share_page(request: web.Request) -> web.FileResponse:

@@ -21,6 +21,7 @@ from doorstep.simulator.media import VideoLoop, encode_video_loop
 
 from ..gateway_client import SAME_ORIGIN, Client, call
 from ..recording.clips import T0, write_clip
+from ..recording.test_clips_api import read_until_cut
 from ..settings.conftest import (  # noqa: F401  # fixtures
     CONSOLE,
     Gateway,
@@ -244,3 +245,30 @@ async def test_bad_share_requests_get_a_reason(gateway: Gateway) -> None:
         {"title": "t", "category": "other", "items": [{"clip_id": CLIP}]},
     )
     assert status == 403
+
+
+async def test_a_neighbours_download_stops_within_a_second_when_the_account_is_disabled(
+    gateway: Gateway,
+) -> None:
+    owner, _ = await gateway.owner()
+    nora = await gateway.signed_in("nora", "neighbour")
+    users = {u.username: u.id for u, _ in await gateway.app[ACCOUNTS].list_users()}
+    share_id, _ = await share(owner, gateway, link=False, recipients=[users["nora"]])
+    status, opened = await call(nora, "GET", f"/api/shared/{share_id}")
+    assert status == 200
+    state = await gateway.app[SHARES].get(share_id)
+    assert state is not None
+    copy = gateway.app[SHARES].derivations.share_root / str(state.items[0].file)
+    size = 64 * 1024 * 1024  # far more than the sockets between client and server hold
+    with copy.open("r+b") as file:
+        file.truncate(size)  # a long copy (sparse: made at once)
+    async with nora.get(opened["items"][0]["video"], headers=SAME_ORIGIN) as got:
+        assert got.status == 200
+        received = len(await got.content.readexactly(64 * 1024))
+        await gateway.app[ACCOUNTS].update_user(CONSOLE, users["nora"], None, True, None, "t")
+        disabled = asyncio.get_running_loop().time()
+        rest, cut = await read_until_cut(got.content)
+        cut_after = asyncio.get_running_loop().time() - disabled
+    assert cut
+    assert received + rest < size
+    assert cut_after < 1.0

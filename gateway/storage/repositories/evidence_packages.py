@@ -77,6 +77,18 @@ class EvidencePackageRepository(Repository):
             (error[:300], package_id),
         )
 
+    async def abandon_building(self) -> list[str]:
+        """Mark packages a stop left half-made failed; returns their ids."""
+        rows = await self._conn.fetchall(
+            "SELECT id FROM evidence_packages WHERE state = 'building'"
+        )
+        ids = [r["id"] for r in rows]
+        await self._conn.executemany(
+            "UPDATE evidence_packages SET state = 'failed', error = ? WHERE id = ?",
+            [("the gateway stopped while it was being made", i) for i in ids],
+        )
+        return ids
+
     async def get(self, package_id: str) -> PackageRecord | None:
         """One package."""
         row = await self._conn.fetchone("SELECT * FROM evidence_packages WHERE id = ?",
