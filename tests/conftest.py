@@ -14,9 +14,15 @@ from pathlib import Path
 
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
+from hypothesis import settings as hypothesis_settings
 
 from tests.leak_names import pytest_runtest_protocol  # noqa: F401  # tags leaked transports
 from tests.shared_guard import reads_nothing_from_shared  # noqa: F401  # autouse fixture
+
+# Property tests check what is computed, never how fast: on a loaded 2-core machine one example
+# can take seconds. Speed goals live in bench/ (bench/fuzz.py for the parsers).
+hypothesis_settings.register_profile("doorstep", deadline=None)
+hypothesis_settings.load_profile("doorstep")
 
 REPO = Path(__file__).resolve().parent.parent
 
