@@ -40,7 +40,7 @@ def report_body(
         "type": REPORT_TYPE, "household": household, "since": since.isoformat(),
         "until": until.isoformat(), "generated_at": generated_at.isoformat(),
         "requests": _counts(records),
-        "by_agency": [{"agency": name, "verification": rows[-1].verification, **_counts(rows)}
+        "by_agency": [{"agency_name": name, "verification": rows[-1].verification, **_counts(rows)}
                       for name, rows in sorted(by_agency.items())],
         "by_legal_basis": [{"legal_basis": name, **_counts(rows)}
                            for name, rows in sorted(by_basis.items())],

@@ -38,7 +38,7 @@ async def test_the_report_counts_each_outcome_and_is_signed(case: Case) -> None:
     assert report["household"] == "Elm Street"
     assert report["requests"] == {"received": 4, "pending": 1, "granted": 0, "partial": 1,
                                   "declined": 1, "expired": 0, "refused": 1}  # fmt: skip
-    agencies = {a["agency"]: a for a in report["by_agency"]}
+    agencies = {a["agency_name"]: a for a in report["by_agency"]}
     assert (agencies["Springfield PD"]["received"], agencies["County Sheriff"]["pending"]) == (3, 1)
     bases = {b["legal_basis"]: b["received"] for b in report["by_legal_basis"]}
     assert bases == {"voluntary": 3, "warrant": 1}  # the refused one is counted as it was asked

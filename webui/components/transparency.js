@@ -42,7 +42,7 @@ export function TransparencyReport() {
     ${report ? html`<section id="report">
       <h3>${report.household}: ${report.since.slice(0, 10)} to ${report.until.slice(0, 10)}</h3>
       <${Table} rows=${[{ what: "All requests", ...report.requests }]} first="what" label="" />
-      ${report.by_agency.length ? html`<${Table} rows=${report.by_agency} first="agency" label="Agency" />` : null}
+      ${report.by_agency.length ? html`<${Table} rows=${report.by_agency} first="agency_name" label="Agency" />` : null}
       ${report.by_legal_basis.length ? html`<${Table} rows=${report.by_legal_basis} first="legal_basis" label="Legal basis" />` : null}
       <p>${report.clips_handed_over} clip(s) handed over in ${report.packages_delivered} package(s), downloaded ${report.downloads} time(s).</p>
       <p class="small muted">Signed by <code class="hash">${signed.key_fingerprint}</code>.</p>
