@@ -11,11 +11,11 @@ LIVE_ROLES = frozenset({"owner", "resident"})
 HOUSEHOLD_ROLES = LIVE_ROLES
 """Who reaches cameras at all: their list, state, snapshots, events and live view."""
 CAMERA_ROLES = frozenset({"resident"})
+"""Who can be granted cameras (the owner sees every camera without grants)."""
 SHARE_ROLES = frozenset({"neighbour"})
+"""Who receives shares addressed to their account (their "Shared with me" page)."""
 REQUEST_ROLES = frozenset({"agency"})
 """Who sends police footage requests (their "Footage requests" page), nothing else."""
-"""Who receives shares addressed to their account (their "Shared with me" page)."""
-"""Who can be granted cameras (the owner sees every camera without grants)."""
 CONFIRMED_FOR = timedelta(minutes=10)
 """How long a sign-in or a re-entered password allows security-sensitive changes."""
 

@@ -15,7 +15,7 @@ from doorstep.gateway.storage import AgencyRecord, PackageRecord, RequestRecord
 from doorstep.gateway.web.api import add_api_route
 from doorstep.gateway.web.auth_api import json_of, principal_of
 from doorstep.gateway.web.keys import ACCOUNTS, AUDIT, EVIDENCE, REFUSALS, STORAGE
-from doorstep.gateway.web.policy import Access, json_error
+from doorstep.gateway.web.policy import NOT_FOUND, Access, json_error
 from doorstep.gateway.web.request_views import AgencyRequestList, AgencyRequestView, for_agency
 from doorstep.gateway.web.requests_api import ID, MAX_REQUEST
 from doorstep.gateway.web.session import client_ip, session_token
@@ -29,7 +29,7 @@ TOKEN = {"type": "string", "pattern": "^[A-Za-z0-9_-]{32}$"}
 def _no_such(request: web.Request, who: str) -> web.HTTPException:
     """The one answer to anything an agency may not have: audited (aggregated)."""
     request.app[REFUSALS].record(who, "evidence.refused", "denied", client_ip(request))
-    return json_error(web.HTTPNotFound, "not_found", "no such request or package")
+    return json_error(web.HTTPNotFound, *NOT_FOUND)
 
 
 async def _agency(request: web.Request) -> AgencyRecord:

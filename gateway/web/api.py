@@ -90,6 +90,8 @@ class ApiRoute:
             statuses |= {408, 413, 422}  # body_of: slow, large or invalid body
         if self.access is not Access.PUBLIC:
             statuses |= {401, 403}
+        if self.access not in (Access.PUBLIC, Access.SIGNED_IN, Access.AGENCY):
+            statuses.add(404)  # what an agency gets instead of 403: not even that it exists
         return sorted(statuses)
 
 

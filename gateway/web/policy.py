@@ -10,7 +10,7 @@ from typing import NoReturn
 
 from aiohttp import web
 
-from doorstep.gateway.auth.principal import HOUSEHOLD_ROLES, Principal
+from doorstep.gateway.auth.principal import HOUSEHOLD_ROLES, REQUEST_ROLES, Principal
 
 _log = logging.getLogger(__name__)
 
@@ -42,6 +42,10 @@ _ROLES_FOR = {
     Access.NEIGHBOUR: frozenset({"neighbour"}),
     Access.AGENCY: frozenset({"agency"}),
 }
+# An agency learns nothing from what it may not reach, not even that a route or an id exists:
+# every such answer is the agency API's one 404 (and the refusal is audited as any other).
+_HIDDEN_FROM = REQUEST_ROLES
+NOT_FOUND = ("not_found", "not found")
 _REFUSALS = {
     Access.OWNER: ("owner_only", "owner only"),
     Access.NEIGHBOUR: ("neighbour_only", "only neighbour accounts receive shares"),
@@ -154,6 +158,8 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
             )
         allowed_roles = _ROLES_FOR.get(access)
         if allowed_roles is not None and principal.role not in allowed_roles:
+            if principal.role in _HIDDEN_FROM:
+                await _refuse(request, principal, json_error(web.HTTPNotFound, *NOT_FOUND))
             code, reason = _REFUSALS.get(
                 access, ("household_only", "only the household (owner and residents) may do this")
             )

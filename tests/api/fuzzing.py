@@ -139,6 +139,11 @@ def sign_in_as(base_url: str, setup_token: str, role: str) -> requests.Session:
     return session
 
 
+def refusal_for(role: str) -> int:
+    """What a role gets from a route it may not call: an agency is not told the route exists."""
+    return 401 if role == "anonymous" else 404 if role == "agency" else 403
+
+
 REJECTIONS = [400, 401, 403, 404, 405, 406, 408, 409, 413, 415, 421, 422, 428, 429]
 """What counts as refusing invalid input: schemathesis' list, with 413 (a body over the cap is
 refused before it is parsed), 408 and 421 added, and without 5xx (never a valid refusal here)."""
@@ -177,7 +182,7 @@ def contract_problems(role: str, operation: Any, response: Any) -> list[str]:
     access = operation.definition.raw["x-doorstep-access"]
     status = response.status_code
     if role not in ALLOWED[access]:
-        refused = 401 if role == "anonymous" else 403
+        refused = refusal_for(role)
         if status not in (refused, 415, 421):
             problems.append(f"{role} got {status} from a {access} route (expected {refused})")
     if status == 200 and operation.label == "GET /api/cameras":
@@ -332,7 +337,7 @@ def check_stream(base_url: str, cookies: Any, role: str) -> list[str]:
                 headers={**SAME_ORIGIN, "Connection": "close"},
             ) as response:  # fmt: skip
                 allowed = role in ALLOWED["household"]
-                expected = 200 if allowed else 401 if role == "anonymous" else 403
+                expected = 200 if allowed else refusal_for(role)
                 if response.status_code != expected:
                     problems.append(f"{method} stream as {role}: {response.status_code}")
                 kind = response.headers.get("Content-Type", "")
