@@ -19,10 +19,14 @@ from doorstep.gateway.web.policy import NOT_FOUND, Access, json_error
 from doorstep.gateway.web.request_views import AgencyRequestList, AgencyRequestView, for_agency
 from doorstep.gateway.web.requests_api import ID, MAX_REQUEST
 from doorstep.gateway.web.session import client_ip, session_token
+from doorstep.gateway.web.share_limits import SlidingWindows
 from doorstep.gateway.web.share_public_api import SHARE_LIMITS
 from doorstep.gateway.web.share_send import ShareFileResponse
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+SUBMISSIONS_PER_HOUR = 20
+"""Requests one agency may send in an hour, refused ones too: more is a flood, not an inquiry."""
+SUBMISSIONS = web.AppKey("agency_submissions", SlidingWindows)
 TOKEN = {"type": "string", "pattern": "^[A-Za-z0-9_-]{32}$"}
 
 
@@ -56,6 +60,9 @@ async def _view(request: web.Request, record: RequestRecord) -> AgencyRequestVie
 async def submit(request: web.Request) -> web.Response:
     """POST /api/agency/requests: a footage request from this agency's account."""
     agency = await _agency(request)
+    if not request.app[SUBMISSIONS].take(str(agency.id)):
+        why = f"at most {SUBMISSIONS_PER_HOUR} requests an hour from one agency; try again later"
+        raise json_error(web.HTTPTooManyRequests, "too_many", why, {"Retry-After": "3600"})
     raw, data = await json_of(request, MAX_REQUEST)
     principal = principal_of(request)
     source = Source("agency_account", agency, agency.name, principal.username, client_ip(request))
@@ -167,10 +174,11 @@ async def download_by_link(request: web.Request) -> web.StreamResponse:
 def add_agency_routes(app: web.Application) -> None:
     """Register the agency's routes and the package link."""
     agency, one = Access.AGENCY, {"request_id": ID}
+    app[SUBMISSIONS] = SlidingWindows(SUBMISSIONS_PER_HOUR, window_s=3600)
     add_api_route(app, "POST", "/api/agency/requests", submit, access=agency,
                   summary="Send a footage request (checked by the box; never live video)",
                   request=RequestForm, response=AgencyRequestView, status=201,
-                  errors=(403,))  # fmt: skip
+                  errors=(403, 429))  # fmt: skip
     add_api_route(app, "GET", "/api/agency/requests", list_own, access=agency,
                   summary="This agency's requests", response=AgencyRequestList,
                   errors=(403,))  # fmt: skip

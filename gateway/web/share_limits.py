@@ -20,10 +20,16 @@ REQUESTS_PER_TOKEN = 3000
 MAX_KEYS = 50_000
 
 
-class _Windows:
-    def __init__(self, limit: int, clock: Callable[[], float]) -> None:
+class SlidingWindows:
+    """At most `limit` hits per key in any `window_s` seconds; memory bounded by MAX_KEYS.
+    Counting never awaits, so a concurrent burst cannot slip past the limit."""
+
+    def __init__(
+        self, limit: int, clock: Callable[[], float] = time.monotonic, window_s: float = WINDOW_S
+    ) -> None:
         self.limit = limit
         self._clock = clock
+        self._window_s = window_s
         self._hits: OrderedDict[str, deque[float]] = OrderedDict()
 
     def _recent(self, key: str, now: float) -> deque[float]:
@@ -32,12 +38,13 @@ class _Windows:
             if len(self._hits) >= MAX_KEYS:
                 self._hits.popitem(last=False)
             hits = self._hits[key] = deque(maxlen=self.limit + 1)
-        while hits and now - hits[0] >= WINDOW_S:
+        while hits and now - hits[0] >= self._window_s:
             hits.popleft()
         self._hits.move_to_end(key)
         return hits
 
     def full(self, key: str) -> bool:
+        """Whether the key's window is full (nothing counted)."""
         return len(self._recent(key, self._clock())) >= self.limit
 
     def take(self, key: str) -> bool:
@@ -58,9 +65,9 @@ class ShareLimits:
         requests_per_address: int = REQUESTS_PER_ADDRESS,
         requests_per_token: int = REQUESTS_PER_TOKEN, clock: Callable[[], float] = time.monotonic,
     ) -> None:  # fmt: skip
-        self._refused = _Windows(refusals_per_address, clock)
-        self._addresses = _Windows(requests_per_address, clock)
-        self._tokens = _Windows(requests_per_token, clock)
+        self._refused = SlidingWindows(refusals_per_address, clock)
+        self._addresses = SlidingWindows(requests_per_address, clock)
+        self._tokens = SlidingWindows(requests_per_token, clock)
 
     def configure(self, refusals_per_address: int, requests_per_address: int) -> None:
         """New limits per address (a test measuring thousands of refusals from one address)."""

@@ -6,14 +6,13 @@ after the gateway's clock moved back."""
 from __future__ import annotations
 
 import re
-import statistics
-import time
 from datetime import timedelta
 
 from doorstep.gateway.web.keys import AUDIT, EVIDENCE, REFUSALS, STORAGE
 from doorstep.gateway.web.policy import POLICIES, Access
 
 from ..gateway_client import call
+from ..timing_probe import assert_indistinguishable, interleaved
 from .conftest import BACK_CLIP, FRONT_CLIP, Case, add_agency, request_body
 from .test_request_flow import decided, fetch
 
@@ -69,18 +68,13 @@ async def test_every_undecided_answer_is_the_same(case: Case) -> None:
         }
     assert len({repr(v) for v in views.values()}) == 1, views
     assert views["pending"] == {"status": "received", "refused_reason": None, "package": None}
+
     # And by time: 1000 tries each, interleaved, within the noise of one another.
-    times: dict[str, list[float]] = {name: [] for name in ids}
-    for _ in range(1000):
-        for name, request_id in ids.items():
-            started = time.perf_counter()
-            status, _ = await call(case.agency, "GET", f"/api/agency/requests/{request_id}")
-            times[name].append(time.perf_counter() - started)
-            assert status == 200
-    medians = {name: statistics.median(found) * 1000 for name, found in times.items()}
-    reference = medians["pending"]
-    for median in medians.values():
-        assert abs(median - reference) <= max(0.15, 0.15 * reference), medians
+    async def probe(name: str) -> None:
+        status, _ = await call(case.agency, "GET", f"/api/agency/requests/{ids[name]}")
+        assert status == 200
+
+    assert_indistinguishable(await interleaved(ids, probe, 1000), "pending")
 
 
 async def test_another_agencys_request_and_path_tricks_are_the_same_404(case: Case) -> None:

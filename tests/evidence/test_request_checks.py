@@ -3,6 +3,7 @@ reason naming the field: sent by an agency account through the API, stored for t
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from doorstep.gateway.evidence.area import AreaRefused, parse_area
 from doorstep.gateway.evidence.request_form import case_key
+from doorstep.gateway.web.agency_api import SUBMISSIONS_PER_HOUR
 
 from ..gateway_client import call
 from .conftest import HOME, Case, circle, request_body
@@ -129,3 +131,19 @@ async def test_an_unverified_agency_is_shown_as_unverified(case: Case) -> None:
                                  {"name": "Keyless", "verification": "signed_key"})  # fmt: skip
     assert status == 422
     assert "public_key" in refused["reason"]
+
+
+async def test_a_burst_of_requests_is_held_to_the_hourly_limit(case: Case) -> None:
+    # 30 at once, each a different case: exactly the limit goes through (refused ones count).
+    bodies = [request_body(case=f"B-{n}", area=circle(100 if n % 2 else 300)) for n in range(30)]
+    answers = await asyncio.gather(
+        *(call(case.agency, "POST", "/api/agency/requests", b) for b in bodies)
+    )
+    statuses = sorted(status for status, _ in answers)
+    assert statuses.count(429) == 30 - SUBMISSIONS_PER_HOUR, statuses
+    assert set(statuses) == {201, 422, 429}
+    limited = next(body for status, body in answers if status == 429)
+    assert limited["error"] == "too_many"
+    assert f"at most {SUBMISSIONS_PER_HOUR} requests an hour" in limited["reason"]
+    _, listed = await call(case.owner, "GET", "/api/requests")
+    assert len(listed["requests"]) == SUBMISSIONS_PER_HOUR  # nothing stored past the limit

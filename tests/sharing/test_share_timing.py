@@ -3,14 +3,13 @@ tokens, 1000 tries each through HTTP, interleaved, answer within the noise of on
 
 from __future__ import annotations
 
-import statistics
-import time
 from datetime import timedelta
 
 from doorstep.gateway.web.keys import SHARES
 from doorstep.gateway.web.share_public_api import SHARE_LIMITS
 
 from ..settings.conftest import Gateway, StartGateway, data_dir, start_gateway  # noqa: F401
+from ..timing_probe import assert_indistinguishable, interleaved
 from .test_shares_api import GONE, gateway, loop, public, share  # noqa: F401  # fixtures
 
 TRIES = 1000
@@ -29,16 +28,12 @@ async def test_refused_tokens_take_the_same_time_whatever_the_reason(gateway: Ga
     real = clock.wall
     clock.wall = lambda: real() + timedelta(hours=2)  # past the hour-long share's end
     links = {"unknown": "s/" + "x" * 32, "revoked": revoked, "limit": limited, "expired": expired}
-    times: dict[str, list[float]] = {name: [] for name in links}
-    for _ in range(TRIES):
-        for name, link in links.items():
-            started = time.perf_counter()
-            status, body, _ = await public(stranger, f"api/{link}")
-            times[name].append(time.perf_counter() - started)
-            assert (status, body) == (404, GONE), name
+
+    async def probe(name: str) -> None:
+        status, body, _ = await public(stranger, f"api/{links[name]}")
+        assert (status, body) == (404, GONE), name
+
+    times = await interleaved(links, probe, TRIES)
     clock.wall = real
-    medians = {name: statistics.median(found) * 1000 for name, found in times.items()}
-    reference = medians["unknown"]
-    for median in medians.values():
-        # Within 15 % (or 0.15 ms) of an unknown token's: a DB round trip more would show.
-        assert abs(median - reference) <= max(0.15, 0.15 * reference), medians
+    # Within 15 % (or 0.15 ms) of an unknown token's: a DB round trip more would show.
+    assert_indistinguishable(times, "unknown")

@@ -4,40 +4,12 @@
 import { api } from "../lib/api.js";
 import { useStore } from "../lib/store.js";
 import { receivesShares } from "../lib/words.js";
-import { html, useEffect, useId, useRef, useState } from "../lib/html.js";
+import { html, useEffect, useId, useState } from "../lib/html.js";
 import { clock } from "../lib/format.js";
 import { Modal } from "./dialogs.js";
+import { MaskFields } from "./mask-editor.js";
 import { CATEGORY_WORDS } from "./shared-clips.js";
 import { ErrorText, Field } from "./ui.js";
-
-const MIN_SIDE = 0.02;
-
-/** Rectangles drawn with a pointer on the poster, in fractions of the picture. */
-function MaskEditor({ poster, masks, setMasks, style }) {
-  const box = useRef(null);
-  const [drawing, setDrawing] = useState(null);
-  const at = (e) => {
-    const r = box.current.getBoundingClientRect();
-    return [Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)), Math.min(1, Math.max(0, (e.clientY - r.top) / r.height))];
-  };
-  const down = (e) => { e.preventDefault(); box.current.setPointerCapture(e.pointerId); const [x, y] = at(e); setDrawing({ x0: x, y0: y, x1: x, y1: y }); };
-  const move = (e) => { if (drawing) { const [x, y] = at(e); setDrawing({ ...drawing, x1: x, y1: y }); } };
-  const up = () => {
-    if (!drawing) return;
-    const m = { x: Math.min(drawing.x0, drawing.x1), y: Math.min(drawing.y0, drawing.y1), w: Math.abs(drawing.x1 - drawing.x0), h: Math.abs(drawing.y1 - drawing.y0), style };
-    setDrawing(null);
-    if (m.w >= MIN_SIDE && m.h >= MIN_SIDE && masks.length < 8) setMasks([...masks, { ...m, x: Math.min(m.x, 0.999), y: Math.min(m.y, 0.999) }]);
-  };
-  const rect = (m, i, live) => html`<span key=${i} class=${`mask-rect ${m.style}${live ? " live" : ""}`}
-    style=${`left:${m.x * 100}%;top:${m.y * 100}%;width:${m.w * 100}%;height:${m.h * 100}%`}></span>`;
-  const live = drawing && { x: Math.min(drawing.x0, drawing.x1), y: Math.min(drawing.y0, drawing.y1), w: Math.abs(drawing.x1 - drawing.x0), h: Math.abs(drawing.y1 - drawing.y0), style };
-  return html`<div class="mask-editor" ref=${box} onPointerDown=${down} onPointerMove=${move} onPointerUp=${up}
-      role="img" aria-label=${`The clip's first picture; ${masks.length} privacy mask${masks.length === 1 ? "" : "s"} drawn`}>
-    ${poster ? html`<img src=${poster} alt="" draggable="false" />` : html`<span class="muted">No poster yet</span>`}
-    ${masks.map((m, i) => rect(m, i, false))}
-    ${live ? rect(live, "live", true) : null}
-  </div>`;
-}
 
 function LinkOnce({ link, share }) {
   const [copied, setCopied] = useState(false);
@@ -56,7 +28,6 @@ export function ShareDialog({ clip, onClose }) {
   const title = useId();
   const [form, setForm] = useState({ title: "", description: "", category: "suspicious_activity", audio: false, days: 7, limit: "", link: true, start: 0, end: "" });
   const [masks, setMasks] = useState([]);
-  const [maskStyle, setMaskStyle] = useState("black");
   const [recipients, setRecipients] = useState([]);
   const [neighbours, setNeighbours] = useState([]);
   const [error, setError] = useState(null);
@@ -99,15 +70,7 @@ export function ShareDialog({ clip, onClose }) {
         <${Field} label="From (seconds)"><input name="share-start" type="number" min="0" step="0.1" value=${form.start} onInput=${set("start")} /></${Field}>
         <${Field} label="To (seconds)" hint="Empty: to the end"><input name="share-end" type="number" min="0.1" step="0.1" value=${form.end} onInput=${set("end")} /></${Field}>
       </fieldset>
-      <fieldset><legend>Privacy masks</legend>
-        <p class="muted small">Drag on the picture to hide a window, a face or a number plate on every frame of the shared copy.</p>
-        <${MaskEditor} poster=${clip.poster} masks=${masks} setMasks=${setMasks} style=${maskStyle} />
-        <div class="actions">
-          <label><input type="radio" name="mask-style" checked=${maskStyle === "black"} onChange=${() => setMaskStyle("black")} /> Black</label>
-          <label><input type="radio" name="mask-style" checked=${maskStyle === "blur"} onChange=${() => setMaskStyle("blur")} /> Blur</label>
-          <button type="button" class="ghost" disabled=${!masks.length} onClick=${() => setMasks(masks.slice(0, -1))}>Undo the last mask</button>
-        </div>
-      </fieldset>
+      <${MaskFields} poster=${clip.poster} masks=${masks} setMasks=${setMasks} what="shared copy" />
       <label class="check"><input type="checkbox" name="share-audio" checked=${form.audio} onChange=${set("audio")} /> Keep the sound (off: voices of passers-by stay private)</label>
       <fieldset><legend>Who gets it</legend>
         <label class="check"><input type="checkbox" name="share-link" checked=${form.link} onChange=${set("link")} /> A link anyone holding it can watch</label>
