@@ -65,9 +65,12 @@ Case: {case}
 Signed by the gateway key {fingerprint}
 
 What is here
-  native/         the clips as the camera recorded them (the masters)
+  native/         the clips as the camera recorded them (the masters), where the
+                  owner handed them over
   working/        copies the owner trimmed, stripped of sound or masked (if any),
-                  each with a derivation record in manifest.json
+                  each with a derivation record in manifest.json; a master the
+                  owner kept back is listed in "withheld_masters" by its SHA-256:
+                  it stays on the owner's gateway under this request's legal hold
   manifest.json   every file's SHA-256, size, codecs and recording times; the
                   request; the camera clocks; the chain of custody; the owner's
                   signed consent receipt; the audit log entry of this export with
@@ -80,7 +83,7 @@ Check it with Doorstep (offline, nothing else needed):
 
 Check it by hand:
   unzip PACKAGE.zip -d package && cd package
-  sha256sum native/* working/*     # compare with "sha256" of each file in manifest.json
+  sha256sum */*.mp4                # compare with "sha256" of each file in manifest.json
   openssl pkeyutl -verify -pubin -inkey gateway-key.pem -rawin \\
       -in manifest.json -sigfile manifest.sig
   The fingerprint is SHA256: and the unpadded base64 of the SHA-256 of the raw

@@ -102,14 +102,26 @@ def _check_files(
     return listed
 
 
+def _withheld(manifest: dict[str, Any]) -> dict[str, str]:
+    """Clip id → SHA-256 of each master the owner kept back (only its copy was handed over)."""
+    kept = manifest.get("withheld_masters", [])
+    return {str(w.get("clip_id")): str(w.get("sha256")) for w in kept if isinstance(w, dict)}
+
+
 def _check_derivations(manifest: dict[str, Any], listed: dict[str, str],
                        report: PackageReport) -> None:  # fmt: skip
+    held = set(_withheld(manifest).values())
     for d in manifest.get("derivations", []):
         if not isinstance(d, dict):
             report.problems.append(f"{m.MANIFEST}: a derivation record is malformed")
             continue
+        if d.get("input") is None and d.get("input_sha256") not in held:
+            report.problems.append(f"{d.get('output')}: derived from a master the package "
+                                   "neither holds nor lists as kept back")  # fmt: skip
         for side in ("input", "output"):
             path = d.get(side)
+            if side == "input" and path is None:
+                continue  # a master kept back: checked against its listing above
             if not isinstance(path, str) or path not in listed:
                 report.problems.append(f"{path}: a derivation names a file the package lacks")
             elif listed[path] != d.get(f"{side}_sha256"):
@@ -124,9 +136,20 @@ def _check_receipt(manifest: dict[str, Any], listed: dict[str, str], key: Verify
         return
     by_clip = {(f.get("clip_id"), f.get("role")): f.get("path") for f in manifest.get("files", [])
                if isinstance(f, dict)}  # fmt: skip
+    held = _withheld(manifest)
     for grant in body.get("granted", []):
         clip = grant.get("clip_id")
-        for role, field_name in (("native", "master_sha256"), ("working", "copy_sha256")):
+        if grant.get("master_handed_over") is False:
+            if (clip, "native") in by_clip:
+                report.problems.append(f"{by_clip[(clip, 'native')]}: in the package though "
+                                       "the consent receipt kept it back")  # fmt: skip
+            elif held.get(clip) != grant.get("master_sha256"):
+                report.problems.append(f"{m.MANIFEST}: clip {clip}'s master is not listed as "
+                                       "kept back as the consent receipt says")  # fmt: skip
+            roles: tuple[tuple[str, str], ...] = (("working", "copy_sha256"),)
+        else:
+            roles = (("native", "master_sha256"), ("working", "copy_sha256"))
+        for role, field_name in roles:
             path = by_clip.get((clip, role))
             expected = grant.get(field_name)
             if expected is None and path is None:

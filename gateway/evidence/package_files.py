@@ -1,12 +1,12 @@
 """The files of an evidence package, written into its zip as they are hashed: the masters as
-recorded (`native/`) and the owner's trimmed, audio-stripped or masked copies (`working/`).
-Blocking (PyAV, hashing, disk): run on a thread."""
+recorded (`native/`) where the owner hands them over, and the owner's trimmed, audio-stripped
+or masked copies (`working/`). Blocking (PyAV, hashing, disk): run on a thread."""
 
 from __future__ import annotations
 
 import hashlib
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from doorstep.gateway.sharing.derive import TOOL, DeriveJob, derive
 from doorstep.gateway.sharing.masks import Mask
 
 CHUNK = 1 << 20
+WITHHELD = "on the owner's gateway, under this request's legal hold: not handed over"
 
 
 class PackageError(RuntimeError):
@@ -40,12 +41,33 @@ class PackageItem:
     end_ms: int | None = None
     audio: bool = True
     masks: tuple[Mask, ...] = ()
+    original: bool = False
 
     @property
     def needs_copy(self) -> bool:
         """Whether the grant asks for something other than the master as recorded."""
         trimmed = self.start_ms > 0 or (self.end_ms is not None and self.end_ms < self.duration_ms)
         return trimmed or not self.audio or bool(self.masks)
+
+    @property
+    def hands_over_master(self) -> bool:
+        """Whether the master leaves the box: granted unchanged, or the owner chose to add it.
+        A trimmed, silent or masked grant otherwise sends the copy alone — sending the master
+        beside it would undo what the owner removed."""
+        return self.original or not self.needs_copy
+
+
+@dataclass(slots=True)
+class PackageFiles:
+    """What `write_files` put in the zip, and what it kept back."""
+
+    files: list[dict[str, Any]] = field(default_factory=list)
+    """Every file in the zip: path, role (native/working), SHA-256, size, media facts."""
+    derivations: list[dict[str, Any]] = field(default_factory=list)
+    """Input hash → output hash, operation, tool and parameters of each working copy."""
+    withheld: list[dict[str, Any]] = field(default_factory=list)
+    """Masters not handed over (only their copies were): their SHA-256 and size, so a copy
+    can be tied to the recording the owner keeps under legal hold."""
 
 
 def probe(path: Path) -> dict[str, Any]:
@@ -86,6 +108,24 @@ def recorded_times(item: PackageItem, zone: ZoneInfo) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _hash(source: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with source.open("rb") as reader:
+        while chunk := reader.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def copy_times(item: PackageItem, zone: ZoneInfo) -> dict[str, Any]:
+    """When the part of the clip a working copy holds was recorded (its trim applied)."""
+    end_ms = item.duration_ms if item.end_ms is None else min(item.end_ms, item.duration_ms)
+    start = item.started_at + timedelta(milliseconds=item.start_ms)
+    end = item.started_at + timedelta(milliseconds=end_ms)
+    part = replace(item, started_at=start, ended_at=end, duration_ms=end_ms - item.start_ms)
+    return recorded_times(part, zone)
+
+
 def store(archive: zipfile.ZipFile, name: str, source: Path) -> tuple[str, int]:
     """Copy a file into the zip (stored: video does not compress) as it is hashed."""
     digest, size = hashlib.sha256(), 0
@@ -101,20 +141,25 @@ def store(archive: zipfile.ZipFile, name: str, source: Path) -> tuple[str, int]:
 
 def write_files(
     archive: zipfile.ZipFile, items: list[PackageItem], scratch: Path, zone: ZoneInfo
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Write every native and working file; returns (the files' entries, the derivations)."""
-    files: list[dict[str, Any]] = []
-    derivations: list[dict[str, Any]] = []
+) -> PackageFiles:
+    """Write every native and working file the grants hand over."""
+    written = PackageFiles()
     for n, item in enumerate(items, start=1):
         native = f"native/{n:02d}-{item.camera_id}-{item.clip_id}.mp4"
-        sha, size = store(archive, native, item.master)
+        if item.hands_over_master:
+            sha, size = store(archive, native, item.master)
+        else:
+            sha, size = _hash(item.master)
         if item.recorded_sha256 is not None and sha != item.recorded_sha256:
             raise PackageError(f"clip {item.clip_id}: the master changed since it was recorded")
         times = recorded_times(item, zone)
-        files.append({"path": native, "role": "native", "clip_id": item.clip_id,
-                      "camera_id": item.camera_id, "sha256": sha, "size": size,
-                      "sha256_at_recording": item.recorded_sha256, "recorded": times,
-                      **probe(item.master)})  # fmt: skip
+        master = {"clip_id": item.clip_id, "camera_id": item.camera_id, "sha256": sha,
+                  "size": size, "sha256_at_recording": item.recorded_sha256}  # fmt: skip
+        if item.hands_over_master:
+            written.files.append({"path": native, "role": "native", **master, "recorded": times,
+                                  **probe(item.master)})  # fmt: skip
+        else:
+            written.withheld.append(master | {"kept": WITHHELD})
         if not item.needs_copy:
             continue
         copy, poster = scratch / f"{n:02d}.mp4", scratch / f"{n:02d}.jpg"
@@ -125,17 +170,21 @@ def write_files(
         copy.unlink(missing_ok=True)
         poster.unlink(missing_ok=True)
         facts = _copy_facts(made.width, made.height, made.duration_ms, made.has_audio)
-        files.append({"path": working, "role": "working", "clip_id": item.clip_id,
-                      "camera_id": item.camera_id, "sha256": copy_sha, "size": copy_size,
-                      "derived_from": native, **facts})  # fmt: skip
-        derivations.append({
-            "input": native, "input_sha256": sha, "output": working, "output_sha256": copy_sha,
+        written.files.append({
+            "path": working, "role": "working", "clip_id": item.clip_id,
+            "camera_id": item.camera_id, "sha256": copy_sha, "size": copy_size,
+            "derived_from": native if item.hands_over_master else None,
+            "derived_from_sha256": sha, "recorded": copy_times(item, zone), **facts,
+        })  # fmt: skip
+        written.derivations.append({
+            "input": native if item.hands_over_master else None, "input_sha256": sha,
+            "output": working, "output_sha256": copy_sha,
             "operation": {"start_ms": item.start_ms, "end_ms": item.end_ms,
                           "audio_removed": not item.audio,
                           "masks": [asdict(m) for m in item.masks]},
             "tool": TOOL, "parameters": made.derivation,
         })  # fmt: skip
-    return files, derivations
+    return written
 
 
 def _copy_facts(width: int, height: int, duration_ms: int, audio: bool) -> dict[str, Any]:

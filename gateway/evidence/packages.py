@@ -21,7 +21,12 @@ from doorstep.gateway.audit import AuditLog
 from doorstep.gateway.audit.checkpoints import Checkpointer
 from doorstep.gateway.audit.proofs import make_proof
 from doorstep.gateway.evidence import manifest as m
-from doorstep.gateway.evidence.package_files import PackageError, PackageItem, write_files
+from doorstep.gateway.evidence.package_files import (
+    PackageError,
+    PackageFiles,
+    PackageItem,
+    write_files,
+)
 from doorstep.gateway.evidence.receipts import receipt_body, sign_receipt
 from doorstep.gateway.recording.clip_file import fsync_dir, sha256_file
 from doorstep.gateway.recording.files import UnsafeClipPath, resolve
@@ -84,7 +89,7 @@ class PackageBuilder:
             made.append(PackageItem(
                 clip.id, clip.camera_id, master, clip.sha256, clip.started_at, clip.ended_at,
                 clip.duration_ms, clip.clock_offset_s, item.start_ms, item.end_ms, item.audio,
-                masks,
+                masks, item.original,
             ))  # fmt: skip
         return made
 
@@ -134,11 +139,10 @@ class PackageBuilder:
 
         archive = await asyncio.to_thread(open_zip)
         try:
-            files, derivations = await asyncio.to_thread(write_files, archive, items, scratch,
-                                                         zone)  # fmt: skip
-            receipt = await self._receipt(record, decision, files, by)
-            core = await self._core(record, package, items, files, derivations, receipt,
-                                    zone_name, by)  # fmt: skip
+            written = await asyncio.to_thread(write_files, archive, items, scratch, zone)
+            files = written.files
+            receipt = await self._receipt(record, decision, written, by)
+            core = await self._core(record, package, items, written, receipt, zone_name, by)
             core_sha = m.core_sha256(core)
             export = await self._audit.append(
                 by, "evidence.export", f"package:{package.id}",
@@ -191,11 +195,13 @@ class PackageBuilder:
         return final.stat().st_size, sha256_file(final)
 
     async def _receipt(self, record: RequestRecord, decision: dict[str, Any],
-                       files: list[dict[str, Any]], by: str) -> dict[str, str]:  # fmt: skip
+                       written: PackageFiles, by: str) -> dict[str, str]:  # fmt: skip
         key = self._checkpoints.key
-        copies = {f["clip_id"]: f["sha256"] for f in files if f["role"] == "working"}
-        natives = {f["clip_id"]: f["sha256"] for f in files if f["role"] == "native"}
-        granted = [g | {"master_sha256": natives.get(g["clip_id"]),
+        copies = {f["clip_id"]: f["sha256"] for f in written.files if f["role"] == "working"}
+        sent = {f["clip_id"]: f["sha256"] for f in written.files if f["role"] == "native"}
+        masters = sent | {w["clip_id"]: w["sha256"] for w in written.withheld}
+        granted = [g | {"master_sha256": masters.get(g["clip_id"]),
+                        "master_handed_over": g["clip_id"] in sent,
                         "copy_sha256": copies.get(g["clip_id"])}
                    for g in decision["granted"]]  # fmt: skip
         now = datetime.now(UTC)
@@ -214,8 +220,7 @@ class PackageBuilder:
 
     async def _core(
         self, record: RequestRecord, package: PackageRecord, items: list[PackageItem],
-        files: list[dict[str, Any]], derivations: list[dict[str, Any]],
-        receipt: dict[str, str], zone_name: str, by: str,
+        written: PackageFiles, receipt: dict[str, str], zone_name: str, by: str,
     ) -> dict[str, Any]:  # fmt: skip
         key = self._checkpoints.key.public
         now = datetime.now(UTC)
@@ -236,6 +241,7 @@ class PackageBuilder:
             "request": agency_request(record),
             "clock": {"gateway_utc_at_export": now.isoformat(), "time_zone": zone_name,
                       "timestamp_source": m.TIMESTAMP_SOURCE},
-            "cameras": await self._cameras(items), "files": files, "derivations": derivations,
+            "cameras": await self._cameras(items), "files": written.files,
+            "derivations": written.derivations, "withheld_masters": written.withheld,
             "custody": custody, "consent_receipt": receipt,
         }  # fmt: skip

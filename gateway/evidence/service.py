@@ -54,12 +54,14 @@ class PackageNotFound(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class ClipGrant:
-    """The owner's grant of one clip: whole or trimmed to the window, sound, masks."""
+    """The owner's grant of one clip: whole or trimmed to the window, sound, masks, and
+    whether the recording as made goes too (else a changed copy leaves the box alone)."""
 
     clip_id: str
     trim_to_window: bool = True
     audio: bool = False
     masks: tuple[Mask, ...] = ()
+    original: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +193,8 @@ class EvidenceService:
                 hold_until, by, now, request_id=request_id, legal=True,
             )  # fmt: skip
         granted = [{"clip_id": i.clip_id, "start_ms": i.start_ms, "end_ms": i.end_ms,
-                    "audio": i.audio, "masks": list(i.masks)} for i in items]  # fmt: skip
+                    "audio": i.audio, "masks": list(i.masks), "original": i.original}
+                   for i in items]  # fmt: skip
         entry = await self._audit.append(
             by, "request.decided", f"request:{request_id}", ip=ip,
             detail={"status": status, "granted": [i.clip_id for i in items],
@@ -309,4 +312,4 @@ def _item(record: RequestRecord, n: int, grant: ClipGrant, clip: ClipRecord) -> 
         start_ms = min(start_ms, max(0, clip.duration_ms - 1))
     masks = tuple({"x": m.x, "y": m.y, "w": m.w, "h": m.h, "style": m.style} for m in grant.masks)
     return RequestItemRecord(record.id, clip.id, n, grant.audio, clip.path, clip.sha256 or "",
-                             start_ms, end_ms, masks)  # fmt: skip
+                             start_ms, end_ms, masks, grant.original)  # fmt: skip

@@ -96,6 +96,11 @@ class GrantBody(BaseModel):
     trim_to_window: bool = True
     audio: bool = False
     masks: list[MaskBody] = Field(default_factory=list, max_length=8)
+    original: bool = Field(
+        False,
+        description="Also hand over the recording as made (whole, "
+        "with sound, unmasked); else a changed copy goes alone.",
+    )
 
 
 class DecisionBody(BaseModel):
@@ -250,7 +255,8 @@ async def decide(request: web.Request) -> web.Response:
     body = await body_of(request, DecisionBody)
     decision = Decision(
         grants=tuple(ClipGrant(g.clip_id, g.trim_to_window, g.audio,
-                               tuple(Mask(m.x, m.y, m.w, m.h, m.style) for m in g.masks))
+                               tuple(Mask(m.x, m.y, m.w, m.h, m.style) for m in g.masks),
+                               g.original)
                      for g in body.grants),
         declined=tuple(body.declined), note=body.note, hold_days=body.hold_days,
         grant_hours=body.grant_hours, max_downloads=body.max_downloads,

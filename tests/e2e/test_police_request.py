@@ -2,21 +2,28 @@
 an agency with an account; the agency (second factor set up) asks for the doorbell's area and a
 past window holding a recorded press; the owner sees the checks and the clips, grants the
 doorbell's clip trimmed with the sound removed and declines the garden's; the agency downloads
-the package; `doorstep evidence verify` passes on it, and fails naming the file after each of a
-changed byte, an edited manifest, a manifest re-signed with another key and a removed file."""
+the package (the silent copy alone: the recording as made stays on the box); `doorstep
+evidence verify` passes on it, and fails naming the file after each of a changed byte, an
+edited manifest, a manifest re-signed with another key and a removed file."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import av
 import pyotp
 import pytest
 from playwright.async_api import Browser
 
+from doorstep.gateway.evidence.signed_requests import sign_request
+from doorstep.gateway.keys.signing import SigningKey
+from doorstep.gateway.recording.service import CLIPS_DIR
 from doorstep.gateway.storage import ClipQuery
 from doorstep.gateway.web.keys import CHECKPOINTS, SHARES, STORAGE
 
@@ -36,6 +43,13 @@ pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30_000
 HOME = (37.0, -122.0)
 AGENCY_PASSWORD = "agency password for tests"
+SHERIFF = "County Sheriff (verified by its signing key)"
+
+
+def audio_streams(path: Path) -> int:
+    """How many sound tracks a clip file has (blocking)."""
+    with av.open(str(path)) as container:
+        return len(container.streams.audio)
 
 
 async def clips_of_both(gateway: Gateway) -> dict[str, str]:  # noqa: F811
@@ -156,10 +170,18 @@ async def test_an_agency_request_granted_in_part_and_verified_offline(  # noqa: 
     result = await asyncio.to_thread(verify, package, "--key", fingerprint)
     assert result.returncode == 0, result.stdout
     assert "evidence package ok" in result.stdout
-    native = f"native/01-front-{clips['front']}.mp4"
+    # Trimmed and silent, so the copy goes alone: the recording as made (and its sound) stays.
     working = f"working/01-front-{clips['front']}.mp4"
+    front = await gateway.app[STORAGE].clips.get(clips["front"])
+    assert front is not None
+    master = gateway.app[STORAGE].database.path.parent / CLIPS_DIR / front.path
+    assert await asyncio.to_thread(audio_streams, master) == 1
+    with zipfile.ZipFile(package) as archive:
+        assert [n for n in archive.namelist() if n.endswith(".mp4")] == [working]
+        (tmp_path / "copy.mp4").write_bytes(archive.read(working))
+    assert await asyncio.to_thread(audio_streams, tmp_path / "copy.mp4") == 0
     for edit, named in (
-        (_flip_byte_in(native), f"{native}: SHA-256 differs"),
+        (_flip_byte_in(working), f"{working}: SHA-256 differs"),
         (_edit_manifest, "manifest.json: its signature is not"),
         (_resign, "manifest.json: not made with the pinned key"),
         (_remove_member(working), f"{working}: missing from the package"),
@@ -193,3 +215,100 @@ async def test_an_agency_request_granted_in_part_and_verified_offline(  # noqa: 
     await page.set_input_files("input[name=saved-checkpoint]", str(saved))
     await page.locator("#checkpoint-verdict", has_text="Intact").wait_for(timeout=TIMEOUT_MS)
     await look_at(owner, "audit-checkpoints", "#checkpoint-verdict")
+
+
+async def test_requests_typed_in_or_signed_and_a_masked_grant(  # noqa: PLR0915
+    chromium: Browser,  # noqa: F811
+    gateway: Gateway,  # noqa: F811
+    aiohttp_client: Any,
+    tmp_path: Path,
+) -> None:
+    clips = await clips_of_both(gateway)
+    await gateway.app[SHARES].places.set_home(HOME[0], HOME[1], "Elm Street", "alice", "")
+    owner = await owner_page(chromium, gateway, aiohttp_client)
+    page = owner.page
+    key = SigningKey.generate()
+
+    # The owner adds an agency it knows by its signing key (no account on this box).
+    await page.goto(gateway.url + "#/requests")
+    await page.locator("details.agencies summary").click()
+    await page.fill("input[name=agency-name]", "County Sheriff")
+    await page.select_option("select[name=verification]", "signed_key")
+    await page.fill("textarea[name=public-key]", key.public.pem())
+    await page.click("#add-agency button[type=submit]")
+    await page.locator("li[data-agency]", has_text=key.public.fingerprint).wait_for(
+        timeout=TIMEOUT_MS
+    )
+
+    # A request that came by e-mail, typed in: the box checks it as any other.
+    await page.locator("details.intake summary").click()
+    typed = page.locator("#type-in-request")
+    await typed.locator("select[name=typed-agency]").select_option(label=SHERIFF)
+    await typed.locator("select[name=channel]").select_option("email")
+    now = datetime.now(UTC)
+    fields = {
+        "case_number": "S-88", "incident_type": "burglary", "officer": "Dep. K. Moss",
+        "contact": "kmoss@sheriff.example", "latitude": str(HOME[0]), "longitude": str(HOME[1]),
+        "radius": "300", "start": local(now - timedelta(minutes=20)), "end": local(now),
+    }  # fmt: skip
+    for name, value in fields.items():
+        await typed.locator(f"[name={name}]").fill(value)
+    await look_at(owner, "request-typed-in", "#type-in-request")
+    await typed.locator("button[type=submit]").click()
+    await typed.get_by_text("Added: case S-88, waiting for you.").wait_for(timeout=TIMEOUT_MS)
+
+    # A request file signed with the pinned key; then one signed with another key, refused.
+    window = {"start": (now - timedelta(minutes=20)).isoformat(), "end": now.isoformat()}
+    request = {
+        "case_number": "S-89", "incident_type": "burglary",
+        "officer": {"name": "Dep. K. Moss", "contact": "kmoss@sheriff.example"},
+        "legal_basis": "voluntary", "window": window,
+        "area": {"type": "Feature", "properties": {"radius_m": 300},
+                 "geometry": {"type": "Point", "coordinates": [HOME[1], HOME[0]]}},
+    }  # fmt: skip
+    good, forged = tmp_path / "request.json", tmp_path / "forged.json"
+    good.write_bytes(sign_request(key, request))
+    forged.write_bytes(sign_request(SigningKey.generate(), request | {"case_number": "S-90"}))
+    await page.check("input[name=intake] >> nth=1")
+    signed = page.locator("#signed-request")
+    await signed.locator("select[name=signed-agency]").select_option(label=SHERIFF)
+    await signed.locator("input[name=request-file]").set_input_files(str(good))
+    await signed.locator("button[type=submit]").click()
+    await signed.get_by_text("Signature checked. Added: case S-89").wait_for(timeout=TIMEOUT_MS)
+    await look_at(owner, "request-signed-file", "#signed-request")
+    await signed.locator("input[name=request-file]").set_input_files(str(forged))
+    await signed.locator("button[type=submit]").click()
+    await signed.locator("[role=alert]", has_text="file:").wait_for(timeout=TIMEOUT_MS)
+    assert [p for p in owner.problems if "422" not in p] == []  # the refusal, and nothing else
+    owner.problems.clear()
+    listed = {r.channel: r for r in await gateway.app[STORAGE].police_requests.page(limit=10)}
+    assert set(listed) == {"email", "signed_file"}
+    assert listed["signed_file"].case_number == "S-89"  # the forged one never got in
+
+    # The typed-in request: grant the doorbell's clip with a privacy mask drawn on its poster.
+    await page.reload()
+    dismiss = page.locator("button:has-text('Dismiss')")
+    if await dismiss.count():  # the doorbell's ring banner would lie over the picture
+        await dismiss.first.click()
+    await page.locator(f"button[data-request='{listed['email'].id}']").click(timeout=TIMEOUT_MS)
+    front = page.locator(f"li[data-clip='{clips['front']}']")
+    await front.locator("input[value=grant]").check(timeout=TIMEOUT_MS)
+    editor = front.locator(".mask-editor")
+    await editor.scroll_into_view_if_needed()
+    box = await editor.bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1)
+    await page.mouse.down()
+    await page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5, steps=5)
+    await page.mouse.up()
+    assert await front.locator(".mask-rect").count() == 1
+    assert not await front.locator("input[name=original]").is_checked()
+    await look_at(owner, "request-masked-grant", ".mask-rect")
+    await page.click("#decide")
+    await page.locator("[data-package][data-state=ready]").wait_for(timeout=TIMEOUT_MS)
+    (receipt,) = await gateway.app[STORAGE].police_requests.receipts(listed["email"].id)
+    (granted,) = json.loads(receipt.body)["granted"]
+    (mask,) = granted["masks"]
+    assert mask["x"] == pytest.approx(0.1, abs=0.03)
+    assert mask["w"] == pytest.approx(0.3, abs=0.03)
+    assert granted["master_handed_over"] is False

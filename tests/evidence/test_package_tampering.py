@@ -33,8 +33,9 @@ async def delivered(case: Case, tmp_path: Path) -> tuple[Path, str]:
     """A package as the agency downloaded it, and the gateway key's fingerprint."""
     status, sent = await call(case.agency, "POST", "/api/agency/requests", request_body())
     assert status == 201
-    await decided(case, sent["id"], {"grants": [{"clip_id": FRONT_CLIP, "audio": False}],
-                                    "declined": [BACK_CLIP]})  # fmt: skip
+    # Silent, and the recording as made too: both files to tamper with.
+    grant = {"clip_id": FRONT_CLIP, "audio": False, "original": True}
+    await decided(case, sent["id"], {"grants": [grant], "declined": [BACK_CLIP]})
     status, body = await fetch(case.agency, f"/api/agency/requests/{sent['id']}/package")
     assert status == 200
     path = tmp_path / "evidence.zip"
@@ -120,6 +121,26 @@ async def test_a_tampered_package_fails_naming_the_file(
     assert result.returncode == 1, result.stdout
     assert "evidence package FAILED: changed.zip" in result.stdout
     assert expected in result.stdout, result.stdout
+
+
+def _slip_in_the_master(members: dict[str, bytes]) -> None:
+    """What a package whose master was kept back would look like with one slipped in."""
+    manifest = json.loads(members["manifest.json"])
+    native = next(f for f in manifest["files"] if f["role"] == "native")
+    manifest["files"].remove(native)
+    del members[native["path"]]
+    manifest["withheld_masters"] = [{"clip_id": FRONT_CLIP, "sha256": native["sha256"]}]
+    members["manifest.json"] = manifest_bytes(manifest)
+
+
+async def test_a_master_the_receipt_says_went_must_be_there(delivered: tuple[Path, str]) -> None:
+    package, fingerprint = delivered
+    result = await asyncio.to_thread(verify, rewrite(package, _slip_in_the_master),
+                                     "--key", fingerprint)  # fmt: skip
+    assert result.returncode == 1
+    assert f"native copy of clip {FRONT_CLIP}: not the file the consent receipt granted" in (
+        result.stdout
+    )
 
 
 async def test_without_a_pin_another_key_still_cannot_vouch_for_the_receipt(

@@ -5,6 +5,8 @@ package and it verifies offline."""
 from __future__ import annotations
 
 import asyncio
+import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +73,30 @@ async def test_a_request_from_an_agency_to_a_verified_package(case: Case, tmp_pa
     key = case.gateway.app[CHECKPOINTS].key.public
     report = await asyncio.to_thread(verify_package, saved, key.fingerprint)
     assert report.ok, report.problems
-    assert report.files == 2  # the master and its working copy
+    # Trimmed and silent: the copy goes alone, the master stays here (named by its hash).
+    assert report.files == 1
+    clip = await storage.clips.get(FRONT_CLIP)
+    assert clip is not None
+    assert_master_kept_back(saved, FRONT_CLIP, clip.sha256)
     downloads = await case.gateway.app[AUDIT].query(action="evidence.download")
     assert len(downloads) == 1  # the resumed Range request is the same download
     status, after = await call(case.owner, "GET", f"/api/requests/{request_id}")
     assert [d["via"] for d in after["downloads"]] == ["account"]
+
+
+def assert_master_kept_back(package: Path, clip_id: str, sha256: str | None) -> None:
+    """Only the working copy is in the package; the master is listed by its hash."""
+    with zipfile.ZipFile(package) as archive:
+        names = archive.namelist()
+        manifest = json.loads(archive.read("manifest.json"))
+    (working,) = [n for n in names if n.endswith(".mp4")]
+    assert working.startswith("working/")
+    (kept,) = manifest["withheld_masters"]
+    assert (kept["clip_id"], kept["sha256"]) == (clip_id, sha256)
+    (derivation,) = manifest["derivations"]
+    assert (derivation["input"], derivation["input_sha256"]) == (None, sha256)
+    (granted,) = json.loads(manifest["consent_receipt"]["body"])["granted"]
+    assert (granted["master_handed_over"], granted["master_sha256"]) == (False, sha256)
 
 
 def package_time(detail: dict[str, Any]) -> Any:

@@ -2,7 +2,6 @@
 // add one. An agency's account needs a second factor before it can send anything.
 import { api } from "../lib/api.js";
 import { html, useState } from "../lib/html.js";
-import { useLoad } from "../lib/load.js";
 import { ErrorText, Field } from "./ui.js";
 
 const METHODS = {
@@ -37,9 +36,10 @@ function AddAgency({ onAdded }) {
   </form>`;
 }
 
-/** The agencies section of the Requests page. */
-export function AgenciesPanel() {
-  const { data, reload } = useLoad((signal) => api("GET", "/api/agencies", undefined, { signal }));
+/** The agencies section of the Requests page (`agencies`: GET /api/agencies, or null while
+ * it loads; `reload` after one was added). */
+export function AgenciesPanel({ agencies, reload }) {
+  const data = agencies;
   return html`<details class="card agencies">
     <summary>Agencies (${data ? data.agencies.length : "…"})</summary>
     ${data && data.agencies.length ? html`<ul>${data.agencies.map((a) => html`<li key=${a.id} data-agency=${a.id}>

@@ -1,6 +1,7 @@
 // Police footage requests (owner): each request with the box's checks, its flags, how the
 // agency was verified, the legal basis and the clips of its window; per clip grant (trimmed to
-// the window or whole, sound kept or not) or decline; the package and its downloads; agencies.
+// the window or whole, sound kept or not, privacy masks) or decline; the package and its
+// downloads; adding a request typed in or signed; the agencies; the transparency report.
 import { api } from "../lib/api.js";
 import { html, useState } from "../lib/html.js";
 import { exactly, when } from "../lib/format.js";
@@ -8,6 +9,8 @@ import { useInterval, useLoad } from "../lib/load.js";
 import { Icon } from "../components/icons.js";
 import { Empty, ErrorText, Field, LoadFailed, Loading, PageHead } from "../components/ui.js";
 import { AgenciesPanel } from "../components/agencies.js";
+import { MaskFields } from "../components/mask-editor.js";
+import { RequestIntake } from "../components/request-intake.js";
 import { TransparencyReport } from "../components/transparency.js";
 
 const STATUS = {
@@ -42,12 +45,17 @@ function ClipChoice({ clip, choice, onChange, disabled }) {
         ${choice.grant ? html`<label class="check"><input type="checkbox" name="trim" checked=${choice.trim} onChange=${(e) => set({ trim: e.currentTarget.checked })} /> Only the requested window</label>
           <label class="check"><input type="checkbox" name="audio" checked=${choice.audio} onChange=${(e) => set({ audio: e.currentTarget.checked })} /> Keep the sound</label>` : null}
       </fieldset>
+      ${choice.grant && (choice.trim || !choice.audio || choice.masks.length) ? html`<label class="check"><input type="checkbox" name="original" checked=${choice.original} onChange=${(e) => set({ original: e.currentTarget.checked })} />
+        Also hand over the recording as made (whole, with sound, unmasked)</label>
+        <p class="small muted">${choice.original ? "Both go: the agency can see everything you trimmed, silenced or masked." : "Only the changed copy goes; the recording stays here under the request's legal hold, its fingerprint in the package."}</p>` : null}
+      ${choice.grant ? html`<${MaskFields} poster=${clip.poster} masks=${choice.masks} setMasks=${(masks) => set({ masks })}
+        name=${`mask-style-${clip.id}`} what="copy handed over" />` : null}
     </div>
   </li>`;
 }
 
 function Decision({ request, onDecided }) {
-  const [choices, setChoices] = useState(() => Object.fromEntries(request.clips.map((c) => [c.id, { grant: false, trim: true, audio: false }])));
+  const [choices, setChoices] = useState(() => Object.fromEntries(request.clips.map((c) => [c.id, { grant: false, trim: true, audio: false, masks: [], original: false }])));
   const [note, setNote] = useState("");
   const [problem, setProblem] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -56,7 +64,7 @@ function Decision({ request, onDecided }) {
     e.preventDefault();
     setBusy(true); setProblem(null);
     const body = {
-      grants: granted.map((c) => ({ clip_id: c.id, trim_to_window: choices[c.id].trim, audio: choices[c.id].audio })),
+      grants: granted.map((c) => ({ clip_id: c.id, trim_to_window: choices[c.id].trim, audio: choices[c.id].audio, masks: choices[c.id].masks, original: choices[c.id].original })),
       declined: request.clips.filter((c) => !choices[c.id].grant).map((c) => c.id), note: note || null,
     };
     try { onDecided(await api("POST", `/api/requests/${encodeURIComponent(request.id)}/decision`, body)); } catch (err) { setProblem(err); }
@@ -129,6 +137,7 @@ function Detail({ id, onBack }) {
 export function RequestsView() {
   const [open, setOpen] = useState(null);
   const { data, error, reload } = useLoad((signal) => api("GET", "/api/requests", undefined, { signal }));
+  const agencies = useLoad((signal) => api("GET", "/api/agencies", undefined, { signal }));
   if (open) return html`<div class="page requests"><${Detail} id=${open} onBack=${() => { setOpen(null); reload(); }} /></div>`;
   return html`<div class="page requests">
     <${PageHead} title="Police requests" subtitle="Nothing leaves this box unless you grant named clips. The agency learns nothing from a decline." />
@@ -139,7 +148,8 @@ export function RequestsView() {
             <span><strong>Case ${r.case_number || "?"}</strong> · ${r.incident_type || "—"} <${Status} status=${r.status} /></span>
             <span class="small muted">${r.agency} · <${Verification} request=${r} /> · ${when(r.received_at)}${r.flags.length ? ` · ${r.flags.length} flag${r.flags.length === 1 ? "" : "s"}` : ""}</span>
           </button></li>`)}</ul>`}
-    <${AgenciesPanel} />
+    <${RequestIntake} agencies=${agencies.data ? agencies.data.agencies : []} onAdded=${reload} />
+    <${AgenciesPanel} agencies=${agencies.data} reload=${agencies.reload} />
     <${TransparencyReport} />
   </div>`;
 }

@@ -63,6 +63,8 @@ class RequestItemRecord:
     start_ms: int = 0
     end_ms: int | None = None
     masks: tuple[dict[str, Any], ...] = ()
+    original: bool = False
+    """Also hand over the master as recorded (a grant without changes is the master anyway)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,7 @@ def _item(row: sqlite3.Row) -> RequestItemRecord:
     return RequestItemRecord(
         row["request_id"], row["clip_id"], row["position"], bool(row["audio"]),
         row["master_path"], row["master_sha256"], row["start_ms"], row["end_ms"],
-        tuple(json.loads(row["masks"])),
+        tuple(json.loads(row["masks"])), bool(row["original"]),
     )  # fmt: skip
 
 
@@ -196,10 +198,10 @@ class PoliceRequestRepository(Repository):
                 raise Conflict(f"request {request_id} is not waiting for a decision")
             await tx.executemany(
                 """INSERT INTO request_items (request_id, clip_id, position, start_ms, end_ms,
-                       audio, masks, master_path, master_sha256)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       audio, masks, master_path, master_sha256, original)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [(i.request_id, i.clip_id, i.position, i.start_ms, i.end_ms, int(i.audio),
-                  json.dumps(list(i.masks)), i.master_path, i.master_sha256)
+                  json.dumps(list(i.masks)), i.master_path, i.master_sha256, int(i.original))
                  for i in items],
             )  # fmt: skip
 
