@@ -38,8 +38,9 @@ def differences_ms(times: dict[str, list[float]], reference: str) -> dict[str, f
 def assert_indistinguishable(
     times: dict[str, list[float]], reference: str, tolerance_ms: float = 0.15
 ) -> None:
-    """No case differs from the reference by more than `tolerance_ms` or 15 % of its median:
-    one database round trip more shows as a steady difference in every round."""
+    """No case differs from the reference by more than `tolerance_ms` or 15 % of its median
+    (a check that works in one case and not another, a slow hash or a disk read, shows as a
+    steady difference in every round; tests/test_timing_probe.py shows it is caught)."""
     typical = statistics.median(times[reference]) * 1000
     allowed = max(tolerance_ms, 0.15 * typical)
     differences = differences_ms(times, reference)

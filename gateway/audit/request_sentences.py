@@ -58,6 +58,9 @@ REQUEST_SENTENCES: dict[str, Callable[[Row], str]] = {
     ),
     "evidence.ready": lambda r: "An evidence package was made and signed",
     "evidence.failed": lambda r: f"An evidence package could not be made: {r.text('reason')}",
+    "evidence.retry": lambda r: (
+        f"An evidence package is being made again: {r.text('reason')}{r.ip}"
+    ),
     "evidence.download": _download,
     "evidence.grant_ended": lambda r: "An evidence package's download grant ended",
     "evidence.revoked": lambda r: f"{r.actor} ended an evidence package's download grant{r.ip}",

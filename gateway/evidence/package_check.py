@@ -78,7 +78,13 @@ def _check_files(
     archive: zipfile.ZipFile, manifest: dict[str, Any], report: PackageReport
 ) -> dict[str, str]:
     listed: dict[str, str] = {}
-    names = set(archive.namelist())
+    every = archive.namelist()
+    names = set(every)
+    # Two members of one name: tools disagree on which is "the" file (unzip keeps the first,
+    # Python reads the last), so a doctored twin could hide behind the genuine one.
+    folded = [n.casefold() for n in every]
+    for name in sorted({n for n in every if folded.count(n.casefold()) > 1}):
+        report.problems.append(f"{name}: in the package more than once")
     for entry in manifest.get("files", []):
         path = entry.get("path") if isinstance(entry, dict) else None
         if not isinstance(path, str) or not _safe(path):
@@ -104,20 +110,33 @@ def _check_files(
 
 def _withheld(manifest: dict[str, Any]) -> dict[str, str]:
     """Clip id → SHA-256 of each master the owner kept back (only its copy was handed over)."""
-    kept = manifest.get("withheld_masters", [])
+    kept = manifest.get("withheld_masters")
+    if not isinstance(kept, list):
+        return {}
     return {str(w.get("clip_id")): str(w.get("sha256")) for w in kept if isinstance(w, dict)}
+
+
+def _clip_of(manifest: dict[str, Any], path: object) -> str | None:
+    for entry in manifest.get("files", []):
+        if isinstance(entry, dict) and entry.get("path") == path:
+            return str(entry.get("clip_id"))
+    return None
 
 
 def _check_derivations(manifest: dict[str, Any], listed: dict[str, str],
                        report: PackageReport) -> None:  # fmt: skip
-    held = set(_withheld(manifest).values())
-    for d in manifest.get("derivations", []):
+    held = _withheld(manifest)
+    derivations = manifest.get("derivations", [])
+    for d in derivations if isinstance(derivations, list) else [None]:
         if not isinstance(d, dict):
             report.problems.append(f"{m.MANIFEST}: a derivation record is malformed")
             continue
-        if d.get("input") is None and d.get("input_sha256") not in held:
-            report.problems.append(f"{d.get('output')}: derived from a master the package "
-                                   "neither holds nor lists as kept back")  # fmt: skip
+        output = d.get("output")
+        if d.get("input") is None and held.get(str(_clip_of(manifest, output))) != d.get(
+            "input_sha256"
+        ):
+            report.problems.append(f"{output}: derived from a master the package neither "
+                                   "holds nor lists as kept back")  # fmt: skip
         for side in ("input", "output"):
             path = d.get(side)
             if side == "input" and path is None:
@@ -134,18 +153,26 @@ def _check_receipt(manifest: dict[str, Any], listed: dict[str, str], key: Verify
     report.problems += [f"{m.MANIFEST}: {p}" for p in problems]
     if body is None:
         return
-    by_clip = {(f.get("clip_id"), f.get("role")): f.get("path") for f in manifest.get("files", [])
-               if isinstance(f, dict)}  # fmt: skip
+    files = [f for f in manifest.get("files", []) if isinstance(f, dict)]
+    by_clip = {(f.get("clip_id"), f.get("role")): f.get("path") for f in files}
     held = _withheld(manifest)
-    for grant in body.get("granted", []):
+    granted = [g for g in body.get("granted", []) if isinstance(g, dict)]
+    for extra in sorted({str(f.get("path")) for f in files}
+                       - {str(by_clip.get((g.get("clip_id"), r))) for g in granted
+                          for r in ("native", "working")}):  # fmt: skip
+        report.problems.append(f"{extra}: a clip the consent receipt did not grant")
+    for grant in granted:
         clip = grant.get("clip_id")
         if grant.get("master_handed_over") is False:
             if (clip, "native") in by_clip:
                 report.problems.append(f"{by_clip[(clip, 'native')]}: in the package though "
                                        "the consent receipt kept it back")  # fmt: skip
-            elif held.get(clip) != grant.get("master_sha256"):
+            elif held.get(str(clip)) != grant.get("master_sha256"):
                 report.problems.append(f"{m.MANIFEST}: clip {clip}'s master is not listed as "
                                        "kept back as the consent receipt says")  # fmt: skip
+            if grant.get("copy_sha256") is None:
+                report.problems.append(f"{m.MANIFEST}: clip {clip} was granted, but neither "
+                                       "its master nor a copy is in the package")  # fmt: skip
             roles: tuple[tuple[str, str], ...] = (("working", "copy_sha256"),)
         else:
             roles = (("native", "master_sha256"), ("working", "copy_sha256"))

@@ -117,13 +117,16 @@ def _hash(source: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def copy_times(item: PackageItem, zone: ZoneInfo) -> dict[str, Any]:
-    """When the part of the clip a working copy holds was recorded (its trim applied)."""
-    end_ms = item.duration_ms if item.end_ms is None else min(item.end_ms, item.duration_ms)
-    start = item.started_at + timedelta(milliseconds=item.start_ms)
-    end = item.started_at + timedelta(milliseconds=end_ms)
-    part = replace(item, started_at=start, ended_at=end, duration_ms=end_ms - item.start_ms)
-    return recorded_times(part, zone)
+def copy_times(
+    item: PackageItem, zone: ZoneInfo, starts_at_ms: int, duration_ms: int
+) -> dict[str, Any]:
+    """When the part of the clip a working copy holds was recorded. A copy that keeps the
+    camera's own frames starts at the keyframe at or before the trim: `starts_at_ms` (into
+    the master) is where it really starts, as the derivation measured it."""
+    start = item.started_at + timedelta(milliseconds=starts_at_ms)
+    end = start + timedelta(milliseconds=duration_ms)
+    return recorded_times(replace(item, started_at=start, ended_at=end, duration_ms=duration_ms),
+                          zone)  # fmt: skip
 
 
 def store(archive: zipfile.ZipFile, name: str, source: Path) -> tuple[str, int]:
@@ -170,11 +173,13 @@ def write_files(
         copy.unlink(missing_ok=True)
         poster.unlink(missing_ok=True)
         facts = _copy_facts(made.width, made.height, made.duration_ms, made.has_audio)
+        starts_at_ms = int(made.derivation["parameters"]["copy_starts_at_ms"])
         written.files.append({
             "path": working, "role": "working", "clip_id": item.clip_id,
             "camera_id": item.camera_id, "sha256": copy_sha, "size": copy_size,
             "derived_from": native if item.hands_over_master else None,
-            "derived_from_sha256": sha, "recorded": copy_times(item, zone), **facts,
+            "derived_from_sha256": sha,
+            "recorded": copy_times(item, zone, starts_at_ms, made.duration_ms), **facts,
         })  # fmt: skip
         written.derivations.append({
             "input": native if item.hands_over_master else None, "input_sha256": sha,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,15 +113,13 @@ class EvidenceService:
     async def start(self) -> None:
         """Sweep expired requests and grants now and every minute."""
         await asyncio.to_thread(self.builder.root.mkdir, parents=True, exist_ok=True)
-        for package_id in await self._storage.evidence_packages.abandon_building():
-            why = "the gateway stopped while it was being made"
-            await self._audit.append("gateway", "evidence.failed", f"package:{package_id}",
-                                     outcome="failed", detail={"reason": why})  # fmt: skip
+        for package in await self._storage.evidence_packages.building():
+            await self._resume(package)
         await self.sweep()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="evidence-sweeper")
 
     async def stop(self) -> None:
-        """Stop the sweeper and any package being built (it is marked failed at next start)."""
+        """Stop the sweeper and any package being built (made again at the next start)."""
         for task in [*self._tasks, *([self._sweeper] if self._sweeper else [])]:
             task.cancel()
         await asyncio.gather(*self._tasks, *([self._sweeper] if self._sweeper else []),
@@ -216,12 +214,53 @@ class EvidenceService:
             created_at=now, created_by=by, expires_at=now + timedelta(hours=decision.grant_hours),
             max_downloads=decision.max_downloads, token_hash=token_hash(token),
         )  # fmt: skip
+        package = replace(package, decision=_stored(summary))
         await self._storage.evidence_packages.add(package)
-        task = asyncio.create_task(self.builder.build(decided, package, summary, by),
+        self._make(decided, package, summary, by)
+        return Decided(decided, package, token)
+
+    def _make(self, record: RequestRecord, package: PackageRecord, summary: dict[str, Any],
+              by: str) -> None:  # fmt: skip
+        task = asyncio.create_task(self.builder.build(record, package, summary, by),
                                    name=f"evidence-{package.id}")  # fmt: skip
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return Decided(decided, package, token)
+
+    async def _resume(self, package: PackageRecord) -> None:
+        """Make a package a stop interrupted again, under the same grant and link."""
+        why = "the gateway stopped while it was being made"
+        record = await self._storage.police_requests.get(package.request_id)
+        if record is None or not package.decision:
+            await self._storage.evidence_packages.failed(package.id, why)
+            await self._audit.append("gateway", "evidence.failed", f"package:{package.id}",
+                                     outcome="failed", detail={"reason": why})  # fmt: skip
+            return
+        await self._audit.append("gateway", "evidence.retry", f"package:{package.id}",
+                                 detail={"request": record.id, "reason": why})  # fmt: skip
+        self._make(record, package, _summary(package.decision), package.created_by)
+
+    async def make_again(self, package_id: str, by: str, ip: str) -> PackageRecord:
+        """The owner asks for a failed package to be made again (same grant, same link);
+        `Conflict` if it did not fail or its grant has ended."""
+        package = await self._storage.evidence_packages.get(package_id)
+        record = None if package is None else await self._storage.police_requests.get(
+            package.request_id)  # fmt: skip
+        if package is None or record is None:
+            raise PackageNotFound()
+        if not package.decision or self.clock.now() >= package.expires_at:
+            raise Conflict("this package's download grant has ended: it cannot be made again")
+        if not await self._storage.evidence_packages.make_again(package_id):
+            raise Conflict("only a package that could not be made, with its grant open, "
+                           "is made again")  # fmt: skip
+        await self._audit.append(
+            by,
+            "evidence.retry",
+            f"package:{package_id}",
+            ip=ip,
+            detail={"request": record.id, "reason": "asked by the owner"},
+        )
+        self._make(record, package, _summary(package.decision), by)
+        return replace(package, state="building", error=None)
 
     async def _decline_receipt(self, record: RequestRecord, summary: dict[str, Any],
                                by: str) -> None:  # fmt: skip
@@ -301,6 +340,18 @@ def _check(decision: Decision, matching: set[str]) -> None:
         raise DecisionRefused("grant_hours", "a download grant lasts 1 hour to 30 days")
     if not 1 <= decision.max_downloads <= 20:
         raise DecisionRefused("max_downloads", "1 to 20 downloads")
+
+
+def _stored(summary: dict[str, Any]) -> dict[str, Any]:
+    """A decision's summary as the package row keeps it (JSON)."""
+    hold = summary["hold_until"]
+    return summary | {"hold_until": None if hold is None else hold.isoformat()}
+
+
+def _summary(stored: dict[str, Any]) -> dict[str, Any]:
+    """The summary a package is made from, back from its row."""
+    hold = stored.get("hold_until")
+    return stored | {"hold_until": None if hold is None else datetime.fromisoformat(hold)}
 
 
 def _item(record: RequestRecord, n: int, grant: ClipGrant, clip: ClipRecord) -> RequestItemRecord:

@@ -284,6 +284,20 @@ async def revoke_grant(request: web.Request) -> web.Response:
     return web.json_response((await _detail(request, record)).model_dump(mode="json"))
 
 
+async def make_again(request: web.Request) -> web.Response:
+    """POST /api/requests/{request_id}/packages/{package_id}/retry: make a failed package again."""
+    record = await _record(request)
+    package = await request.app[STORAGE].evidence_packages.get(request.match_info["package_id"])
+    if package is None or package.request_id != record.id:
+        raise json_error(web.HTTPNotFound, "not_found", "no such package")
+    try:
+        await request.app[EVIDENCE].make_again(package.id, principal_of(request).username,
+                                               client_ip(request))  # fmt: skip
+    except Conflict as exc:
+        raise json_error(web.HTTPConflict, "conflict", str(exc)) from None
+    return web.json_response((await _detail(request, record)).model_dump(mode="json"))
+
+
 class TransparencyQuery(BaseModel):
     """The period of a transparency report (documentation)."""
 
@@ -360,6 +374,9 @@ def add_request_routes(app: web.Application) -> None:
     add_api_route(app, "DELETE", "/api/requests/{request_id}/packages/{package_id}",
                   revoke_grant, access=owner, summary="End a package's download grant now",
                   response=RequestDetail, path_params=pkg, errors=(404,))  # fmt: skip
+    add_api_route(app, "POST", "/api/requests/{request_id}/packages/{package_id}/retry",
+                  make_again, access=owner, summary="Make a package that could not be made again",
+                  response=RequestDetail, path_params=pkg, errors=(404, 409))  # fmt: skip
     add_api_route(app, "GET", "/api/transparency", transparency, access=owner,
                   summary="The household's transparency report for a period (signed)",
                   response=TransparencyView, query=TransparencyQuery, errors=(422,))  # fmt: skip

@@ -9,6 +9,7 @@ import base64
 import json
 import subprocess
 import sys
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -151,3 +152,25 @@ async def test_without_a_pin_another_key_still_cannot_vouch_for_the_receipt(
     assert result.returncode == 1
     assert "manifest.json: the consent receipt is not signed by" in result.stdout
     assert "manifest.json: audit: the checkpoint is not signed by" in result.stdout
+
+
+def _twin_first(package: Path) -> Path:
+    """The package with a doctored copy of the master slipped in ahead of the genuine one."""
+    changed = package.with_name("twin.zip")
+    with zipfile.ZipFile(package) as archive, zipfile.ZipFile(changed, "w") as out:
+        doctored = bytearray(archive.read(NATIVE))
+        doctored[len(doctored) // 2] ^= 0x01
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns of the duplicate name: the point
+            out.writestr(NATIVE, bytes(doctored))
+            for name in archive.namelist():
+                out.writestr(name, archive.read(name))
+    return changed
+
+
+async def test_a_doctored_twin_of_a_file_is_named(delivered: tuple[Path, str]) -> None:
+    package, fingerprint = delivered
+    twin = await asyncio.to_thread(_twin_first, package)
+    result = await asyncio.to_thread(verify, twin, "--key", fingerprint)
+    assert result.returncode == 1
+    assert f"{NATIVE}: in the package more than once" in result.stdout

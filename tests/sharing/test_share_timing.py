@@ -35,5 +35,5 @@ async def test_refused_tokens_take_the_same_time_whatever_the_reason(gateway: Ga
 
     times = await interleaved(links, probe, TRIES)
     clock.wall = real
-    # Within 15 % (or 0.15 ms) of an unknown token's: a DB round trip more would show.
+    # Within 15 % (or 0.15 ms) of an unknown token's, round by round.
     assert_indistinguishable(times, "unknown")

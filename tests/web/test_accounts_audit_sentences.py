@@ -230,6 +230,10 @@ CASES = [
     (entry("evidence.failed", actor="gateway", outcome="failed",
            detail={"reason": "clip F1 is gone"}),
      "An evidence package could not be made: clip F1 is gone"),
+    (entry("evidence.retry", actor="gateway",
+           detail={"reason": "the gateway stopped while it was being made"}),
+     f"An evidence package is being made again: the gateway stopped while it was being made "
+     f"from {HOME}"),
     (entry("evidence.download", actor="springfield", detail={"via": "account", "n": 1}),
      f"springfield downloaded an evidence package (download 1) from {HOME}"),
     (entry("evidence.download", actor="anonymous", detail={"via": "link", "n": 2}),

@@ -39,11 +39,11 @@ function MaskEditor({ poster, masks, setMasks, style }) {
 
 /** The masks fieldset: the editor, black or blur for the next one, and undo. `name` keeps
  * the style radios of several clips on one page apart. */
-export function MaskFields({ poster, masks, setMasks, name = "mask-style", what = "copy" }) {
+export function MaskFields({ poster, masks, setMasks, name = "mask-style", what = "copy", disabled = false }) {
   const [style, setStyle] = useState("black");
-  return html`<fieldset class="masks"><legend>Privacy masks</legend>
+  return html`<fieldset class="masks" disabled=${disabled}><legend>Privacy masks</legend>
     <p class="muted small">Drag on the picture to hide a window, a face or a number plate on every frame of the ${what}.</p>
-    <${MaskEditor} poster=${poster} masks=${masks} setMasks=${setMasks} style=${style} />
+    <${MaskEditor} poster=${poster} masks=${masks} setMasks=${disabled ? () => {} : setMasks} style=${style} />
     <div class="actions">
       <label><input type="radio" name=${name} checked=${style === "black"} onChange=${() => setStyle("black")} /> Black</label>
       <label><input type="radio" name=${name} checked=${style === "blur"} onChange=${() => setStyle("blur")} /> Blur</label>

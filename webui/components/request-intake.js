@@ -20,7 +20,7 @@ function TypedIn({ agencies, onAdded }) {
     try { return await api("POST", "/api/requests", { channel, agency_id: Number(agency), request }); } finally { onAdded(); }
   };
   return html`<${RequestForm} id="type-in-request" submitLabel="Add the request" send=${send}
-      sentText=${(r) => `Added: case ${r.case_number}, ${r.status === "refused" ? "refused by the box" : "waiting for you"}.`}>
+      sentText=${(r) => `Added: case ${r.case_number}, waiting for you.`}>
     <${AgencyChoice} agencies=${agencies} value=${agency} onChange=${setAgency} name="typed-agency" />
     <${Field} label="It came by"><select name="channel" value=${channel} onChange=${(e) => setChannel(e.currentTarget.value)}>
       <option value="email">E-mail</option><option value="paper">Letter or paper</option></select></${Field}>
@@ -35,11 +35,12 @@ function SignedFile({ agencies, onAdded }) {
   const submit = async (e) => {
     e.preventDefault();
     setProblem(null); setAdded(null);
-    const [file] = e.currentTarget.elements["request-file"].files;
+    const input = e.currentTarget.elements["request-file"];
+    const [file] = input.files;
     try {
       if (file.size > 65536) throw new Error("A request file is at most 64 KiB.");
       setAdded(await api("POST", "/api/requests/signed", { agency_id: Number(agency), file: await file.text() }));
-      e.target.reset();
+      input.value = "";  // the next file; the agency stays chosen
     } catch (err) { setProblem(err); } finally { onAdded(); }
   };
   return html`<form class="form-grid" id="signed-request" onSubmit=${submit}>

@@ -1,7 +1,7 @@
 // An agency account's one page: send a footage request (checked by the box), see each request
 // as "received" until the owner delivers a package, and download it. Never cameras or live video.
 import { api } from "../lib/api.js";
-import { html } from "../lib/html.js";
+import { html, useState } from "../lib/html.js";
 import { exactly } from "../lib/format.js";
 import { useLoad } from "../lib/load.js";
 import { RequestForm } from "../components/request-form.js";
@@ -10,9 +10,12 @@ import { Empty, LoadFailed, Loading, PageHead } from "../components/ui.js";
 /** The agency's page. */
 export function AgencyView() {
   const { data, error, reload } = useLoad((signal) => api("GET", "/api/agency/requests", undefined, { signal }));
+  // Open while there is no request yet, and as long as the agency keeps it open (the list
+  // growing after a send must not fold the form and its "Sent" line away).
+  const [keepOpen, setKeepOpen] = useState(false);
   return html`<div class="page agency">
     <${PageHead} title="Footage requests" subtitle="The household's owner decides clip by clip. A request stays “received” until footage is delivered." />
-    <details class="card" open=${data && !data.requests.length}><summary>New request</summary><${RequestForm} id="send-request" submitLabel="Send the request"
+    <details class="card" open=${keepOpen || (data && !data.requests.length)} onToggle=${(e) => setKeepOpen(e.currentTarget.open)}><summary>New request</summary><${RequestForm} id="send-request" submitLabel="Send the request"
       send=${async (request) => { try { return await api("POST", "/api/agency/requests", request); } finally { reload(); } }}
       sentText=${(sent) => `Sent: request ${sent.id}, received.`} /></details>
     ${error ? html`<${LoadFailed} error=${error} retry=${reload} />` : !data ? html`<${Loading} />`

@@ -42,14 +42,14 @@ function ClipChoice({ clip, choice, onChange, disabled }) {
         <legend class="sr-only">This clip</legend>
         <label class="check"><input type="radio" name=${`c-${clip.id}`} value="decline" checked=${!choice.grant} onChange=${() => set({ grant: false })} /> Not this clip</label>
         <label class="check"><input type="radio" name=${`c-${clip.id}`} value="grant" checked=${choice.grant} onChange=${() => set({ grant: true })} /> Grant it</label>
-        ${choice.grant ? html`<label class="check"><input type="checkbox" name="trim" checked=${choice.trim} onChange=${(e) => set({ trim: e.currentTarget.checked })} /> Only the requested window</label>
+        ${choice.grant ? html`<label class="check"><input type="checkbox" name="trim" checked=${choice.trim} onChange=${(e) => set({ trim: e.currentTarget.checked })} /> Only the requested window (from the keyframe at or just before its start)</label>
           <label class="check"><input type="checkbox" name="audio" checked=${choice.audio} onChange=${(e) => set({ audio: e.currentTarget.checked })} /> Keep the sound</label>` : null}
       </fieldset>
-      ${choice.grant && (choice.trim || !choice.audio || choice.masks.length) ? html`<label class="check"><input type="checkbox" name="original" checked=${choice.original} onChange=${(e) => set({ original: e.currentTarget.checked })} />
+      ${choice.grant && (choice.trim || !choice.audio || choice.masks.length) ? html`<label class="check"><input type="checkbox" name="original" disabled=${disabled} aria-describedby=${`original-${clip.id}`} checked=${choice.original} onChange=${(e) => set({ original: e.currentTarget.checked })} />
         Also hand over the recording as made (whole, with sound, unmasked)</label>
-        <p class="small muted">${choice.original ? "Both go: the agency can see everything you trimmed, silenced or masked." : "Only the changed copy goes; the recording stays here under the request's legal hold, its fingerprint in the package."}</p>` : null}
+        <p class="small muted" id=${`original-${clip.id}`}>${choice.original ? "Both go: the agency can see everything you trimmed, silenced or masked." : "Once trimmed, silenced or masked, only that copy goes; the recording stays here under the request's legal hold, its fingerprint in the package."}</p>` : null}
       ${choice.grant ? html`<${MaskFields} poster=${clip.poster} masks=${choice.masks} setMasks=${(masks) => set({ masks })}
-        name=${`mask-style-${clip.id}`} what="copy handed over" />` : null}
+        name=${`mask-style-${clip.id}`} what="copy handed over" disabled=${disabled} />` : null}
     </div>
   </li>`;
 }
@@ -85,8 +85,13 @@ function Decision({ request, onDecided }) {
 
 function Packages({ request, link, onChanged }) {
   const [problem, setProblem] = useState(null);
+  const path = (id) => `/api/requests/${encodeURIComponent(request.id)}/packages/${encodeURIComponent(id)}`;
   const end = async (id) => {
-    try { await api("DELETE", `/api/requests/${encodeURIComponent(request.id)}/packages/${encodeURIComponent(id)}`); onChanged(); } catch (err) { setProblem(err); }
+    try { await api("DELETE", path(id)); onChanged(); } catch (err) { setProblem(err); }
+  };
+  const again = async (id) => {
+    setProblem(null);
+    try { await api("POST", `${path(id)}/retry`, {}); onChanged(); } catch (err) { setProblem(err); }
   };
   return html`<section class="packages">
     <h3>Evidence package</h3>
@@ -95,7 +100,9 @@ function Packages({ request, link, onChanged }) {
       <p>${p.state === "ready" ? `Ready: ${(p.size_bytes / 1e6).toFixed(1)} MB` : p.state === "building" ? "Being made…" : `Could not be made: ${p.error}`}
         · downloads ${p.downloads} of ${p.max_downloads} · ${p.revoked || p.ended ? "grant ended" : `until ${exactly(p.expires_at)}`}</p>
       ${p.sha256 ? html`<p class="small muted">SHA-256 <code class="hash">${p.sha256}</code></p>` : null}
-      ${!p.revoked && !p.ended ? html`<button type="button" class="danger" onClick=${() => end(p.id)}>End the download grant now</button>` : null}
+      ${!p.revoked && !p.ended ? html`<div class="actions">
+        ${p.state === "failed" ? html`<button type="button" class="secondary" data-retry=${p.id} onClick=${() => again(p.id)}>Make it again</button>` : null}
+        <button type="button" class="danger" onClick=${() => end(p.id)}>End the download grant now</button></div>` : null}
     </div>`)}
     <h3>Downloads</h3>
     ${request.downloads.length ? html`<ul id="downloads">${request.downloads.map((d, n) => html`<li key=${n}><time datetime=${d.at} title=${exactly(d.at)}>${when(d.at)}</time> · ${d.via === "link" ? "by the link" : "by the agency's account"}${d.ip ? ` from ${d.ip}` : ""}</li>`)}</ul>` : html`<p class="muted">Not downloaded yet.</p>`}

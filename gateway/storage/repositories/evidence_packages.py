@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from doorstep.gateway.storage.repositories._base import Repository
 from doorstep.gateway.storage.repositories._time import from_db, maybe_from_db, to_db
@@ -30,6 +32,8 @@ class PackageRecord:
     manifest_sha256: str | None = None
     revoked_at: datetime | None = None
     ended_at: datetime | None = None
+    decision: dict[str, Any] = field(default_factory=dict)
+    """What it is made from (JSON-ready); empty for packages made before it was kept."""
 
 
 def _record(row: sqlite3.Row) -> PackageRecord:
@@ -40,7 +44,7 @@ def _record(row: sqlite3.Row) -> PackageRecord:
         token_hash=row["token_hash"], downloads=row["downloads"], error=row["error"],
         file=row["file"], size_bytes=row["size_bytes"], sha256=row["sha256"],
         manifest_sha256=row["manifest_sha256"], revoked_at=maybe_from_db(row["revoked_at"]),
-        ended_at=maybe_from_db(row["ended_at"]),
+        ended_at=maybe_from_db(row["ended_at"]), decision=json.loads(row["decision"]),
     )  # fmt: skip
 
 
@@ -54,10 +58,10 @@ class EvidencePackageRepository(Repository):
         p = package
         await self._conn.execute(
             """INSERT INTO evidence_packages (id, request_id, state, created_at, created_by,
-                   token_hash, expires_at, max_downloads)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   token_hash, expires_at, max_downloads, decision)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (p.id, p.request_id, p.state, to_db(p.created_at), p.created_by, p.token_hash,
-             to_db(p.expires_at), p.max_downloads),
+             to_db(p.expires_at), p.max_downloads, json.dumps(p.decision, sort_keys=True)),
         )  # fmt: skip
 
     async def built(
@@ -77,17 +81,22 @@ class EvidencePackageRepository(Repository):
             (error[:300], package_id),
         )
 
-    async def abandon_building(self) -> list[str]:
-        """Mark packages a stop left half-made failed; returns their ids."""
+    async def building(self) -> list[PackageRecord]:
+        """Packages marked as being made (at start: those a stop interrupted)."""
         rows = await self._conn.fetchall(
-            "SELECT id FROM evidence_packages WHERE state = 'building'"
+            "SELECT * FROM evidence_packages WHERE state = 'building' ORDER BY created_at"
         )
-        ids = [r["id"] for r in rows]
-        await self._conn.executemany(
-            "UPDATE evidence_packages SET state = 'failed', error = ? WHERE id = ?",
-            [("the gateway stopped while it was being made", i) for i in ids],
+        return [_record(r) for r in rows]
+
+    async def make_again(self, package_id: str) -> bool:
+        """Mark a failed package as being made again, if its grant has not ended (atomic: two
+        clicks start one build)."""
+        outcome = await self._conn.execute(
+            """UPDATE evidence_packages SET state = 'building', error = NULL
+               WHERE id = ? AND state = 'failed' AND revoked_at IS NULL AND ended_at IS NULL""",
+            (package_id,),
         )
-        return ids
+        return outcome.rowcount == 1
 
     async def get(self, package_id: str) -> PackageRecord | None:
         """One package."""
