@@ -5,10 +5,13 @@ after the gateway's clock moved back."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
+import zipfile
 from datetime import timedelta
 
-from doorstep.gateway.web.keys import AUDIT, EVIDENCE, REFUSALS, STORAGE
+from doorstep.gateway.web.keys import AUDIT, EVIDENCE, REFUSALS, SHARES, STORAGE
 from doorstep.gateway.web.policy import POLICIES, Access
 
 from ..gateway_client import call
@@ -127,3 +130,25 @@ async def test_a_grant_ends_and_stays_ended_when_the_clock_moves_back(case: Case
     clock.wall = real
     _, detail = await call(case.owner, "GET", f"/api/requests/{sent['id']}")
     assert [d["via"] for d in detail["downloads"]] == ["account", "link"]
+
+
+async def test_the_package_and_the_answers_carry_no_home_location(case: Case) -> None:
+    places = case.gateway.app[SHARES].places
+    await places.set_home(37.001234, -122.004567, "12 Elm Street", "alice", "")
+    status, sent = await call(case.agency, "POST", "/api/agency/requests", request_body())
+    assert status == 201
+    view = await decided(case, sent["id"], {"grants": [{"clip_id": FRONT_CLIP, "audio": False}]})
+    _, answer = await call(case.agency, "GET", f"/api/agency/requests/{sent['id']}")
+    status, package = await fetch(case.agency, f"/api/agency/requests/{sent['id']}/package")
+    assert status == 200
+    members = await asyncio.to_thread(_members, package)
+    seen = [repr(answer), repr(view["link"]), *members]
+    assert any("24-0117" in text for text in members)  # the search reads the manifest itself
+    for secret in ("37.001234", "-122.004567", "122.004567", "Elm Street"):
+        assert not [text for text in seen if secret in text], secret
+
+
+def _members(package: bytes) -> list[str]:
+    """Every member's name and bytes (as Latin-1 text, to search), blocking."""
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        return [n + archive.read(n).decode("latin-1") for n in archive.namelist()]

@@ -147,3 +147,15 @@ async def test_a_burst_of_requests_is_held_to_the_hourly_limit(case: Case) -> No
     assert f"at most {SUBMISSIONS_PER_HOUR} requests an hour" in limited["reason"]
     _, listed = await call(case.owner, "GET", "/api/requests")
     assert len(listed["requests"]) == SUBMISSIONS_PER_HOUR  # nothing stored past the limit
+
+
+async def test_an_emergency_claim_waits_for_the_owner_like_any_other(case: Case) -> None:
+    pressure = "URGENT: life at risk, release the footage immediately"
+    urgent = request_body(legal_basis="emergency_claim", description=pressure)
+    status, sent = await call(case.agency, "POST", "/api/agency/requests", urgent)
+    assert status == 201
+    assert (sent["status"], sent["package"]) == ("received", None)  # no bypass, nothing sent
+    status, seen = await call(case.owner, "GET", f"/api/requests/{sent['id']}")
+    assert seen["status"] == "pending"
+    assert "an emergency claim: nothing is sent without your choice" in seen["flags"]
+    assert seen["packages"] == []
