@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import json
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -82,8 +83,8 @@ def _check_files(
     names = set(every)
     # Two members of one name: tools disagree on which is "the" file (unzip keeps the first,
     # Python reads the last), so a doctored twin could hide behind the genuine one.
-    folded = [n.casefold() for n in every]
-    for name in sorted({n for n in every if folded.count(n.casefold()) > 1}):
+    folded = Counter(n.casefold() for n in every)
+    for name in sorted({n for n in every if folded[n.casefold()] > 1}):
         report.problems.append(f"{name}: in the package more than once")
     for entry in manifest.get("files", []):
         path = entry.get("path") if isinstance(entry, dict) else None

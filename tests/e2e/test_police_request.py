@@ -37,7 +37,7 @@ from ..evidence.test_package_tampering import (
 )
 from ..gateway_client import call
 from .test_share_flow import gateway, owner_page, share_simulator  # noqa: F401  # fixtures
-from .walk import Gateway, chromium, look_at, open_page, sign_in  # noqa: F401
+from .walk import Gateway, chromium, draw_mask, look_at, open_page, sign_in  # noqa: F401
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30_000
@@ -86,6 +86,13 @@ async def agency_signs_in(chromium: Browser, gateway: Gateway, aiohttp_client: A
     return agency
 
 
+async def owner_at_home(chromium: Browser, gateway: Gateway, aiohttp_client: Any) -> Any:  # noqa: F811
+    """A clip of each camera recorded, the home's place set, the owner's page open."""
+    clips = await clips_of_both(gateway)
+    await gateway.app[SHARES].places.set_home(HOME[0], HOME[1], "Elm Street", "alice", "")
+    return clips, await owner_page(chromium, gateway, aiohttp_client)
+
+
 def local(moment: datetime) -> str:
     """A datetime-local field's value (the browser runs in UTC here)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -97,9 +104,7 @@ async def test_an_agency_request_granted_in_part_and_verified_offline(  # noqa: 
     aiohttp_client: Any,
     tmp_path: Path,
 ) -> None:
-    clips = await clips_of_both(gateway)
-    await gateway.app[SHARES].places.set_home(HOME[0], HOME[1], "Elm Street", "alice", "")
-    owner = await owner_page(chromium, gateway, aiohttp_client)
+    clips, owner = await owner_at_home(chromium, gateway, aiohttp_client)
     page = owner.page
 
     # The owner adds the agency, verified in person, with its account.
@@ -223,9 +228,7 @@ async def test_requests_typed_in_or_signed_and_a_masked_grant(  # noqa: PLR0915
     aiohttp_client: Any,
     tmp_path: Path,
 ) -> None:
-    clips = await clips_of_both(gateway)
-    await gateway.app[SHARES].places.set_home(HOME[0], HOME[1], "Elm Street", "alice", "")
-    owner = await owner_page(chromium, gateway, aiohttp_client)
+    clips, owner = await owner_at_home(chromium, gateway, aiohttp_client)
     page = owner.page
     key = SigningKey.generate()
 
@@ -293,14 +296,7 @@ async def test_requests_typed_in_or_signed_and_a_masked_grant(  # noqa: PLR0915
     await page.locator(f"button[data-request='{listed['email'].id}']").click(timeout=TIMEOUT_MS)
     front = page.locator(f"li[data-clip='{clips['front']}']")
     await front.locator("input[value=grant]").check(timeout=TIMEOUT_MS)
-    editor = front.locator(".mask-editor")
-    await editor.scroll_into_view_if_needed()
-    box = await editor.bounding_box()
-    assert box is not None
-    await page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1)
-    await page.mouse.down()
-    await page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5, steps=5)
-    await page.mouse.up()
+    await draw_mask(page, front.locator(".mask-editor"))
     assert await front.locator(".mask-rect").count() == 1
     assert not await front.locator("input[name=original]").is_checked()
     await look_at(owner, "request-masked-grant", ".mask-rect")

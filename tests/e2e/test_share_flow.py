@@ -25,6 +25,7 @@ from .walk import (
     Gateway,
     Watched,
     chromium,  # noqa: F401  # fixture
+    draw_mask,
     look_at,
     open_page,
     set_up_owner,
@@ -88,13 +89,7 @@ async def test_share_a_clip_watch_it_by_link_and_end_it_while_it_plays(  # noqa:
     dialog = page.locator("dialog#share-dialog")
     await dialog.wait_for()
     await page.fill("input[name=share-title]", "Someone at the door")
-    editor = page.locator(".mask-editor")
-    box = await editor.bounding_box()
-    assert box is not None
-    await page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1)
-    await page.mouse.down()
-    await page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5, steps=5)
-    await page.mouse.up()
+    await draw_mask(page, page.locator(".mask-editor"))
     assert await page.locator(".mask-rect").count() == 1
     assert not await page.is_checked("input[name=share-audio]")  # sound off by default
     await look_at(owner, "share-dialog", "input[name=share-title]")

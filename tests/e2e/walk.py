@@ -213,3 +213,14 @@ async def look_at(watched: Watched, name: str, ready: str | None = None) -> None
             assert width <= size["width"], f"{name} {size_name}: {width} px wide"
     await page.emulate_media(color_scheme="light")
     assert watched.problems == [], f"{name}: {watched.problems}"
+
+
+async def draw_mask(page: Any, editor: Any) -> None:
+    """Drag a rectangle over a mask editor: from 10 % to 40 % across, 10 % to 50 % down."""
+    await editor.scroll_into_view_if_needed()
+    box = await editor.bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1)
+    await page.mouse.down()
+    await page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5, steps=5)
+    await page.mouse.up()
